@@ -1,0 +1,76 @@
+// Command tandem is the one binary of tandem: the server, headless rollouts,
+// benchmarks, device tools and the demonstration store's tools.
+//
+// Exit status: 0 on success, 1 when a command fails, 2 for usage errors
+// (unknown task, bad flag or value); usage errors print one line naming the
+// valid choices.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// commands holds the subcommand constructors; each command's file appends
+// its own in init, so adding a command touches only its file.
+var commands []func() *cobra.Command
+
+// usageError marks an error as the caller's mistake (exit status 2).
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) Unwrap() error { return e.err }
+
+// usagef returns a usage error.
+func usagef(format string, args ...any) error { return usageError{fmt.Errorf(format, args...)} }
+
+func newRoot() *cobra.Command {
+	root := &cobra.Command{
+		Use:           "tandem",
+		Short:         "Human-in-the-loop robot learning: simulated tasks, teleoperation, recording, learning",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+	for _, c := range commands {
+		cmd := c()
+		cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
+		root.AddCommand(cmd)
+	}
+	return root
+}
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+func run(args []string) int {
+	root := newRoot()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintln(os.Stderr, "tandem:", err)
+	var ue usageError
+	if errors.As(err, &ue) || isCobraUsage(err) {
+		return 2
+	}
+	return 1
+}
+
+// isCobraUsage recognises cobra's own argument errors (unknown command,
+// wrong number of arguments), which it does not type.
+func isCobraUsage(err error) bool {
+	msg := err.Error()
+	for _, p := range []string{"unknown command", "accepts ", "requires at least", "requires at most", "unknown flag", "unknown shorthand flag", "required flag"} {
+		if strings.Contains(msg, p) {
+			return true
+		}
+	}
+	return false
+}

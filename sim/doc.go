@@ -1,0 +1,36 @@
+// Package sim is tandem's simulation kernel: the task contract, the fixed-step
+// headless Env, vectorised rollouts, and the live Session loop.
+//
+// It imports nothing else from this module. Tasks (package tasks and its
+// subpackages) implement Task on top of Box2D; teleop, demos, policies and web
+// consume the values defined here.
+//
+// # Units and frames
+//
+// Each task states its own length unit in Spec.Units (Push-T uses pixels at its
+// boundary, the surgical tasks centimetres). World frames are right-handed with
+// +y up; angles are radians, counter-clockwise. Actions crossing the Task
+// boundary are normalised to [-1, 1] per dimension; Env clamps them.
+//
+// # Determinism
+//
+// Same task, same seed and same actions give the same trajectory bit for bit
+// on the same binary. Nothing in sim reads the wall clock: Env has no clock at
+// all, and Session takes one (Clock) so tests run in virtual time. Random
+// numbers come from math/rand/v2 PCG streams seeded from the episode seed.
+//
+// # Goroutines
+//
+// One goroutine owns a Task and its Box2D world. Env is not safe for
+// concurrent use. Session runs its loop in the goroutine that calls Run (or
+// the caller of Tick); its other exported methods are safe for concurrent use
+// and reach the loop through a command queue drained once per tick.
+// Subscribers receive immutable Records through bounded channels; a full
+// channel drops (and counts) instead of blocking the loop.
+//
+// # Allocation
+//
+// Env.Step does not allocate in tandem's code: Step carries its vectors in
+// fixed-size arrays (Vec). Session allocates one Record pose slice per tick for
+// its subscribers, which is off the physics hot path.
+package sim

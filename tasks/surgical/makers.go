@@ -1,0 +1,8 @@
+package surgical
+
+import "tandem/sim"
+
+// Makers lists the constructors of this package's tasks, in catalogue order.
+func Makers() []func() sim.Task {
+	return nil
+}
