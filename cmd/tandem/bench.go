@@ -1,0 +1,256 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"tandem/sim"
+	"tandem/tasks"
+)
+
+func init() { commands = append(commands, newBenchCmd) }
+
+// benchResult is one task's figures; field names are the --json schema.
+type benchResult struct {
+	Task             string  `json:"task"`
+	Substeps         int     `json:"substeps"`
+	Continuous       bool    `json:"continuous_collision"`
+	PhysicsUsPerStep float64 `json:"physics_us_per_step"` // per physics substep, controllers included
+	EnvStepUs        float64 `json:"env_step_us"`
+	StepsPerS1       float64 `json:"env_steps_per_s_1core"`
+	StepsPerSAll     float64 `json:"env_steps_per_s_all"`
+	Cores            int     `json:"cores"`
+	AllocsPerStep    float64 `json:"allocs_per_step"`             // allocations in tandem's code
+	LibAllocsPerStep float64 `json:"physics_lib_allocs_per_step"` // allocations inside the Box2D library
+}
+
+func newBenchCmd() *cobra.Command {
+	var (
+		task    string
+		seconds float64
+		asJSON  bool
+	)
+	cmd := &cobra.Command{
+		Use:   "bench",
+		Short: "Measure physics and environment speed per task",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			names := tasks.Names()
+			if task != "" {
+				if _, err := tasks.Lookup(task); err != nil {
+					return usageError{err}
+				}
+				names = []string{task}
+			}
+			if !(seconds > 0) {
+				return usagef("--seconds must be positive, got %g", seconds)
+			}
+			out := cmd.OutOrStdout()
+			enc := json.NewEncoder(out)
+			w := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+			if !asJSON {
+				fmt.Fprintln(w, "task\tsubsteps\tccd\tphysics µs/substep\tenv µs/step\tsteps/s 1 core\tsteps/s all cores\tallocs/step\tlib allocs/step\t")
+			}
+			for _, name := range names {
+				r, err := benchTask(cmd.Context(), name, time.Duration(seconds*float64(time.Second)))
+				if err != nil {
+					return fmt.Errorf("bench %s: %w", name, err)
+				}
+				if asJSON {
+					if err := enc.Encode(r); err != nil {
+						return err
+					}
+					continue
+				}
+				fmt.Fprintf(w, "%s\t%d\t%v\t%.2f\t%.1f\t%.0f\t%.0f\t%.2f\t%.2f\t\n", r.Task, r.Substeps, r.Continuous,
+					r.PhysicsUsPerStep, r.EnvStepUs, r.StepsPerS1, r.StepsPerSAll, r.AllocsPerStep, r.LibAllocsPerStep)
+				w.Flush()
+			}
+			return w.Flush()
+		},
+	}
+	cmd.Flags().StringVar(&task, "task", "", "benchmark one task (default: all)")
+	cmd.Flags().Float64Var(&seconds, "seconds", 1, "measuring time per task and phase")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per task")
+	return cmd
+}
+
+// benchTask records one expert episode's actions, then replays them in a
+// loop: the measurement sees realistic contacts but not the expert's cost.
+func benchTask(ctx context.Context, name string, d time.Duration) (benchResult, error) {
+	maker, err := tasks.Lookup(name)
+	if err != nil {
+		return benchResult{}, err
+	}
+	actions, err := expertActions(maker)
+	if err != nil {
+		return benchResult{}, err
+	}
+	spec := maker().Spec()
+	r := benchResult{Task: name, Substeps: spec.Substeps(0), Continuous: spec.Continuous, Cores: runtime.GOMAXPROCS(0)}
+
+	steps, elapsed, err := stepLoop(ctx, maker, actions, d)
+	if err != nil {
+		return r, err
+	}
+	r.EnvStepUs = elapsed.Seconds() * 1e6 / float64(steps)
+	r.StepsPerS1 = float64(steps) / elapsed.Seconds()
+	r.PhysicsUsPerStep = r.EnvStepUs / float64(r.Substeps)
+
+	var wg sync.WaitGroup
+	counts := make([]int, r.Cores)
+	errs := make([]error, r.Cores)
+	start := time.Now()
+	for i := range counts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			counts[i], _, errs[i] = stepLoop(ctx, maker, actions, d)
+		}()
+	}
+	wg.Wait()
+	wall := time.Since(start)
+	total := 0
+	for i, c := range counts {
+		if errs[i] != nil {
+			return r, errs[i]
+		}
+		total += c
+	}
+	r.StepsPerSAll = float64(total) / wall.Seconds()
+	r.AllocsPerStep, r.LibAllocsPerStep, err = allocsPerStep(maker, actions)
+	return r, err
+}
+
+// expertActions returns the actions of one expert episode from seed 1.
+func expertActions(maker tasks.Maker) ([][]float64, error) {
+	env, err := sim.NewEnv(maker(), sim.EnvConfig{})
+	if err != nil {
+		return nil, err
+	}
+	obs := env.Reset(1)
+	p := env.Task().Expert(1, 1)
+	if r, ok := p.(sim.Resetter); ok {
+		r.Reset(1)
+	}
+	var out [][]float64
+	for !env.Done() {
+		a := make([]float64, env.Spec().ActionSize())
+		p.Act(obs.Slice(), a)
+		s, err := env.Step(a)
+		if err != nil {
+			return nil, err
+		}
+		obs = s.Next
+		out = append(out, a)
+	}
+	return out, nil
+}
+
+// stepLoop replays actions episode after episode for about d.
+func stepLoop(ctx context.Context, maker tasks.Maker, actions [][]float64, d time.Duration) (int, time.Duration, error) {
+	env, err := sim.NewEnv(maker(), sim.EnvConfig{})
+	if err != nil {
+		return 0, 0, err
+	}
+	steps := 0
+	start := time.Now()
+	for time.Since(start) < d && ctx.Err() == nil {
+		env.Reset(1)
+		for i := 0; i < len(actions) && !env.Done(); i++ {
+			if _, err := env.Step(actions[i]); err != nil {
+				return steps, 0, err
+			}
+			steps++
+		}
+	}
+	return steps, time.Since(start), nil
+}
+
+// allocsPerStep counts heap allocations per Env.Step with the memory
+// profiler sampling every allocation, and splits them into those made by
+// the Box2D library's own code and the rest (tandem's).
+func allocsPerStep(maker tasks.Maker, actions [][]float64) (own, lib float64, err error) {
+	env, err := sim.NewEnv(maker(), sim.EnvConfig{})
+	if err != nil {
+		return 0, 0, err
+	}
+	env.Reset(1)
+	for i := 0; i < len(actions)/2 && !env.Done(); i++ { // warm up caches and pools
+		env.Step(actions[i])
+	}
+	old := runtime.MemProfileRate
+	runtime.MemProfileRate = 1
+	defer func() { runtime.MemProfileRate = old }()
+	runtime.GC()
+	before := profileAllocs()
+	env.Reset(1)
+	steps := 0
+	for i := 0; i < len(actions) && !env.Done(); i++ {
+		if _, err := env.Step(actions[i]); err != nil {
+			return 0, 0, err
+		}
+		steps++
+	}
+	runtime.GC()
+	runtime.GC() // the profile publishes allocations after two cycles
+	after := profileAllocs()
+	var o, l int64
+	for k, v := range after {
+		n := v - before[k]
+		if strings.HasPrefix(k, "github.com/ByteArena/box2d") {
+			l += n
+		} else {
+			o += n
+		}
+	}
+	// Reset's own allocations are not a step's.
+	return float64(o) / float64(steps), float64(l) / float64(steps), nil
+}
+
+// profileAllocs sums allocation counts by the function that allocated
+// (innermost frame outside the runtime), restricted to the stepping code.
+func profileAllocs() map[string]int64 {
+	var recs []runtime.MemProfileRecord
+	n, _ := runtime.MemProfile(nil, true)
+	for {
+		recs = make([]runtime.MemProfileRecord, n+50)
+		var ok bool
+		n, ok = runtime.MemProfile(recs, true)
+		if ok {
+			recs = recs[:n]
+			break
+		}
+	}
+	out := make(map[string]int64)
+	for _, r := range recs {
+		frames := runtime.CallersFrames(r.Stack())
+		var owner string
+		inStep := false
+		for {
+			f, more := frames.Next()
+			if owner == "" && !strings.HasPrefix(f.Function, "runtime.") {
+				owner = f.Function
+			}
+			if strings.HasPrefix(f.Function, "tandem/sim.(*Env).Step") {
+				inStep = true
+				break
+			}
+			if !more {
+				break
+			}
+		}
+		if inStep {
+			out[owner] += r.AllocObjects
+		}
+	}
+	return out
+}
