@@ -1,0 +1,363 @@
+package teleop
+
+import (
+	"context"
+	"math"
+	"math/rand/v2"
+	"strings"
+	"testing"
+	"time"
+
+	"tandem/sim"
+)
+
+func TestParseOperator(t *testing.T) {
+	for _, tc := range []struct {
+		name, spec string
+		want       OperatorConfig // checked fields: Rule, Skill, Threshold, Steps, Delay, Q
+		err        string
+	}{
+		{"defaults", "", OperatorConfig{Rule: DistanceRule, Skill: 1, Threshold: 0.5, Q: RLIFStray}, ""},
+		{"issue example", "skill=0.9,rule=distance,threshold=0.5", OperatorConfig{Rule: DistanceRule, Skill: 0.9, Threshold: 0.5, Q: RLIFStray}, ""},
+		{"value gets RLIF's 4 steps", "rule=value", OperatorConfig{Rule: ValueRule, Skill: 1, Threshold: 0.5, Steps: 4, Q: RLIFStray}, ""},
+		{"random draws every step", "rule=random,delay=2", OperatorConfig{Rule: RandomRule, Skill: 1, Threshold: 0.5, Steps: 1, Delay: 2, Q: RLIFStray}, ""},
+		{"explicit q=0", "rule=value,q=0", OperatorConfig{Rule: ValueRule, Skill: 1, Threshold: 0.5, Steps: 4, Q: -1}, ""},
+		{"unknown key", "skil=0.9", OperatorConfig{}, "valid: id, rule, skill"},
+		{"not key=value", "skill", OperatorConfig{}, "not KEY=VALUE"},
+		{"bad number", "threshold=big", OperatorConfig{}, "not a number"},
+		{"NaN", "alpha=NaN", OperatorConfig{}, "not a number"},
+		{"skill out of range", "skill=1.5", OperatorConfig{}, "skill"},
+		{"unknown rule", "rule=psychic", OperatorConfig{}, "valid: distance, value, random"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseOperator(tc.spec)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("error %v; want one containing %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Rule != tc.want.Rule || got.Skill != tc.want.Skill || got.Threshold != tc.want.Threshold ||
+				got.Steps != tc.want.Steps || got.Delay != tc.want.Delay || got.Q != tc.want.Q {
+				t.Errorf("got %+v; want %+v", got, tc.want)
+			}
+			again, err := ParseOperator(got.String())
+			if err != nil || again != got {
+				t.Errorf("round trip through String: %+v, %v; want %+v", again, err, got)
+			}
+		})
+	}
+}
+
+// randomPolicy acts uniformly in [-1, 1], seeded per episode.
+type randomPolicy struct {
+	seed uint64
+	rng  *rand.Rand
+}
+
+func (p *randomPolicy) Reset(seed uint64) { p.rng = rand.New(rand.NewPCG(p.seed, seed)) }
+func (p *randomPolicy) Act(_, dst []float64) {
+	for i := range dst {
+		dst[i] = p.rng.Float64()*2 - 1
+	}
+}
+
+// sharedRollout runs episodes of the stub task with policy pol and a
+// simulated operator described by spec.
+func sharedRollout(t *testing.T, spec string, pol func(task sim.Task, seed uint64) sim.Policy, seeds ...uint64) []sim.Episode {
+	t.Helper()
+	op, err := ParseOperator(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps, err := sim.Rollout(context.Background(), sim.RolloutConfig{
+		NewTask: func() sim.Task { return &stubTask{} },
+		Seeds:   seeds,
+		Workers: 2,
+		Controller: func(task sim.Task, _ int, seed uint64) (sim.Controller, error) {
+			cfg := op
+			cfg.Seed += seed
+			a, _, err := NewShared(task, pol(task, seed), "test", cfg)
+			return a, err
+		},
+		KeepSteps: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eps
+}
+
+func random(_ sim.Task, seed uint64) sim.Policy { return &randomPolicy{seed: seed} }
+func expert(task sim.Task, seed uint64) sim.Policy {
+	return task.Expert(1, seed)
+}
+
+func TestSimOperatorDeterministic(t *testing.T) {
+	for _, spec := range []string{"rule=distance,skill=0.8", "rule=value,skill=0.9,delay=1", "rule=random"} {
+		t.Run(spec, func(t *testing.T) {
+			a := sharedRollout(t, spec, random, 1, 2, 3)
+			b := sharedRollout(t, spec, random, 1, 2, 3)
+			for i := range a {
+				if len(a[i].Steps) != len(b[i].Steps) {
+					t.Fatalf("episode %d: %d vs %d steps", i, len(a[i].Steps), len(b[i].Steps))
+				}
+				for k := range a[i].Steps {
+					x, y := a[i].Steps[k], b[i].Steps[k]
+					if x.Decision != y.Decision || x.Step != y.Step {
+						t.Fatalf("episode %d step %d differs:\n%+v\n%+v", i, k, x.Decision, y.Decision)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestSimOperatorRulesIntervene(t *testing.T) {
+	for _, tc := range []struct {
+		name, spec string
+		policy     func(sim.Task, uint64) sim.Policy
+		min, max   int // interventions summed over 4 episodes
+	}{
+		{"distance on a random policy", "rule=distance", random, 4, 1000},
+		{"distance leaves a perfect policy alone", "rule=distance", expert, 0, 0},
+		{"value on a random policy", "rule=value", random, 20, 1000},
+		{"value strays rarely on a perfect policy", "rule=value,skill=1", expert, 1, 20},
+		{"value with q=0 leaves a perfect policy alone", "rule=value,q=0", expert, 0, 0},
+		{"random at 0.5", "rule=random", random, 20, 1000},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			n := 0
+			for _, ep := range sharedRollout(t, tc.spec, tc.policy, 10, 11, 12, 13) {
+				n += ep.Interventions
+			}
+			if n < tc.min || n > tc.max {
+				t.Errorf("interventions %d; want %d..%d", n, tc.min, tc.max)
+			}
+		})
+	}
+}
+
+// segments returns the lengths of the runs of human steps.
+func segments(steps []sim.Record) []int {
+	var out []int
+	run := 0
+	for i, s := range steps {
+		if s.Source == sim.Human {
+			if s.InterventionStart != (run == 0) {
+				return nil // markers disagree with the sources
+			}
+			run++
+		}
+		if (s.Source != sim.Human || i == len(steps)-1) && run > 0 {
+			out = append(out, run)
+			run = 0
+		}
+	}
+	return out
+}
+
+func TestValueRuleLastsFourSteps(t *testing.T) {
+	for _, ep := range sharedRollout(t, "rule=value", random, 5, 6) {
+		segs := segments(ep.Steps)
+		if len(segs) == 0 {
+			t.Fatal("no interventions (or markers disagree with sources)")
+		}
+		for i, n := range segs {
+			last := i == len(segs)-1 && ep.Steps[len(ep.Steps)-1].Source == sim.Human
+			if n != RLIFSteps && !(last && n < RLIFSteps) {
+				t.Errorf("episode %d: intervention %d lasted %d steps; want %d", ep.Index, i, n, RLIFSteps)
+			}
+		}
+	}
+}
+
+func TestRandomRuleRate(t *testing.T) {
+	human, total := 0, 0
+	for _, ep := range sharedRollout(t, "rule=random,rate=0.3", random, 1, 2, 3, 4, 5, 6) {
+		for _, s := range ep.Steps {
+			total++
+			if s.Source == sim.Human {
+				human++
+			}
+		}
+	}
+	if f := float64(human) / float64(total); math.Abs(f-0.3) > 0.07 {
+		t.Errorf("human fraction %.3f over %d steps; want 0.3 ± 0.07", f, total)
+	}
+}
+
+// switchPolicy disagrees with the expert for its first `bad` ticks, then
+// acts as the expert.
+type switchPolicy struct {
+	expert sim.Policy
+	bad, t int
+}
+
+func (p *switchPolicy) Reset(uint64) { p.t = 0 }
+func (p *switchPolicy) Act(obs, dst []float64) {
+	p.expert.Act(obs, dst)
+	if p.t < p.bad {
+		dst[0], dst[1] = dst[0]+1, dst[1]+1 // ‖Δ‖ = √2, far above 0.5
+	}
+	p.t++
+}
+
+func TestDistanceRuleHandsBackOnAgreement(t *testing.T) {
+	eps := sharedRollout(t, "rule=distance", func(task sim.Task, seed uint64) sim.Policy {
+		return &switchPolicy{expert: task.Expert(1, seed), bad: 5}
+	}, 3)
+	steps := eps[0].Steps
+	for k, s := range steps[:12] {
+		want := sim.Robot
+		if k < 5 {
+			want = sim.Human
+		}
+		if s.Source != want {
+			t.Errorf("step %d: source %q; want %q", k, s.Source, want)
+		}
+	}
+	if !steps[5].InterventionEnd || eps[0].Interventions != 1 {
+		t.Errorf("end marker %v interventions %d; want true 1", steps[5].InterventionEnd, eps[0].Interventions)
+	}
+}
+
+func TestSimOperatorDelay(t *testing.T) {
+	task := &stubTask{}
+	task.Reset(4)
+	op, err := NewSimOperator(task, OperatorConfig{Delay: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := NewArbiter(task, Config{Mode: ModeTeleop})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.AddSource("sim", op)
+	env, _ := sim.NewEnv(task, sim.EnvConfig{})
+	obs := env.Reset(4)
+	a.Reset(4)
+	ref := task.Expert(1, 0)
+	var want [][]float64
+	act := make([]float64, 3)
+	for k := range 8 {
+		e := make([]float64, 3)
+		ref.Act(obs.Slice(), e)
+		want = append(want, e)
+		d := a.Decide(obs.Slice(), act)
+		if d.Source != sim.Demo || d.Operator != "sim" {
+			t.Fatalf("tick %d: source %q operator %q; want demo sim", k, d.Source, d.Operator)
+		}
+		exp := []float64{0, 0, 0} // holds still until the delay has passed
+		if k >= 2 {
+			exp = want[k-2]
+		}
+		if !equal(act, exp) {
+			t.Errorf("tick %d: action %v; want %v (expert from tick %d)", k, act, exp, k-2)
+		}
+		s, err := env.Step(act)
+		if err != nil {
+			t.Fatal(err)
+		}
+		obs = s.Next
+	}
+}
+
+// valuedTask judges actions by how far they move the tool towards the
+// target, a one-step lookahead.
+type valuedTask struct{ stubTask }
+
+func (v *valuedTask) ActionValue(obs, a []float64) float64 {
+	d0 := math.Hypot(obs[2]-obs[0], obs[3]-obs[1])
+	d1 := math.Hypot(obs[2]-obs[0]-a[0]*0.1, obs[3]-obs[1]-a[1]*0.1)
+	return 10 + d0 - d1 // positive, higher is better
+}
+
+func TestValueRuleUsesTaskJudgement(t *testing.T) {
+	task := &valuedTask{}
+	task.Reset(1)
+	op, err := NewSimOperator(task, OperatorConfig{Rule: ValueRule, P: 1, Q: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := make([]float64, 4)
+	task.Observe(obs)
+	away := []float64{-(obs[2] - obs[0]) * 5, -(obs[3] - obs[1]) * 5, 1}
+	op.Observe(obs, away)
+	if c, _ := op.Latest(); !c.Engaged {
+		t.Errorf("policy moving away: engaged %v; want true", c.Engaged)
+	}
+	op.Reset(1)
+	toward := []float64{min(max((obs[2]-obs[0])*5, -1), 1), min(max((obs[3]-obs[1])*5, -1), 1), 1}
+	op.Observe(obs, toward)
+	if c, _ := op.Latest(); c.Engaged {
+		t.Errorf("policy as good as the expert: engaged %v; want false", c.Engaged)
+	}
+}
+
+func TestAgreement(t *testing.T) {
+	zero := []float64{0, 0}
+	for _, tc := range []struct {
+		name    string
+		a, e, h []float64
+		want    float64
+	}{
+		{"same direction", []float64{0.2, 0}, []float64{1, 0}, zero, 1},
+		{"opposite", []float64{-1, 0}, []float64{1, 0}, zero, -1},
+		{"perpendicular", []float64{0, 1}, []float64{1, 0}, zero, 0},
+		{"both still", zero, zero, zero, 1},
+		{"only the expert still", []float64{1, 0}, zero, zero, 0},
+		{"relative to the hold (absolute targets)", []float64{0.6, 0.5}, []float64{0.9, 0.5}, []float64{0.5, 0.5}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := agreement(tc.a, tc.e, tc.h); math.Abs(got-tc.want) > 1e-12 {
+				t.Errorf("got %v; want %v", got, tc.want)
+			}
+		})
+	}
+}
+
+// The same operator in a live Session, ticked in virtual time, makes the
+// same decisions as in a headless rollout.
+func TestSimOperatorInSessionMatchesRollout(t *testing.T) {
+	const seed = 21
+	spec := "rule=value,skill=0.9"
+	want := sharedRollout(t, spec, random, seed)[0].Steps
+	task := &stubTask{}
+	cfg, _ := ParseOperator(spec)
+	cfg.Seed += seed
+	a, _, err := NewShared(task, random(task, seed), "test", cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock := sim.NewManualClock(time.Unix(100, 0))
+	s, err := sim.NewSession(task, sim.SessionConfig{ID: "s", Controller: a, Clock: clock, Seed: seed, ManualReset: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := s.Subscribe(len(want) + 8)
+	now := clock.Now()
+	for range len(want) + 1 {
+		now = s.Tick(now)
+	}
+	var got []*sim.Record
+	for len(sub.C) > 0 {
+		if r := <-sub.C; r.Kind == sim.StepRecord {
+			got = append(got, r)
+		}
+	}
+	if len(got) != len(want) {
+		t.Fatalf("session steps %d; want %d", len(got), len(want))
+	}
+	for k := range want {
+		if got[k].Decision != want[k].Decision || got[k].Step.Action != want[k].Step.Action {
+			t.Fatalf("step %d: session %+v; rollout %+v", k, got[k].Decision, want[k].Decision)
+		}
+	}
+	if st := a.State(); st.Interventions == 0 || s.State().Interventions != st.Interventions {
+		t.Errorf("interventions arbiter %d session %d; want equal and > 0", st.Interventions, s.State().Interventions)
+	}
+}
