@@ -4,5 +4,5 @@ import "tandem/sim"
 
 // Makers lists the constructors of this package's tasks, in catalogue order.
 func Makers() []func() sim.Task {
-	return nil
+	return []func() sim.Task{New}
 }
