@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -55,9 +54,9 @@ func newBenchCmd() *cobra.Command {
 			}
 			out := cmd.OutOrStdout()
 			enc := json.NewEncoder(out)
-			w := tabwriter.NewWriter(out, 0, 4, 2, ' ', tabwriter.AlignRight)
+			const row = "%-16s %8v %5v %14v %12v %14v %14v %11v %15v\n"
 			if !asJSON {
-				fmt.Fprintln(w, "task\tsubsteps\tccd\tphysics µs/substep\tenv µs/step\tsteps/s 1 core\tsteps/s all cores\tallocs/step\tlib allocs/step\t")
+				fmt.Fprintf(out, row, "task", "substeps", "ccd", "physics µs/sub", "env µs/step", "steps/s 1 core", "steps/s all", "allocs/step", "lib allocs/step")
 			}
 			for _, name := range names {
 				r, err := benchTask(cmd.Context(), name, time.Duration(seconds*float64(time.Second)))
@@ -70,11 +69,11 @@ func newBenchCmd() *cobra.Command {
 					}
 					continue
 				}
-				fmt.Fprintf(w, "%s\t%d\t%v\t%.2f\t%.1f\t%.0f\t%.0f\t%.2f\t%.2f\t\n", r.Task, r.Substeps, r.Continuous,
-					r.PhysicsUsPerStep, r.EnvStepUs, r.StepsPerS1, r.StepsPerSAll, r.AllocsPerStep, r.LibAllocsPerStep)
-				w.Flush()
+				fmt.Fprintf(out, row, r.Task, r.Substeps, r.Continuous,
+					fmt.Sprintf("%.2f", r.PhysicsUsPerStep), fmt.Sprintf("%.1f", r.EnvStepUs), fmt.Sprintf("%.0f", r.StepsPerS1),
+					fmt.Sprintf("%.0f", r.StepsPerSAll), fmt.Sprintf("%.2f", r.AllocsPerStep), fmt.Sprintf("%.2f", r.LibAllocsPerStep))
 			}
-			return w.Flush()
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&task, "task", "", "benchmark one task (default: all)")
