@@ -1,0 +1,5 @@
+//go:build !cgo
+
+package evdev
+
+const cgoEnabled = false
