@@ -63,3 +63,59 @@ func TestTasksJSON(t *testing.T) {
 		}
 	}
 }
+
+func TestRolloutJSON(t *testing.T) {
+	code, out, stderr := tandem(t, "rollout", "--task", "reach", "--policy", "expert", "--episodes", "3", "--seed", "5", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 4 {
+		t.Fatalf("got %d lines; want 3 episodes and a summary:\n%s", len(lines), out)
+	}
+	for i, l := range lines[:3] {
+		var ep map[string]any
+		if err := json.Unmarshal([]byte(l), &ep); err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		for _, k := range []string{"episode", "seed", "return", "length", "success", "max_reward"} {
+			if _, ok := ep[k]; !ok {
+				t.Errorf("episode line %d lacks %q", i, k)
+			}
+		}
+		if ep["seed"].(float64) != float64(5+i) || ep["episode"].(float64) != float64(i) {
+			t.Errorf("episode line %d: seed %v episode %v", i, ep["seed"], ep["episode"])
+		}
+	}
+	var sum map[string]any
+	if err := json.Unmarshal([]byte(lines[3]), &sum); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"task", "episodes", "success_rate", "mean_return", "mean_max_reward", "mean_length"} {
+		if _, ok := sum[k]; !ok {
+			t.Errorf("summary lacks %q", k)
+		}
+	}
+	if sum["task"] != "reach" || sum["episodes"].(float64) != 3 || sum["success_rate"].(float64) != 1 {
+		t.Errorf("summary %v; want reach, 3 episodes, all successful", sum)
+	}
+}
+
+func TestBenchJSON(t *testing.T) {
+	code, out, stderr := tandem(t, "bench", "--task", "push-t", "--seconds", "0.05", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var r map[string]any
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("bench --json: %v\n%s", err, out)
+	}
+	for _, k := range []string{"task", "physics_us_per_step", "env_steps_per_s_1core", "env_steps_per_s_all", "allocs_per_step"} {
+		if _, ok := r[k]; !ok {
+			t.Errorf("bench output lacks %q", k)
+		}
+	}
+	if r["env_steps_per_s_1core"].(float64) <= 0 || r["allocs_per_step"].(float64) != 0 {
+		t.Errorf("bench push-t: %v; want positive speed and zero allocations in tandem's code", r)
+	}
+}
