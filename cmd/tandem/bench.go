@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"sync"
@@ -205,7 +206,10 @@ func allocsPerStep(maker tasks.Maker, actions [][]float64) (own, lib float64, er
 	var o, l int64
 	for k, v := range after {
 		n := v - before[k]
-		if strings.HasPrefix(k, "github.com/ByteArena/box2d") {
+		if n > 0 && k != box2dPrefix && os.Getenv("TANDEM_BENCH_DEBUG") != "" {
+			fmt.Fprintln(os.Stderr, "alloc owner", k, n)
+		}
+		if k == box2dPrefix {
 			l += n
 		} else {
 			o += n
@@ -214,6 +218,8 @@ func allocsPerStep(maker tasks.Maker, actions [][]float64) (own, lib float64, er
 	// Reset's own allocations are not a step's.
 	return float64(o) / float64(steps), float64(l) / float64(steps), nil
 }
+
+const box2dPrefix = "github.com/ByteArena/box2d"
 
 // profileAllocs sums allocation counts by the function that allocated
 // (innermost frame outside the runtime), restricted to the stepping code.
@@ -232,12 +238,20 @@ func profileAllocs() map[string]int64 {
 	out := make(map[string]int64)
 	for _, r := range recs {
 		frames := runtime.CallersFrames(r.Stack())
-		var owner string
+		// The owner is whichever comes first walking out from the
+		// allocation: a Box2D frame (the library allocated, even through
+		// sort or reflect) or a frame of tandem's own code.
+		owner := ""
 		inStep := false
 		for {
 			f, more := frames.Next()
-			if owner == "" && !strings.HasPrefix(f.Function, "runtime.") {
-				owner = f.Function
+			if owner == "" {
+				switch {
+				case strings.HasPrefix(f.Function, box2dPrefix):
+					owner = box2dPrefix
+				case strings.HasPrefix(f.Function, "tandem/"):
+					owner = f.Function
+				}
 			}
 			if strings.HasPrefix(f.Function, "tandem/sim.(*Env).Step") {
 				inStep = true

@@ -33,6 +33,9 @@ type gripper struct {
 	slides [2]*box2d.B2PrismaticJoint
 	weld   *box2d.B2WeldJoint
 	broke  bool // the weld broke this episode
+	// weldDef is reused for every grasp: a local definition would escape
+	// to the heap through CreateJoint and allocate once per grasp.
+	weldDef box2d.B2WeldJointDef
 }
 
 // jawCentre is the offset of a jaw body's centre below the palm centre.
@@ -93,9 +96,9 @@ func (g *gripper) update(w *box2d.B2World, obj *box2d.B2Body, jaw, dt float64) {
 
 // grasp welds obj to the palm where it is now.
 func (g *gripper) grasp(w *box2d.B2World, obj *box2d.B2Body) {
-	wd := box2d.MakeB2WeldJointDef()
-	wd.Initialize(g.palm, obj, obj.GetWorldCenter())
-	g.weld = w.CreateJoint(&wd).(*box2d.B2WeldJoint)
+	g.weldDef = box2d.MakeB2WeldJointDef()
+	g.weldDef.Initialize(g.palm, obj, obj.GetWorldCenter())
+	g.weld = w.CreateJoint(&g.weldDef).(*box2d.B2WeldJoint)
 }
 
 func (g *gripper) release(w *box2d.B2World) {

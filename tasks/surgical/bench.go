@@ -48,6 +48,9 @@ type bench struct {
 	// weld at this frequency; the position stays rigid): tissue pinched in a
 	// jaw bends at the jaw.
 	gripHz float64
+	// weldDef is reused for every grasp: a local definition would escape
+	// to the heap through CreateJoint and allocate once per grasp.
+	weldDef box2d.B2WeldJointDef
 	// after runs after every physics substep (tissue checks).
 	after func(dt float64)
 

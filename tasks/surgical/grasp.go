@@ -131,10 +131,11 @@ func (s *bench) updateGrasps(dt float64) {
 
 // attach welds obj to in's hand where they are now.
 func (s *bench) attach(in *instrument, obj *box2d.B2Body) {
-	def := box2d.MakeB2WeldJointDef()
+	def := &s.weldDef
+	*def = box2d.MakeB2WeldJointDef()
 	def.Initialize(in.hand, obj, b2(in.tip()))
 	def.FrequencyHz, def.DampingRatio = s.gripHz, 0.7
-	in.grip.weld = s.world.CreateJoint(&def).(*box2d.B2WeldJoint)
+	in.grip.weld = s.world.CreateJoint(def).(*box2d.B2WeldJoint)
 	in.grip.held = obj
 	in.jawHold = in.jaw
 }
