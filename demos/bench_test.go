@@ -1,0 +1,141 @@
+package demos
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"tandem/sim"
+)
+
+// BenchmarkRecorderSteps measures sustained recording into SQLite: steps
+// with 20-float observations go through the recorder's reader path (row
+// conversion, bounded queue) while its writer commits every 100 ms. The
+// steps/s metric counts steps committed (Flush at the end is included).
+func BenchmarkRecorderSteps(b *testing.B) {
+	s, _ := openTest(b)
+	rec := NewRecorder(s, RecorderConfig{Logger: quiet, MaxPending: 1 << 22})
+	defer rec.Close()
+	task := newDot(20, 10)
+	spec := task.Spec()
+	js, _ := json.Marshal(spec)
+	sid, err := s.newSession(context.Background(), "bench", spec.Name, time.Now(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	t := &Recording{r: rec, sessionID: sid, spec: spec, specJSON: string(js)}
+	t.sess, _ = sim.NewSession(task, sim.SessionConfig{ID: "bench", Controller: expertCtl(task), Clock: sim.WallClock{}})
+	// Pre-build one episode of records to feed repeatedly.
+	eps := rollout(b, 20, []uint64{1}, expertCtl)
+	recs := eps[0].Steps
+	now := time.Now()
+	reset := &sim.Record{Kind: sim.ResetRecord, Episode: 0, ControlHz: 10, Wall: now}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuTime()
+	for i := 0; i < b.N; i++ {
+		k := i % len(recs)
+		if k == 0 {
+			reset.Episode++
+			t.cut(now)
+			t.begin(reset, recs[0].Obs.Slice())
+		}
+		r := recs[k]
+		r.Episode, r.Wall = reset.Episode, now
+		t.step(&r)
+	}
+	t.cut(now)
+	if err := rec.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	el, cpu := time.Since(start), cpuTime()-cpu0
+	b.StopTimer()
+	st := rec.Stats()
+	if st.DroppedSteps != 0 {
+		b.Fatalf("dropped %d steps", st.DroppedSteps)
+	}
+	b.ReportMetric(float64(b.N)/el.Seconds(), "steps/s")
+	// The machine is shared: steps per CPU-second of this process is the
+	// cost that does not depend on how busy the other cores are.
+	b.ReportMetric(float64(b.N)/cpu.Seconds(), "steps/cpu-s")
+	b.ReportMetric(float64(st.MaxCommitTook.Milliseconds()), "max-commit-ms")
+}
+
+// seedBenchStore fills a store with n 50-step episodes of 20-float
+// observations.
+func seedBenchStore(b *testing.B, n int) *Store {
+	s, _ := openTest(b)
+	seeds := make([]uint64, n)
+	for i := range seeds {
+		seeds[i] = uint64(i)
+	}
+	addRollouts(b, s, 20, seeds, "", sharedCtl)
+	return s
+}
+
+func BenchmarkExportMCAP(b *testing.B) {
+	s := seedBenchStore(b, 20)
+	ctx := context.Background()
+	var size int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st, err := ExportMCAP(ctx, s, Filter{}, io.Discard, dotLookup(20, 10))
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = st.Bytes
+	}
+	b.SetBytes(size)
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "steps/s")
+}
+
+func BenchmarkExportLeRobot(b *testing.B) {
+	s := seedBenchStore(b, 20)
+	ctx := context.Background()
+	dir := b.TempDir()
+	var size int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		st, err := ExportLeRobot(ctx, s, Filter{}, filepath.Join(dir, strconv.Itoa(i)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		size = st.Bytes
+	}
+	b.SetBytes(size)
+	b.ReportMetric(float64(b.N*1000)/b.Elapsed().Seconds(), "steps/s")
+}
+
+// BenchmarkReplayVerify measures Verify (read, decode, re-simulate, compare)
+// on the test task, whose physics is trivial: it is the replay machinery's
+// own cost.
+func BenchmarkReplayVerify(b *testing.B) {
+	s := seedBenchStore(b, 1)
+	ctx := context.Background()
+	b.ReportAllocs()
+	b.ResetTimer()
+	steps := 0
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		n, err := Verify(ctx, s, 1, dotLookup(20, 10))
+		if err != nil {
+			b.Fatal(err)
+		}
+		steps += n
+	}
+	b.ReportMetric(float64(steps)/time.Since(start).Seconds(), "steps/s")
+}
+
+// cpuTime is this process's user+system CPU time.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}

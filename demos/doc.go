@@ -1,0 +1,50 @@
+// Package demos records, stores, labels, replays and exports what happened in
+// tandem's sessions: every step with who was in control.
+//
+// # Store
+//
+// Store is an embedded SQLite database (modernc.org/sqlite, pure Go) in WAL
+// mode at DIR/tandem.db. Its schema is versioned with PRAGMA user_version;
+// migrations run at Open inside one transaction each, and a database written
+// by a newer tandem is refused (ErrSchemaTooNew), never altered. The schema
+// and the guarantees are documented for researchers in docs/storage.md.
+//
+// Vectors (observations, actions, policy actions) are stored as
+// little-endian float64 blobs, 8 bytes per value, so that a stored
+// observation is bit-for-bit the value the simulation produced and replay can
+// compare it exactly. Times are Unix nanoseconds (INTEGER). Seeds are uint64
+// stored in SQLite's signed 64-bit INTEGER by bit pattern.
+//
+// Steps store the observation the action was chosen from; the observation
+// after the last step is kept on the episode (final_obs). Step.Next is filled
+// on read from the following step.
+//
+// # Writers and crash safety
+//
+// Every write is a transaction; nothing is rewritten in place except the
+// episode summary row. A process that opens the store for writing holds a
+// shared flock on DIR/tandem.lock; the one that finds no other writer alive
+// (it gets the lock exclusively) marks episodes still "running" as
+// "crashed" (incomplete, kept with every committed step) before it
+// downgrades to shared. So restarting on the same directory just continues,
+// and two writer processes (a server and a rollout --record) can share it.
+//
+// # Recorder
+//
+// Recorder subscribes to live sessions. Each session has a reader goroutine
+// that converts Records into rows in memory (never touching the disk) and a
+// single writer goroutine commits all pending rows in one transaction at
+// least every CommitInterval (100 ms). The simulation loop is never blocked:
+// sim.Session drops into a full subscription rather than wait, and the
+// recorder's reader only appends to a bounded in-memory queue. When the
+// queue is full (disk too slow or failing), new steps are dropped, counted
+// per episode, and the episode is flagged incomplete; a failed commit is
+// retried with the same rows until it succeeds or the queue bound is hit.
+//
+// # Goroutines and allocation
+//
+// Store is safe for concurrent use. Recorder's methods are safe for
+// concurrent use. Player's Decide runs on its session's loop goroutine; its
+// control methods are safe for concurrent use. Recording allocates one row
+// per step in the reader goroutine, off the simulation loop.
+package demos

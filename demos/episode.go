@@ -1,0 +1,156 @@
+package demos
+
+import (
+	"strings"
+	"time"
+
+	"tandem/sim"
+)
+
+// Outcome says how an episode ended.
+type Outcome string
+
+// Episode outcomes.
+const (
+	Running   Outcome = "running" // still being recorded
+	Succeeded Outcome = "success" // ended (terminal or horizon) after the success test held
+	Failed    Outcome = "failure" // the task ended it (terminal) without success
+	Timeout   Outcome = "timeout" // the horizon was reached without success
+	Cut       Outcome = "cut"     // reset or session end before the episode was done
+	Crashed   Outcome = "crashed" // the recording process died; marked at the next open
+)
+
+// Modes of an episode.
+const (
+	ModeTeleop = "teleop" // a demonstrator (human or scripted expert) drove it
+	ModeAuto   = "auto"   // the policy drove it alone
+	ModeShared = "shared" // a policy with a human who may intervene
+	ModeReplay = "replay"
+	ModeImport = "import"
+)
+
+// Episode is one stored episode's summary.
+type Episode struct {
+	ID            int64     `json:"id"`
+	SessionID     int64     `json:"session_id"`
+	Task          string    `json:"task"`
+	TaskVersion   int       `json:"task_version"`
+	Seed          uint64    `json:"seed"`
+	Mode          string    `json:"mode"`
+	Operators     []string  `json:"operators"`
+	PolicyVersion []string  `json:"policy_versions"`
+	ControlHz     float64   `json:"control_hz"`
+	Start         time.Time `json:"start"`
+	End           time.Time `json:"end,omitzero"`
+	Outcome       Outcome   `json:"outcome"`
+	Length        int       `json:"length"`
+	Return        float64   `json:"return"`
+	Success       bool      `json:"success"`
+	Interventions int       `json:"interventions"`
+	Tags          []string  `json:"tags"`
+	Note          string    `json:"note"`
+	// Complete reports an episode that ended cleanly (terminal or horizon)
+	// with every step on disk.
+	Complete bool `json:"complete"`
+	// Dropped counts steps that never reached the disk.
+	Dropped int `json:"dropped"`
+	// Spec is the task's spec when recorded (names for each vector entry).
+	Spec       sim.Spec  `json:"-"`
+	InitialObs []float64 `json:"-"`
+	FinalObs   []float64 `json:"-"`
+}
+
+// Duration is the episode's length in control periods.
+func (e *Episode) Duration() time.Duration {
+	if e.ControlHz <= 0 {
+		return 0
+	}
+	return time.Duration(float64(e.Length) / e.ControlHz * float64(time.Second))
+}
+
+// Step is one stored control step.
+type Step struct {
+	T int `json:"t"`
+	// Obs is the observation the action was chosen from; Next the one after
+	// the step (nil for the last step of an episode cut by a crash).
+	Obs               []float64  `json:"obs"`
+	Next              []float64  `json:"next,omitempty"`
+	Action            []float64  `json:"action"`
+	PolicyAction      []float64  `json:"policy_action,omitempty"`
+	Source            sim.Source `json:"source"`
+	Reward            float64    `json:"reward"`
+	Terminal          bool       `json:"terminal"`
+	Truncated         bool       `json:"truncated"`
+	Success           bool       `json:"success"`
+	Wall              time.Time  `json:"wall"`
+	Operator          string     `json:"operator,omitempty"`
+	PolicyVersion     string     `json:"policy_version,omitempty"`
+	InterventionStart bool       `json:"intervention_start,omitempty"`
+	InterventionEnd   bool       `json:"intervention_end,omitempty"`
+}
+
+// Info describes an episode that is not coming from a live session's
+// stream: a rollout, an import.
+type Info struct {
+	Spec      sim.Spec
+	Seed      uint64
+	Mode      string
+	ControlHz float64 // 0 = Spec.ControlHz
+	Start     time.Time
+	Tags      []string
+	Note      string
+	// Session names the session row (default "rollout").
+	Session string
+	// Operator is used for steps that do not name one.
+	Operator string
+}
+
+// joinList joins names for a comma-separated column.
+func joinList(v []string) string { return strings.Join(v, ",") }
+
+// splitList parses a comma-separated column.
+func splitList(s string) []string {
+	if s == "" {
+		return []string{}
+	}
+	return strings.Split(s, ",")
+}
+
+// addUnique appends name to list if it is non-empty and not yet there.
+func addUnique(list []string, name string) []string {
+	if name == "" {
+		return list
+	}
+	for _, x := range list {
+		if x == name {
+			return list
+		}
+	}
+	return append(list, name)
+}
+
+// deriveMode names the mode from the sources seen when the caller gave none.
+func deriveMode(robot, human, demo bool) string {
+	switch {
+	case robot && human:
+		return ModeShared
+	case robot:
+		return ModeAuto
+	case human && !demo:
+		return ModeShared
+	}
+	return ModeTeleop
+}
+
+// outcomeOf names the outcome of an episode whose last step is last.
+func outcomeOf(success, terminal, truncated bool) Outcome {
+	switch {
+	case success && (terminal || truncated):
+		return Succeeded
+	case terminal:
+		return Failed
+	case truncated:
+		return Timeout
+	}
+	return Cut
+}

@@ -1,0 +1,161 @@
+package demos
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/parquet-go/parquet-go"
+
+	"tandem/sim"
+)
+
+func TestExportLeRobotReadsBack(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	ids := addRollouts(t, s, 6, []uint64{1, 2}, "", sharedCtl)
+	dir := filepath.Join(t.TempDir(), "ds")
+	st, err := ExportLeRobot(ctx, s, Filter{}, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Episodes != 2 || st.Steps != 100 {
+		t.Fatalf("stats %+v", st)
+	}
+	// Frames, read with parquet-go's reader.
+	dataPath := filepath.Join(dir, "data", "chunk-000", "file-000.parquet")
+	frames, err := parquet.ReadFile[lerobotFrame](dataPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(frames) != 100 {
+		t.Fatalf("%d frames; want 100", len(frames))
+	}
+	for ei, id := range ids {
+		steps, _ := s.Steps(ctx, id)
+		for i, sp := range steps {
+			fr := frames[ei*50+i]
+			if fr.EpisodeIndex != int64(ei) || fr.FrameIndex != int64(i) || fr.Index != int64(ei*50+i) || fr.TaskIndex != 0 {
+				t.Fatalf("frame %d/%d indices %+v", ei, i, fr)
+			}
+			if len(fr.State) != 6 || fr.State[3] != float32(sp.Obs[3]) || fr.Action[1] != float32(sp.Action[1]) {
+				t.Fatalf("frame %d/%d values %v %v; want %v %v", ei, i, fr.State, fr.Action, sp.Obs, sp.Action)
+			}
+			if fr.Timestamp != float32(float64(i)/10) || fr.Reward != float32(sp.Reward) || fr.Success != sp.Success {
+				t.Fatalf("frame %d/%d timestamp %v reward %v", ei, i, fr.Timestamp, fr.Reward)
+			}
+			if fr.ActionSource != string(sp.Source) || fr.IsIntervention != (sp.Source == sim.Human) {
+				t.Fatalf("frame %d/%d source %q intervention %v; want %q", ei, i, fr.ActionSource, fr.IsIntervention, sp.Source)
+			}
+			if fr.Done != (i == 49) {
+				t.Fatalf("frame %d/%d done %v", ei, i, fr.Done)
+			}
+		}
+	}
+	// Column types as LeRobot's features declare them.
+	f, _ := os.Open(dataPath)
+	defer f.Close()
+	fi, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, fi.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTypes := map[string]string{
+		"timestamp": "FLOAT", "frame_index": "INT64", "episode_index": "INT64", "index": "INT64",
+		"task_index": "INT64", "next.reward": "FLOAT", "next.done": "BOOLEAN", "next.success": "BOOLEAN",
+		"is_intervention": "BOOLEAN", "action_source": "BYTE_ARRAY",
+	}
+	for _, field := range pf.Schema().Fields() {
+		if want, ok := wantTypes[field.Name()]; ok {
+			if got := field.Type().Kind().String(); got != want {
+				t.Fatalf("column %s is %s; want %s", field.Name(), got, want)
+			}
+		}
+		if field.Name() == "observation.state" {
+			if lt := field.Type().LogicalType(); lt == nil || !strings.Contains(strings.ToUpper(lt.String()), "LIST") {
+				t.Fatalf("observation.state is not a LIST column")
+			}
+		}
+	}
+	// Episodes metadata.
+	metas, err := parquet.ReadFile[lerobotEpisode](filepath.Join(dir, "meta", "episodes", "chunk-000", "file-000.parquet"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(metas) != 2 || metas[1].From != 50 || metas[1].To != 100 || metas[1].Length != 50 || metas[1].Tasks[0] != "Push the dot onto the goal" {
+		t.Fatalf("episodes meta %+v", metas)
+	}
+	// Tasks, with the pandas index metadata.
+	tf, _ := os.Open(filepath.Join(dir, "meta", "tasks.parquet"))
+	defer tf.Close()
+	tfi, _ := tf.Stat()
+	tp, err := parquet.OpenFile(tf, tfi.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if md, ok := tp.Lookup("pandas"); !ok || !strings.Contains(md, `"index_columns": ["task"]`) {
+		t.Fatalf("tasks.parquet pandas metadata %q", md)
+	}
+	// info.json and stats.json.
+	var info struct {
+		CodebaseVersion string `json:"codebase_version"`
+		FPS             int    `json:"fps"`
+		TotalEpisodes   int    `json:"total_episodes"`
+		TotalFrames     int    `json:"total_frames"`
+		DataPath        string `json:"data_path"`
+		Features        map[string]struct {
+			Dtype string   `json:"dtype"`
+			Shape []int    `json:"shape"`
+			Names []string `json:"names"`
+		} `json:"features"`
+	}
+	readJSON(t, filepath.Join(dir, "meta", "info.json"), &info)
+	if info.CodebaseVersion != "v3.0" || info.FPS != 10 || info.TotalEpisodes != 2 || info.TotalFrames != 100 ||
+		info.DataPath != "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet" {
+		t.Fatalf("info %+v", info)
+	}
+	if ft := info.Features["observation.state"]; ft.Dtype != "float32" || ft.Shape[0] != 6 || ft.Names[4] != "goal_x" {
+		t.Fatalf("observation.state feature %+v", ft)
+	}
+	var stats map[string]map[string][]float64
+	readJSON(t, filepath.Join(dir, "meta", "stats.json"), &stats)
+	if c := stats["action"]["count"]; len(c) != 1 || c[0] != 100 {
+		t.Fatalf("action count %v; want [100]", c)
+	}
+	if mn, mx := stats["observation.state"]["min"], stats["observation.state"]["max"]; len(mn) != 6 || mn[0] > mx[0] {
+		t.Fatalf("state min %v max %v", mn, mx)
+	}
+}
+
+func TestExportLeRobotRefusesMixedTasks(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addRollouts(t, s, 6, []uint64{1}, "", expertCtl)
+	other := newDot(6, 10).Spec()
+	other.Name = "other"
+	eps := rollout(t, 6, []uint64{2}, expertCtl)
+	if _, err := s.AddEpisode(ctx, Info{Spec: other, Seed: 2}, eps[0].Steps); err != nil {
+		t.Fatal(err)
+	}
+	_, err := ExportLeRobot(ctx, s, Filter{}, t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "one task") {
+		t.Fatalf("mixed export: got %v; want a one-task error", err)
+	}
+	if _, err := ExportLeRobot(ctx, s, Filter{Task: "other"}, filepath.Join(t.TempDir(), "ok")); err != nil {
+		t.Fatalf("filtered export: %v", err)
+	}
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(b, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}

@@ -1,0 +1,210 @@
+package demos
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"tandem/sim"
+)
+
+// ErrNotFound is returned for an episode id that is not in the store.
+var ErrNotFound = errors.New("demos: no such episode")
+
+// Filter selects episodes. Zero fields do not filter.
+type Filter struct {
+	IDs              []int64
+	Task             string
+	Operator         string    // episodes in which this operator acted
+	Since, Until     time.Time // start time in [Since, Until)
+	Success          *bool
+	Complete         *bool
+	Mode             string
+	MinInterventions int
+	PolicyVersion    string // episodes in which this policy version acted
+	Limit, Offset    int    // paging in id order; Limit 0 = all
+}
+
+func (f *Filter) where() (string, []any) {
+	var conds []string
+	var args []any
+	if len(f.IDs) > 0 {
+		conds = append(conds, "id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.IDs)), ",")+")")
+		for _, id := range f.IDs {
+			args = append(args, id)
+		}
+	}
+	if f.Task != "" {
+		conds, args = append(conds, "task = ?"), append(args, f.Task)
+	}
+	if f.Operator != "" {
+		conds, args = append(conds, "instr(',' || operators || ',', ',' || ? || ',') > 0"), append(args, f.Operator)
+	}
+	if f.PolicyVersion != "" {
+		conds, args = append(conds, "instr(',' || policy_version || ',', ',' || ? || ',') > 0"), append(args, f.PolicyVersion)
+	}
+	if !f.Since.IsZero() {
+		conds, args = append(conds, "started_at >= ?"), append(args, f.Since.UnixNano())
+	}
+	if !f.Until.IsZero() {
+		conds, args = append(conds, "started_at < ?"), append(args, f.Until.UnixNano())
+	}
+	if f.Success != nil {
+		conds, args = append(conds, "success = ?"), append(args, *f.Success)
+	}
+	if f.Complete != nil {
+		conds, args = append(conds, "complete = ?"), append(args, *f.Complete)
+	}
+	if f.Mode != "" {
+		conds, args = append(conds, "mode = ?"), append(args, f.Mode)
+	}
+	if f.MinInterventions > 0 {
+		conds, args = append(conds, "interventions >= ?"), append(args, f.MinInterventions)
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return " WHERE " + strings.Join(conds, " AND "), args
+}
+
+const episodeCols = `id, session_id, task, task_version, seed, mode, operators, policy_version, control_hz,
+	spec, started_at, coalesce(ended_at, 0), outcome, length, return, success, interventions, tags, note,
+	complete, dropped, initial_obs, final_obs`
+
+func scanEpisode(sc interface{ Scan(...any) error }) (Episode, error) {
+	var e Episode
+	var seed, start, end int64
+	var ops, vers, spec, tags string
+	var init, final []byte
+	err := sc.Scan(&e.ID, &e.SessionID, &e.Task, &e.TaskVersion, &seed, &e.Mode, &ops, &vers, &e.ControlHz,
+		&spec, &start, &end, &e.Outcome, &e.Length, &e.Return, &e.Success, &e.Interventions, &tags, &e.Note,
+		&e.Complete, &e.Dropped, &init, &final)
+	if err != nil {
+		return e, err
+	}
+	e.Seed = uint64(seed)
+	e.Operators, e.PolicyVersion, e.Tags = splitList(ops), splitList(vers), splitList(tags)
+	e.Start = time.Unix(0, start).UTC()
+	if end != 0 {
+		e.End = time.Unix(0, end).UTC()
+	}
+	if err := json.Unmarshal([]byte(spec), &e.Spec); err != nil {
+		return e, fmt.Errorf("demos: episode %d spec: %w", e.ID, err)
+	}
+	if e.InitialObs, err = decodeVec(init); err != nil {
+		return e, err
+	}
+	if e.FinalObs, err = decodeVec(final); err != nil {
+		return e, err
+	}
+	return e, nil
+}
+
+// ListEpisodes returns the episodes f selects, in id order.
+func (s *Store) ListEpisodes(ctx context.Context, f Filter) ([]Episode, error) {
+	where, args := f.where()
+	q := "SELECT " + episodeCols + " FROM episodes" + where + " ORDER BY id"
+	if f.Limit > 0 {
+		q += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, max(f.Offset, 0))
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("demos: list episodes: %w", err)
+	}
+	defer rows.Close()
+	out := []Episode{}
+	for rows.Next() {
+		e, err := scanEpisode(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// Episode returns one episode's summary.
+func (s *Store) Episode(ctx context.Context, id int64) (Episode, error) {
+	e, err := scanEpisode(s.db.QueryRowContext(ctx, "SELECT "+episodeCols+" FROM episodes WHERE id = ?", id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return e, fmt.Errorf("%w: %d", ErrNotFound, id)
+	}
+	return e, err
+}
+
+// Steps returns the stored steps of episode id in order, with Next filled
+// from the following step (and the episode's final observation).
+func (s *Store) Steps(ctx context.Context, id int64) ([]Step, error) {
+	ep, err := s.Episode(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	return s.steps(ctx, &ep)
+}
+
+func (s *Store) steps(ctx context.Context, ep *Episode) ([]Step, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT t, obs, action, policy_action, source, reward, terminal, truncated,
+	success, wall, operator, policy_version, intervention_start, intervention_end
+	FROM steps WHERE episode_id = ? ORDER BY t`, ep.ID)
+	if err != nil {
+		return nil, fmt.Errorf("demos: steps of episode %d: %w", ep.ID, err)
+	}
+	defer rows.Close()
+	out := make([]Step, 0, ep.Length)
+	for rows.Next() {
+		var st Step
+		var obs, act, pol []byte
+		var src string
+		var wall int64
+		if err := rows.Scan(&st.T, &obs, &act, &pol, &src, &st.Reward, &st.Terminal, &st.Truncated,
+			&st.Success, &wall, &st.Operator, &st.PolicyVersion, &st.InterventionStart, &st.InterventionEnd); err != nil {
+			return nil, err
+		}
+		st.Source, st.Wall = sim.Source(src), time.Unix(0, wall).UTC()
+		if st.Obs, err = decodeVec(obs); err != nil {
+			return nil, err
+		}
+		if st.Action, err = decodeVec(act); err != nil {
+			return nil, err
+		}
+		if st.PolicyAction, err = decodeVec(pol); err != nil {
+			return nil, err
+		}
+		out = append(out, st)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for i := range out {
+		if i+1 < len(out) {
+			out[i].Next = out[i+1].Obs
+		} else {
+			out[i].Next = ep.FinalObs
+		}
+	}
+	return out, nil
+}
+
+// Annotate replaces an episode's tags and note.
+func (s *Store) Annotate(ctx context.Context, id int64, tags []string, note string) error {
+	if err := s.writable(); err != nil {
+		return err
+	}
+	for _, t := range tags {
+		if t == "" || strings.Contains(t, ",") {
+			return fmt.Errorf("demos: tag %q: tags are non-empty and have no commas", t)
+		}
+	}
+	res, err := s.db.ExecContext(ctx, "UPDATE episodes SET tags = ?, note = ? WHERE id = ?", joinList(tags), note, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: %d", ErrNotFound, id)
+	}
+	return nil
+}

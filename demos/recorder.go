@@ -1,0 +1,346 @@
+package demos
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"tandem/sim"
+)
+
+// RecorderConfig configures a Recorder. Zero values mean defaults.
+type RecorderConfig struct {
+	// CommitInterval bounds how long a step waits in memory before its
+	// transaction starts (default 100 ms).
+	CommitInterval time.Duration
+	// MaxPending bounds the steps held in memory waiting for the disk
+	// (default 200,000: 10 s of 20 sessions at 1 kHz). Beyond it new steps
+	// are dropped, counted on their episode, and the episode is flagged
+	// incomplete.
+	MaxPending int
+	// Buffer is each session subscription's channel size (default 8192).
+	Buffer int
+	// Logger receives commit failures and drops (default slog.Default()).
+	Logger *slog.Logger
+	// OnCommit, if set, is called from the writer goroutine after each
+	// successful commit with the total number of steps committed so far.
+	OnCommit func(committedSteps uint64)
+}
+
+// RecorderStats are the recorder's counters, for /metrics and status views.
+type RecorderStats struct {
+	Sessions          int           `json:"sessions"`
+	PendingSteps      int           `json:"pending_steps"`
+	CommittedSteps    uint64        `json:"committed_steps"`
+	CommittedEpisodes uint64        `json:"committed_episodes"`
+	Commits           uint64        `json:"commits"`
+	CommitFailures    uint64        `json:"commit_failures"`
+	DroppedSteps      uint64        `json:"dropped_steps"`
+	LastCommit        time.Time     `json:"last_commit,omitzero"`
+	LastCommitTook    time.Duration `json:"last_commit_took_ns"`
+	MaxCommitTook     time.Duration `json:"max_commit_took_ns"`
+	// Lag is the age of the oldest step not yet committed (0 when none).
+	Lag       time.Duration `json:"lag_ns"`
+	LastError string        `json:"last_error,omitempty"`
+}
+
+// SessionInfo describes a recorded live session.
+type SessionInfo struct {
+	// Mode of its episodes (teleop, auto, shared); empty derives it from
+	// the sources seen in each episode.
+	Mode string
+	// Operator is stored for steps whose Decision names no operator.
+	Operator string
+	Tags     []string
+	Note     string
+}
+
+// ErrRecorderClosed is returned by Attach and Flush after Close.
+var ErrRecorderClosed = errors.New("demos: recorder closed")
+
+// Recorder records live sessions into a Store. Safe for concurrent use.
+type Recorder struct {
+	store *Store
+	cfg   RecorderConfig
+	log   *slog.Logger
+
+	mu       sync.Mutex // guards the fields below
+	queue    [][]op     // blocks of queueBlock rows, so growth never copies rows
+	spare    [][]op     // emptied blocks for reuse
+	pending  int        // steps in queue
+	oldest   time.Time  // when the oldest queued step arrived
+	nextKey  int64
+	taps     map[string]*Recording
+	keyIDs   map[int64]int64 // episode key → database id, once committed
+	waiters  []chan error
+	closed   bool
+	lastErr  string
+	lastTook time.Duration
+	maxTook  time.Duration
+
+	wake    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	readers sync.WaitGroup
+
+	ids map[int64]int64 // writer goroutine only
+
+	committedSteps, committedEpisodes atomic.Uint64
+	commits, failures, dropped        atomic.Uint64
+	lastCommit                        atomic.Int64
+}
+
+// NewRecorder starts a recorder writing to store.
+func NewRecorder(store *Store, cfg RecorderConfig) *Recorder {
+	if cfg.CommitInterval <= 0 {
+		cfg.CommitInterval = 100 * time.Millisecond
+	}
+	if cfg.MaxPending <= 0 {
+		cfg.MaxPending = 200_000
+	}
+	if cfg.Buffer <= 0 {
+		cfg.Buffer = 8192
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	r := &Recorder{
+		store: store, cfg: cfg, log: cfg.Logger,
+		taps: map[string]*Recording{}, keyIDs: map[int64]int64{}, ids: map[int64]int64{},
+		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+	}
+	go r.writer()
+	return r
+}
+
+// Store returns the recorder's store.
+func (r *Recorder) Store() *Store { return r.store }
+
+// AddEpisode stores a whole episode directly (see Store.AddEpisode).
+func (r *Recorder) AddEpisode(ctx context.Context, info Info, steps []sim.Record) (int64, error) {
+	return r.store.AddEpisode(ctx, info, steps)
+}
+
+// Stats returns the recorder's counters.
+func (r *Recorder) Stats() RecorderStats {
+	r.mu.Lock()
+	st := RecorderStats{Sessions: len(r.taps), PendingSteps: r.pending, LastError: r.lastErr, LastCommitTook: r.lastTook, MaxCommitTook: r.maxTook}
+	if r.pending > 0 {
+		st.Lag = time.Since(r.oldest)
+	}
+	r.mu.Unlock()
+	st.CommittedSteps, st.CommittedEpisodes = r.committedSteps.Load(), r.committedEpisodes.Load()
+	st.Commits, st.CommitFailures, st.DroppedSteps = r.commits.Load(), r.failures.Load(), r.dropped.Load()
+	if ns := r.lastCommit.Load(); ns != 0 {
+		st.LastCommit = time.Unix(0, ns)
+	}
+	return st
+}
+
+// Flush waits until every row queued before the call is committed, or the
+// commit fails, or ctx ends.
+func (r *Recorder) Flush(ctx context.Context) error {
+	c := make(chan error, 1)
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return ErrRecorderClosed
+	}
+	r.waiters = append(r.waiters, c)
+	r.mu.Unlock()
+	r.nudge()
+	select {
+	case err := <-c:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (r *Recorder) nudge() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops every recording (running episodes end as cut), commits what
+// is queued and stops the writer. The store stays open.
+func (r *Recorder) Close() error {
+	r.mu.Lock()
+	if r.closed {
+		r.mu.Unlock()
+		return nil
+	}
+	taps := make([]*Recording, 0, len(r.taps))
+	for _, t := range r.taps {
+		taps = append(taps, t)
+	}
+	r.mu.Unlock()
+	for _, t := range taps {
+		t.Stop()
+	}
+	r.readers.Wait()
+	r.mu.Lock()
+	r.closed = true
+	r.mu.Unlock()
+	close(r.stop)
+	<-r.done
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.pending > 0 {
+		return errors.New("demos: recorder closed with uncommitted steps: " + r.lastErr)
+	}
+	return nil
+}
+
+// enqueue appends ops; a step is refused (and false returned) when the
+// queue holds MaxPending steps.
+func (r *Recorder) enqueue(o op) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if o.kind == opStep {
+		if r.pending >= r.cfg.MaxPending {
+			return false
+		}
+		if r.pending == 0 {
+			r.oldest = time.Now()
+		}
+		r.pending++
+	}
+	n := len(r.queue)
+	if n == 0 || len(r.queue[n-1]) == cap(r.queue[n-1]) {
+		var b []op
+		if k := len(r.spare); k > 0 {
+			b, r.spare = r.spare[k-1], r.spare[:k-1]
+		} else {
+			b = make([]op, 0, queueBlock)
+		}
+		r.queue = append(r.queue, b)
+		n++
+	}
+	r.queue[n-1] = append(r.queue[n-1], o)
+	return true
+}
+
+// queueBlock is the number of rows per queue block; maxSpare bounds the
+// emptied blocks kept for reuse.
+const (
+	queueBlock = 4096
+	maxSpare   = 64
+)
+
+func (r *Recorder) newKey() int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.nextKey++
+	return r.nextKey
+}
+
+func (r *Recorder) episodeID(key int64) int64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.keyIDs[key]
+}
+
+func (r *Recorder) writer() {
+	defer close(r.done)
+	tick := time.NewTicker(r.cfg.CommitInterval)
+	defer tick.Stop()
+	for {
+		select {
+		case <-tick.C:
+		case <-r.wake:
+		case <-r.stop:
+			// Final commits: retry a few times so a transient failure at
+			// shutdown does not lose the tail.
+			for range 3 {
+				if r.commitOnce() == nil {
+					return
+				}
+				time.Sleep(min(r.cfg.CommitInterval, 100*time.Millisecond))
+			}
+			return
+		}
+		r.commitOnce()
+	}
+}
+
+// commitOnce commits everything queued. On failure the rows go back to the
+// front of the queue for the next attempt.
+func (r *Recorder) commitOnce() error {
+	r.mu.Lock()
+	ops, waiters := r.queue, r.waiters
+	r.queue, r.waiters = nil, nil
+	r.mu.Unlock()
+	steps, ends := 0, 0
+	for _, b := range ops {
+		for i := range b {
+			switch b[i].kind {
+			case opStep:
+				steps++
+			case opEnd:
+				ends++
+			}
+		}
+	}
+	var err error
+	start := time.Now()
+	if len(ops) > 0 {
+		err = r.store.commit(context.Background(), ops, r.ids, func(key, id int64) {
+			r.mu.Lock()
+			r.keyIDs[key] = id
+			r.mu.Unlock()
+		})
+	}
+	took := time.Since(start)
+	r.mu.Lock()
+	if err != nil {
+		r.queue = append(ops, r.queue...)
+		r.lastErr = err.Error()
+		pending := r.pending
+		r.mu.Unlock()
+		r.failures.Add(1)
+		r.log.Error("demos: commit failed; rows kept in memory for retry", "err", err, "pending_steps", pending)
+		for _, c := range waiters { // their rows stay queued for the retry
+			c <- err
+		}
+		return err
+	}
+	for _, b := range ops {
+		for i := range b {
+			if b[i].kind == opEnd {
+				delete(r.keyIDs, b[i].key)
+			}
+		}
+	}
+	r.pending -= steps
+	for _, b := range ops {
+		if len(r.spare) < maxSpare {
+			clear(b) // drop references to the rows
+			r.spare = append(r.spare, b[:0])
+		}
+	}
+	if r.pending > 0 {
+		r.oldest = time.Now() // rows queued during the commit are younger than this
+	}
+	r.lastErr, r.lastTook = "", took
+	r.maxTook = max(r.maxTook, took)
+	r.mu.Unlock()
+	if len(ops) > 0 {
+		r.commits.Add(1)
+		r.lastCommit.Store(time.Now().UnixNano())
+	}
+	total := r.committedSteps.Add(uint64(steps))
+	r.committedEpisodes.Add(uint64(ends))
+	for _, c := range waiters {
+		c <- nil
+	}
+	if r.cfg.OnCommit != nil && steps > 0 {
+		r.cfg.OnCommit(total)
+	}
+	return nil
+}

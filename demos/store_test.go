@@ -1,0 +1,206 @@
+package demos
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+	"time"
+
+	"tandem/sim"
+)
+
+func TestOpenMigratesAndRefusesNewerSchema(t *testing.T) {
+	ctx := context.Background()
+	s, dir := openTest(t)
+	if v, err := schemaVersion(ctx, s.DB()); err != nil || v != SchemaVersion {
+		t.Fatalf("schema version = %d, %v; want %d", v, err, SchemaVersion)
+	}
+	var mode string
+	if err := s.DB().QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil || mode != "wal" {
+		t.Fatalf("journal_mode = %q, %v; want wal", mode, err)
+	}
+	if _, err := s.DB().ExecContext(ctx, "PRAGMA user_version = 99"); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	before, err := os.ReadFile(filepath.Join(dir, DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ro := range []bool{false, true} {
+		_, err := Open(ctx, dir, Options{ReadOnly: ro})
+		if !errors.Is(err, ErrSchemaTooNew) {
+			t.Fatalf("Open(read-only %v) of schema 99: got %v; want ErrSchemaTooNew", ro, err)
+		}
+	}
+	after, _ := os.ReadFile(filepath.Join(dir, DBName))
+	if !reflect.DeepEqual(before, after) {
+		t.Fatalf("refused database was modified")
+	}
+}
+
+func TestReadOnlyOpenNeedsExistingStore(t *testing.T) {
+	_, err := Open(context.Background(), filepath.Join(t.TempDir(), "none"), Options{ReadOnly: true})
+	if err == nil {
+		t.Fatal("read-only Open of a missing store succeeded; want an error")
+	}
+}
+
+func TestAddEpisodeRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	eps := rollout(t, 8, []uint64{11}, sharedCtl)
+	id, err := s.AddEpisode(ctx, Info{Spec: newDot(8, 10).Spec(), Seed: 11, Start: testStart, Tags: []string{"a", "b"}, Note: "hi"}, eps[0].Steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, err := s.Episode(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := eps[0]
+	if ep.Length != src.Length || ep.Return != src.Return || ep.Success != src.Success || ep.Interventions != src.Interventions {
+		t.Fatalf("summary = len %d ret %v succ %v interv %d; want %d %v %v %d",
+			ep.Length, ep.Return, ep.Success, ep.Interventions, src.Length, src.Return, src.Success, src.Interventions)
+	}
+	if ep.Mode != ModeShared || ep.Seed != 11 || ep.Task != "dot" || ep.TaskVersion != 3 || !ep.Complete || ep.Outcome == Cut {
+		t.Fatalf("episode = %+v; want shared, seed 11, dot v3, complete", ep)
+	}
+	if !reflect.DeepEqual(ep.Operators, []string{"alice"}) || !reflect.DeepEqual(ep.PolicyVersion, []string{"v1"}) {
+		t.Fatalf("operators %v versions %v; want [alice] [v1]", ep.Operators, ep.PolicyVersion)
+	}
+	if !reflect.DeepEqual(ep.Tags, []string{"a", "b"}) || ep.Note != "hi" {
+		t.Fatalf("tags %v note %q", ep.Tags, ep.Note)
+	}
+	steps, err := s.Steps(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(steps) != len(src.Steps) {
+		t.Fatalf("got %d steps; want %d", len(steps), len(src.Steps))
+	}
+	for i, st := range steps {
+		r := &src.Steps[i]
+		if !reflect.DeepEqual(st.Obs, r.Obs.Append(nil)) || !reflect.DeepEqual(st.Next, r.Next.Append(nil)) ||
+			!reflect.DeepEqual(st.Action, r.Action.Append(nil)) {
+			t.Fatalf("step %d vectors differ", i)
+		}
+		if st.Source != r.Source || st.Reward != r.Reward || st.InterventionStart != r.InterventionStart {
+			t.Fatalf("step %d = %+v; want source %s reward %v", i, st, r.Source, r.Reward)
+		}
+		if r.Source == sim.Robot && !reflect.DeepEqual(st.PolicyAction, r.PolicyAction.Append(nil)) {
+			t.Fatalf("step %d policy action %v; want %v", i, st.PolicyAction, r.PolicyAction.Append(nil))
+		}
+		if want := testStart.Add(time.Duration(i) * 100 * time.Millisecond); !st.Wall.Equal(want) {
+			t.Fatalf("step %d wall %v; want %v", i, st.Wall, want)
+		}
+	}
+	if _, err := s.Episode(ctx, 999); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Episode(999): got %v; want ErrNotFound", err)
+	}
+}
+
+func TestListEpisodesFilters(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addRollouts(t, s, 6, []uint64{1, 2}, "", expertCtl)
+	shared := addRollouts(t, s, 6, []uint64{3, 4, 5}, "", sharedCtl)
+	all, err := s.ListEpisodes(ctx, Filter{})
+	if err != nil || len(all) != 5 {
+		t.Fatalf("list all: %d, %v; want 5", len(all), err)
+	}
+	yes, no := true, false
+	nSucc := 0
+	for _, e := range all {
+		if e.Success {
+			nSucc++
+		}
+	}
+	tests := []struct {
+		name string
+		f    Filter
+		want int
+	}{
+		{"task", Filter{Task: "dot"}, 5},
+		{"other task", Filter{Task: "nope"}, 0},
+		{"operator", Filter{Operator: "alice"}, 3},
+		{"operator prefix does not match", Filter{Operator: "ali"}, 0},
+		{"demonstrator", Filter{Operator: "expert"}, 2}, // sim.Demonstrate names its operator
+		{"mode teleop", Filter{Mode: ModeTeleop}, 2},
+		{"mode shared", Filter{Mode: ModeShared}, 3},
+		{"min interventions", Filter{MinInterventions: 2}, 3},
+		{"policy version", Filter{PolicyVersion: "v1"}, 3},
+		{"success", Filter{Success: &yes}, nSucc},
+		{"failure", Filter{Success: &no}, 5 - nSucc},
+		{"complete", Filter{Complete: &yes}, 5},
+		{"since", Filter{Since: testStart.Add(time.Minute)}, 3}, // the two demo rollouts start at +0 and +1 min, shared at +0..+2
+		{"until", Filter{Until: testStart.Add(time.Minute)}, 2},
+		{"ids", Filter{IDs: []int64{shared[0], shared[2]}}, 2},
+		{"limit", Filter{Limit: 2, Offset: 1}, 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s.ListEpisodes(ctx, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(got) != tc.want {
+				t.Fatalf("got %d episodes; want %d", len(got), tc.want)
+			}
+		})
+	}
+}
+
+func TestSummaryGroups(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addRollouts(t, s, 6, []uint64{1, 2}, "", expertCtl)
+	addRollouts(t, s, 6, []uint64{3, 4}, "", sharedCtl)
+	st, err := s.Summary(ctx, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Episodes != 4 || st.Steps != 200 {
+		t.Fatalf("summary %d episodes %d steps; want 4, 200", st.Episodes, st.Steps)
+	}
+	names := func(gs []Group) []string {
+		var out []string
+		for _, g := range gs {
+			out = append(out, g.Name)
+		}
+		return out
+	}
+	if got := names(st.ByOperator); !reflect.DeepEqual(got, []string{"alice", "expert"}) {
+		t.Fatalf("operators %v; want [alice expert]", got)
+	}
+	if got := names(st.ByPolicy); !reflect.DeepEqual(got, []string{"", "v1"}) {
+		t.Fatalf("policies %v; want ['' v1]", got)
+	}
+	for _, g := range st.ByPolicy {
+		if g.Name == "v1" && g.InterventionsPerEpisode != 2 {
+			t.Fatalf("v1 interventions per episode %v; want 2 (starts at steps 10 and 30 of 50)", g.InterventionsPerEpisode)
+		}
+	}
+}
+
+func TestAnnotate(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	id := addRollouts(t, s, 6, []uint64{1}, "", expertCtl)[0]
+	if err := s.Annotate(ctx, id, []string{"good"}, "clean run"); err != nil {
+		t.Fatal(err)
+	}
+	ep, _ := s.Episode(ctx, id)
+	if !reflect.DeepEqual(ep.Tags, []string{"good"}) || ep.Note != "clean run" {
+		t.Fatalf("tags %v note %q", ep.Tags, ep.Note)
+	}
+	if err := s.Annotate(ctx, id, []string{"a,b"}, ""); err == nil {
+		t.Fatal("tag with a comma accepted")
+	}
+	if err := s.Annotate(ctx, 404, nil, ""); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Annotate(404): %v; want ErrNotFound", err)
+	}
+}
