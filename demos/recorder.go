@@ -80,6 +80,10 @@ type Recorder struct {
 	lastErr  string
 	lastTook time.Duration
 	maxTook  time.Duration
+	// batchRows caps the rows one transaction takes, sized from the last
+	// commit's speed so a commit lasts about commitBudget: a writer that
+	// falls behind commits often rather than in ever larger, later batches.
+	batchRows int
 
 	wake    chan struct{}
 	stop    chan struct{}
@@ -265,16 +269,45 @@ func (r *Recorder) writer() {
 			}
 			return
 		}
-		r.commitOnce()
+		// Commit until the queue is empty, one bounded batch at a time.
+		for r.commitOnce() == nil && r.queued() {
+		}
 	}
+}
+
+// commitBudget is the time one commit aims to take; with the ticker's
+// interval it keeps every committed step within about two commit intervals
+// of its arrival even while the writer is saturated.
+const (
+	commitBudget   = 60 * time.Millisecond
+	minBatchRows   = 1024
+	firstBatchRows = 8192
+)
+
+func (r *Recorder) queued() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return len(r.queue) > 0
 }
 
 // commitOnce commits everything queued. On failure the rows go back to the
 // front of the queue for the next attempt.
 func (r *Recorder) commitOnce() error {
 	r.mu.Lock()
-	ops, waiters := r.queue, r.waiters
-	r.queue, r.waiters = nil, nil
+	if r.batchRows == 0 {
+		r.batchRows = firstBatchRows
+	}
+	take, rows := 0, 0
+	for take < len(r.queue) && (take == 0 || rows+len(r.queue[take]) <= r.batchRows) {
+		rows += len(r.queue[take])
+		take++
+	}
+	ops := r.queue[:take:take]
+	r.queue = r.queue[take:]
+	var waiters []chan error
+	if len(r.queue) == 0 { // a Flush is answered once everything before it is in
+		r.queue, waiters, r.waiters = nil, r.waiters, nil
+	}
 	r.mu.Unlock()
 	steps, ends := 0, 0
 	for _, b := range ops {
@@ -329,6 +362,10 @@ func (r *Recorder) commitOnce() error {
 	}
 	r.lastErr, r.lastTook = "", took
 	r.maxTook = max(r.maxTook, took)
+	if rows > 0 && took > 0 {
+		rate := float64(rows) / took.Seconds()
+		r.batchRows = max(minBatchRows, int(rate*commitBudget.Seconds()))
+	}
 	r.mu.Unlock()
 	if len(ops) > 0 {
 		r.commits.Add(1)
