@@ -28,6 +28,10 @@ func TestUsageErrorsExitTwoAndNameChoices(t *testing.T) {
 		{"bad skill", []string{"rollout", "--skill", "2", "--episodes", "1"}, "[0, 1]"},
 		{"unknown operator", []string{"rollout", "--operator", "ghost", "--episodes", "1"}, "valid: sim"},
 		{"bench unknown task", []string{"bench", "--task", "nope"}, "valid:"},
+		{"stray argument", []string{"tasks", "extra"}, "takes no arguments"},
+		{"negative workers", []string{"rollout", "--workers", "-3"}, "--workers"},
+		{"bad operator key", []string{"rollout", "--operator", "sim:bogus=1", "--episodes", "2"}, "valid: id, rule"},
+		{"unknown command", []string{"nope"}, "valid: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -13,6 +13,7 @@ import (
 
 	"tandem/sim"
 	"tandem/tasks"
+	"tandem/teleop"
 )
 
 func init() { commands = append(commands, newRolloutCmd) }
@@ -90,7 +91,7 @@ func newRolloutCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "rollout",
 		Short: "Run headless episodes of a task with a policy (and optionally a simulated operator)",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -137,6 +138,14 @@ func runRollout(ctx context.Context, cmd *cobra.Command, f rolloutFlags) error {
 		if len(f.operator) > len(prefix) {
 			opSpec = f.operator[len(prefix)+1:]
 		}
+		// Check the description once, before any worker starts, so a typo is
+		// one usage error rather than one per episode.
+		if _, err := teleop.ParseOperator(opSpec); err != nil {
+			return usageError{err}
+		}
+	}
+	if f.workers < 0 {
+		return usagef("--workers must be 0 (all cores) or more, got %d", f.workers)
 	}
 	spec := maker().Spec()
 	info := rolloutInfo{Policy: f.policy, Skill: f.skill, Mode: "auto", Operator: f.operator}
