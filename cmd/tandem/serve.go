@@ -1,0 +1,115 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"tandem/sim"
+	"tandem/tasks"
+	"tandem/teleop"
+	"tandem/teleop/evdev"
+	"tandem/web"
+)
+
+func init() { commands = append(commands, newServeCmd) }
+
+type serveFlags struct {
+	addr, data, task, mode, policy, token string
+	skill                                 float64
+	seed                                  uint64
+	devices                               []string
+	noStore                               bool
+}
+
+func newServeCmd() *cobra.Command {
+	var f serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the browser console, the HTTP/WebSocket API and the Foxglove endpoint",
+		Long: `Serve runs tandem's server. On start it creates one session of --task (mode --mode,
+policy --policy) recording into the store in --data, prints the operator token and
+listens on --addr (port 0 picks a free port; the log line "listening on http://ADDR"
+names it). Open http://ADDR/ in a browser to watch, demonstrate and take over.
+Operator actions need the token (--token, TANDEM_TOKEN, or a generated one);
+viewers need none on a loopback address. SIGINT/SIGTERM stop the sessions at a
+tick boundary, flush the recorder and exit 0.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.addr, "addr", web.DefaultAddr, "listen address (port 0 = any free port)")
+	fl.StringVar(&f.data, "data", web.DefaultDataDir, "data directory (store, checkpoints, exports)")
+	fl.StringVar(&f.task, "task", web.DefaultTask, "task of the default session (see tandem tasks)")
+	fl.StringVar(&f.mode, "mode", web.DefaultMode, "mode of the default session: shared, teleop or auto")
+	fl.StringVar(&f.policy, "policy", web.DefaultPolicy, "policy of the default session: expert or random")
+	fl.Float64Var(&f.skill, "skill", 1, "expert skill in [0, 1] (1 = best)")
+	fl.Uint64Var(&f.seed, "seed", 0, "seed of the default session's first episode")
+	fl.StringArrayVar(&f.devices, "device", nil, "input device for the default session: /dev/input/eventN or an evemu recording (repeatable)")
+	fl.StringVar(&f.token, "token", "", "operator token (default $TANDEM_TOKEN, else generated)")
+	fl.BoolVar(&f.noStore, "no-store", false, "do not record (episode endpoints answer 503)")
+	return cmd
+}
+
+func runServe(cmd *cobra.Command, f serveFlags) error {
+	if _, err := tasks.Lookup(f.task); err != nil {
+		return usageError{err}
+	}
+	switch f.mode {
+	case web.ModeShared, web.ModeTeleop, web.ModeAuto:
+	default:
+		return usagef("unknown mode %q (valid: shared, teleop, auto)", f.mode)
+	}
+	if f.policy != "expert" && f.policy != "random" {
+		return usagef("unknown policy %q (valid: expert, random)", f.policy)
+	}
+	if !(f.skill >= 0 && f.skill <= 1) {
+		return usagef("--skill must be in [0, 1], got %g", f.skill)
+	}
+	if f.token == "" {
+		f.token = os.Getenv("TANDEM_TOKEN")
+	}
+	if f.token != "" && len(f.token) < 8 {
+		return usagef("--token must be at least 8 characters")
+	}
+	for _, d := range f.devices {
+		if _, err := os.Stat(d); err != nil {
+			return usagef("--device %s: %v", d, err)
+		}
+	}
+	skill := f.skill
+	if skill == 0 {
+		skill = 1e-9 // web.Config treats 0 as "default" (1)
+	}
+	errOut := cmd.ErrOrStderr()
+	srv, err := web.New(web.Config{
+		Addr: f.addr, DataDir: f.data, Token: f.token, Task: f.task, Mode: f.mode, Policy: f.policy,
+		Skill: skill, Seed: f.seed, Devices: f.devices, NoStore: f.noStore,
+		NewPolicy:  newPolicy,
+		OpenDevice: openServeDevice,
+		Log:        errOut,
+	})
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	fmt.Fprintf(errOut, "tandem: operator token %s (send as Authorization: Bearer TOKEN or ?token=TOKEN)\n", srv.Token())
+	return srv.Run(ctx)
+}
+
+// openServeDevice opens an evdev device or recording as an operator input
+// for a session's task.
+func openServeDevice(path string, spec sim.Spec) (string, teleop.Source, io.Closer, error) {
+	op := "dev:" + filepath.Base(path)
+	d, err := evdev.Open(path, evdev.Options{ActionNames: spec.ActionNames, Operator: op})
+	if err != nil {
+		return "", nil, nil, err
+	}
+	return op, d, d, nil
+}

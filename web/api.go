@@ -1,0 +1,265 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+
+	"github.com/labstack/echo/v4"
+)
+
+// routes builds the echo instance with every route.
+func (s *Server) routes() *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = s.errorHandler
+	e.Use(s.limitBody)
+
+	api := e.Group("/api")
+	api.GET("/health", s.health)
+	api.GET("/tasks", s.listTasks, s.viewer)
+	api.GET("/sessions", s.listSessions, s.viewer)
+	api.POST("/sessions", s.postSession, s.operator)
+	api.GET("/sessions/:id", s.getSession, s.viewer)
+	api.DELETE("/sessions/:id", s.deleteSession, s.operator)
+	api.POST("/sessions/:id/:action", s.sessionAction, s.operator)
+	api.GET("/sessions/:id/ws", s.handleSessionWS)
+	api.GET("/episodes", s.listEpisodes, s.viewer)
+	api.GET("/episodes/export", s.exportEpisodes, s.viewer)
+	api.GET("/episodes/:id", s.getEpisode, s.viewer)
+	api.GET("/episodes/:id/steps", s.getSteps, s.viewer)
+	api.POST("/replays", s.postReplay, s.operator)
+	api.GET("/policies", s.listPolicies, s.viewer)
+	api.POST("/policies/activate", s.activatePolicy, s.operator)
+	api.POST("/policies/rollback", s.rollbackPolicy, s.operator)
+	api.Any("/*", func(c echo.Context) error {
+		return echo.NewHTTPError(http.StatusNotFound, "no such endpoint: "+c.Request().Method+" "+c.Request().URL.Path)
+	})
+	e.GET("/metrics", echo.WrapHandler(s.metricsHandler()), s.viewer)
+	e.GET("/foxglove", s.handleFoxglove)
+	e.GET("/*", echo.WrapHandler(staticHandler()))
+	return e
+}
+
+// errorHandler writes every error as {"error": "..."} with its status.
+func (s *Server) errorHandler(err error, c echo.Context) {
+	if c.Response().Committed {
+		return
+	}
+	status, msg := http.StatusInternalServerError, err.Error()
+	var he *echo.HTTPError
+	var mb *http.MaxBytesError
+	switch {
+	case errors.As(err, &he):
+		status = he.Code
+		msg = fmt.Sprint(he.Message)
+		if he.Internal != nil {
+			msg += ": " + he.Internal.Error()
+		}
+	case errors.As(err, &mb):
+		status, msg = http.StatusRequestEntityTooLarge, fmt.Sprintf("request body larger than %d bytes", mb.Limit)
+	}
+	route := c.Path()
+	s.metrics.httpRequests.WithLabelValues(route, fmt.Sprintf("%dxx", status/100)).Inc()
+	if c.Request().Method == http.MethodHead {
+		c.NoContent(status)
+		return
+	}
+	c.JSON(status, map[string]string{"error": msg})
+}
+
+func writeJSONError(w http.ResponseWriter, status int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": msg})
+}
+
+func (s *Server) limitBody(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r := c.Request()
+		if r.Body != nil {
+			r.Body = http.MaxBytesReader(c.Response(), r.Body, s.cfg.MaxBody)
+		}
+		return next(c)
+	}
+}
+
+// bindJSON decodes a request body strictly: unknown fields and trailing
+// data are errors; an empty body leaves v as it is.
+func bindJSON(c echo.Context, v any) error {
+	dec := json.NewDecoder(c.Request().Body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return err
+		}
+		return echo.NewHTTPError(http.StatusBadRequest, "bad JSON body: "+err.Error())
+	}
+	if dec.More() {
+		return echo.NewHTTPError(http.StatusBadRequest, "bad JSON body: trailing data")
+	}
+	return nil
+}
+
+func (s *Server) health(c echo.Context) error {
+	s.mu.Lock()
+	n := len(s.sessions)
+	s.mu.Unlock()
+	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "sessions": n, "store": s.store != nil})
+}
+
+func (s *Server) listTasks(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.cfg.Catalog.Specs())
+}
+
+func (s *Server) listSessions(c echo.Context) error {
+	return c.JSON(http.StatusOK, s.Sessions())
+}
+
+func (s *Server) postSession(c echo.Context) error {
+	var o SessionOptions
+	if err := bindJSON(c, &o); err != nil {
+		return err
+	}
+	info, err := s.CreateSession(o)
+	if err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	}
+	return c.JSON(http.StatusCreated, info)
+}
+
+func (s *Server) getSession(c echo.Context) error {
+	sess, err := s.session(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, sess.info())
+}
+
+func (s *Server) deleteSession(c echo.Context) error {
+	if err := s.DeleteSession(c.Param("id")); err != nil {
+		return err
+	}
+	return c.NoContent(http.StatusNoContent)
+}
+
+// sessionAction serves POST /api/sessions/{id}/reset|pause|resume|mode.
+// reset takes an optional {"seed": n}; mode takes {"mode": "teleop"}.
+func (s *Server) sessionAction(c echo.Context) error {
+	sess, err := s.session(c.Param("id"))
+	if err != nil {
+		return err
+	}
+	var body struct {
+		Seed *uint64 `json:"seed"`
+		Mode string  `json:"mode"`
+	}
+	if err := bindJSON(c, &body); err != nil {
+		return err
+	}
+	switch a := c.Param("action"); a {
+	case "reset":
+		err = sess.reset(body.Seed)
+	case "pause":
+		err = sess.sim.Pause()
+	case "resume":
+		err = sess.sim.Resume()
+	case "mode":
+		if sess.arb == nil {
+			return echo.NewHTTPError(http.StatusConflict, "a replay session has no mode")
+		}
+		if !validMode(body.Mode) {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("unknown mode %q (valid: shared, teleop, auto)", truncate(body.Mode, 32)))
+		}
+		err = sess.arb.SetMode(body.Mode)
+	default:
+		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("unknown action %q (valid: reset, pause, resume, mode)", truncate(a, 32)))
+	}
+	if err != nil {
+		return echo.NewHTTPError(http.StatusConflict, err.Error())
+	}
+	sess.pokeState()
+	return c.JSON(http.StatusAccepted, map[string]string{"status": "queued"})
+}
+
+// policyNames are the policies sessions can run until learners register
+// theirs.
+var policyNames = []string{"expert", "random"}
+
+func (s *Server) listPolicies(c echo.Context) error {
+	type pol struct {
+		Name        string `json:"name"`
+		Version     string `json:"version"`
+		Kind        string `json:"kind"`
+		Description string `json:"description"`
+	}
+	return c.JSON(http.StatusOK, []pol{
+		{Name: "expert", Version: "expert", Kind: "builtin", Description: "the task's scripted expert"},
+		{Name: "random", Version: "random", Kind: "builtin", Description: "uniform random actions within the bounds"},
+	})
+}
+
+type policyReq struct {
+	Session string `json:"session"` // empty: every live session
+	Policy  string `json:"policy"`
+}
+
+// activatePolicy hot-swaps a session's policy. Only the built-in policies
+// exist until learners register checkpoints.
+func (s *Server) activatePolicy(c echo.Context) error {
+	var req policyReq
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	if req.Policy != "expert" && req.Policy != "random" {
+		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("unknown policy %q: only the built-ins expert and random can be activated until learned policies are registered", truncate(req.Policy, 64)))
+	}
+	return s.swapPolicies(c, req.Session, func(sess *session) string { return req.Policy })
+}
+
+// rollbackPolicy returns sessions to the policy they ran before the last
+// activation.
+func (s *Server) rollbackPolicy(c echo.Context) error {
+	var req policyReq
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	return s.swapPolicies(c, req.Session, func(sess *session) string { return sess.prevPolicy() })
+}
+
+func (s *Server) swapPolicies(c echo.Context, id string, pick func(*session) string) error {
+	var list []*session
+	if id != "" {
+		sess, err := s.session(id)
+		if err != nil {
+			return err
+		}
+		list = []*session{sess}
+	} else {
+		list = s.sessionList()
+	}
+	out := []SessionInfo{}
+	for _, sess := range list {
+		if sess.arb == nil {
+			continue
+		}
+		name := pick(sess)
+		if name == "" {
+			if id != "" {
+				return echo.NewHTTPError(http.StatusConflict, "session "+sess.id+" has no earlier policy to roll back to")
+			}
+			continue
+		}
+		if err := sess.setPolicy(name); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		}
+		out = append(out, sess.info())
+	}
+	return c.JSON(http.StatusOK, out)
+}

@@ -1,0 +1,163 @@
+package web
+
+import (
+	"context"
+	"io"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"slices"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// benchTask is the task benchmarks run (TANDEM_BENCH_TASK, default push-t).
+func benchTask() string {
+	if t := os.Getenv("TANDEM_BENCH_TASK"); t != "" {
+		return t
+	}
+	return DefaultTask
+}
+
+// BenchmarkEventToScreen measures, on the wall clock, the time from an
+// operator command being written to the socket to the first frame that
+// acknowledges it (ack >= its seq): waiting for the next tick (up to one
+// period at 20 Hz) plus the step, encoding and delivery. Reports p50/p99.
+//
+//	go test ./web/ -run '^$' -bench EventToScreen -benchtime 200x
+func BenchmarkEventToScreen(b *testing.B) {
+	b.ReportAllocs()
+	srv, err := New(Config{Addr: "127.0.0.1:0", Task: benchTask(), NoDefaultSession: true, NoStore: true, Token: testToken, Log: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := srv.Start(); err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	info, err := srv.CreateSession(SessionOptions{Mode: ModeShared, ControlHz: 20})
+	if err != nil {
+		b.Fatal(err)
+	}
+	u := url.URL{Scheme: "ws", Host: srv.Addr(), Path: "/api/sessions/" + info.ID + "/ws", RawQuery: "token=" + testToken}
+	c, _, err := websocket.DefaultDialer.Dial(u.String(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer c.Close()
+	n := len(srv.cfg.Catalog.Specs()[0].ActionNames)
+	for _, s := range srv.cfg.Catalog.Specs() {
+		if s.Name == benchTask() {
+			n = len(s.ActionNames)
+		}
+	}
+	lats := make([]time.Duration, 0, b.N)
+	deliver := make([]time.Duration, 0, b.N)
+	rng := rand.New(rand.NewPCG(1, 2))
+	b.ResetTimer()
+	for i := range b.N {
+		seq := i + 1
+		// Send at a random phase of the tick: a command sent right after a
+		// frame would always wait a whole period.
+		time.Sleep(time.Duration(rng.Int64N(int64(50 * time.Millisecond))))
+		msg := []byte(`{"type":"command","seq":` + strconv.Itoa(seq) + `,"engaged":true,"action":[0` + repeatZeros(n-1) + `]}`)
+		t0 := time.Now()
+		if err := c.WriteMessage(websocket.TextMessage, msg); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			_, m, err := c.ReadMessage()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if ack, ok := frameAck(m); ok && ack >= uint64(seq) {
+				if wall, ok := frameWall(m); ok {
+					deliver = append(deliver, time.Since(time.UnixMilli(wall)))
+				}
+				break
+			}
+		}
+		lats = append(lats, time.Since(t0))
+	}
+	b.StopTimer()
+	slices.Sort(lats)
+	b.ReportMetric(float64(lats[len(lats)/2])/1e6, "p50-ms")
+	b.ReportMetric(float64(lats[len(lats)*99/100])/1e6, "p99-ms")
+	slices.Sort(deliver)
+	if len(deliver) > 0 {
+		// Tick to screen: the part after the loop sampled the command.
+		b.ReportMetric(float64(deliver[len(deliver)/2])/1e6, "tick-to-screen-p50-ms")
+		b.ReportMetric(float64(deliver[len(deliver)*99/100])/1e6, "tick-to-screen-p99-ms")
+	}
+}
+
+func repeatZeros(n int) string {
+	s := ""
+	for range n {
+		s += ",0"
+	}
+	return s
+}
+
+// frameAck extracts a frame's ack.
+func frameAck(b []byte) (uint64, bool) {
+	const key = `"ack":`
+	i := len(b) - 1
+	for ; i >= len(key); i-- {
+		if string(b[i-len(key):i]) == key {
+			break
+		}
+	}
+	if i < len(key) {
+		return 0, false
+	}
+	j := i
+	for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+		j++
+	}
+	v, err := strconv.ParseUint(string(b[i:j]), 10, 64)
+	return v, err == nil
+}
+
+// TestCapacity runs the capacity targets: 100 sessions at 20 Hz with one
+// viewer each, and one session with 200 viewers; targets: tick overruns
+// under 0.1% and p99 frame latency within one tick + 5 ms. Wall-clock and
+// machine-dependent, so only with TANDEM_BENCH_SERVE=1:
+//
+//	TANDEM_BENCH_SERVE=1 go test ./web/ -run Capacity -v -timeout 300s
+func TestCapacity(t *testing.T) {
+	if os.Getenv("TANDEM_BENCH_SERVE") != "1" {
+		t.Skip("set TANDEM_BENCH_SERVE=1 to run the capacity benchmark")
+	}
+	d := 10 * time.Second
+	if s := os.Getenv("TANDEM_BENCH_SECONDS"); s != "" {
+		if n, err := strconv.Atoi(s); err == nil {
+			d = time.Duration(n) * time.Second
+		}
+	}
+	rows := []struct {
+		name              string
+		sessions, viewers int
+	}{
+		{"100 sessions x 1 viewer", 100, 1},
+		{"1 session x 200 viewers", 1, 200},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			res, err := RunCapacity(context.Background(), CapacityConfig{Task: benchTask(), Sessions: row.sessions, Viewers: row.viewers, Hz: 20, Duration: d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %v", benchTask(), res)
+			if res.OverrunRate >= 0.001 {
+				t.Errorf("overrun rate %.4f%%; target < 0.1%%", 100*res.OverrunRate)
+			}
+			if res.P99 > res.TickBudget {
+				t.Errorf("p99 latency %v; target <= %v", res.P99, res.TickBudget)
+			}
+		})
+	}
+}

@@ -1,0 +1,251 @@
+package web
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"net"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"tandem/sim"
+	"tandem/tasks"
+)
+
+// Defaults of Config's zero values.
+const (
+	DefaultAddr    = "127.0.0.1:8080"
+	DefaultDataDir = "./tandem-data"
+	DefaultTask    = "push-t"
+	DefaultMode    = ModeShared
+	DefaultPolicy  = "expert"
+
+	defaultMaxBody      = 1 << 20  // REST request bodies
+	defaultMaxMessage   = 16 << 10 // a WebSocket message is refused above this...
+	defaultHardMessage  = 1 << 20  // ...and the connection closed above this (1009)
+	defaultSendQueue    = 64       // messages per client
+	defaultSlowAfter    = 5 * time.Second
+	defaultPingInterval = 10 * time.Second
+	defaultPongWait     = 30 * time.Second
+	defaultWriteWait    = 10 * time.Second
+	defaultMaxSessions  = 256
+	defaultMaxClients   = 1024 // per session
+)
+
+// Catalog is the task catalogue a server offers (the tasks registry by
+// default; tests pass their own tasks).
+type Catalog interface {
+	Specs() []sim.Spec
+	New(name string) (sim.Task, error)
+}
+
+type registryCatalog struct{}
+
+func (registryCatalog) Specs() []sim.Spec                 { return tasks.Specs() }
+func (registryCatalog) New(name string) (sim.Task, error) { return tasks.New(name) }
+
+// PolicyFunc builds a named policy on a task instance, like the CLI's
+// newPolicy; skill in [0, 1] applies to scripted experts.
+type PolicyFunc func(name string, task sim.Task, skill float64, seed uint64) (sim.Policy, error)
+
+// Config configures a Server. Zero values mean the defaults named on each
+// field; Validate reports what is wrong.
+type Config struct {
+	// Addr is the listen address (DefaultAddr). Port 0 binds a free port;
+	// Server.Addr reports the bound address.
+	Addr string
+	// DataDir holds the store (DefaultDataDir).
+	DataDir string
+	// Token authorises operator actions. Empty: a random token is generated
+	// (Server.Token reports it).
+	Token string
+
+	// The default session created at start (unless NoDefaultSession):
+	// task (DefaultTask), mode (DefaultMode), policy (DefaultPolicy), expert
+	// skill in [0, 1] (0 means the default 1, the best; pass a tiny
+	// positive value for the least able expert) and seed.
+	Task             string
+	Mode             string
+	Policy           string
+	Skill            float64
+	Seed             uint64
+	NoDefaultSession bool
+	// Devices are opened as operators of the default session (evdev device
+	// paths or evemu recordings), through OpenDevice.
+	Devices []string
+
+	// NoStore runs without recording (episodes endpoints answer 503).
+	NoStore bool
+
+	// Clock drives sessions (sim.WallClock). Tests pass a sim.ManualClock.
+	Clock sim.Clock
+	// Catalog of tasks (the tasks registry).
+	Catalog Catalog
+	// NewPolicy builds policies by name ("expert", "random").
+	NewPolicy PolicyFunc
+	// NewArbiter builds each session's arbiter (web's own by default).
+	NewArbiter NewArbiterFunc
+	// OpenDevice opens a --device argument as an input source; nil refuses
+	// devices.
+	OpenDevice DeviceOpener
+	// Registry receives the metrics (a new registry when nil).
+	Registry *prometheus.Registry
+	// Log receives one line per notable event (os.Stderr).
+	Log io.Writer
+
+	// Limits (defaults in parentheses): REST body bytes (1 MiB), WebSocket
+	// message bytes refused with an error (16 KiB), per-client send queue
+	// (64 messages), how long a full queue is tolerated before the client is
+	// disconnected (5 s of session clock), ping interval (10 s), pong wait
+	// (30 s), sessions (256), clients per session (1024).
+	MaxBody      int64
+	MaxMessage   int
+	SendQueue    int
+	SlowAfter    time.Duration
+	PingInterval time.Duration
+	PongWait     time.Duration
+	MaxSessions  int
+	MaxClients   int
+	// SocketBuffer, if positive, sets each WebSocket connection's kernel
+	// send buffer (bytes), bounding how much a stalled client can hold
+	// outside the send queue.
+	SocketBuffer int
+}
+
+// withDefaults returns c with zero values replaced by defaults.
+func (c Config) withDefaults() Config {
+	set := func(p *string, v string) {
+		if *p == "" {
+			*p = v
+		}
+	}
+	set(&c.Addr, DefaultAddr)
+	set(&c.DataDir, DefaultDataDir)
+	set(&c.Task, DefaultTask)
+	set(&c.Mode, DefaultMode)
+	set(&c.Policy, DefaultPolicy)
+	if c.Skill == 0 {
+		c.Skill = 1
+	}
+	if c.Clock == nil {
+		c.Clock = sim.WallClock{}
+	}
+	if c.Catalog == nil {
+		c.Catalog = registryCatalog{}
+	}
+	if c.NewPolicy == nil {
+		c.NewPolicy = builtinPolicy
+	}
+	if c.NewArbiter == nil {
+		c.NewArbiter = defaultArbiter
+	}
+	if c.Log == nil {
+		c.Log = os.Stderr
+	}
+	def := func(p *int, v int) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	if c.MaxBody == 0 {
+		c.MaxBody = defaultMaxBody
+	}
+	def(&c.MaxMessage, defaultMaxMessage)
+	def(&c.SendQueue, defaultSendQueue)
+	def(&c.MaxSessions, defaultMaxSessions)
+	def(&c.MaxClients, defaultMaxClients)
+	dur := func(p *time.Duration, v time.Duration) {
+		if *p == 0 {
+			*p = v
+		}
+	}
+	dur(&c.SlowAfter, defaultSlowAfter)
+	dur(&c.PingInterval, defaultPingInterval)
+	dur(&c.PongWait, defaultPongWait)
+	return c
+}
+
+// Validate reports the first problem in c (after defaults are applied).
+func (c Config) Validate() error {
+	c = c.withDefaults()
+	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("address %q: %v", c.Addr, err)
+	}
+	if !validMode(c.Mode) {
+		return fmt.Errorf("unknown mode %q (valid: shared, teleop, auto)", c.Mode)
+	}
+	if !(c.Skill >= 0 && c.Skill <= 1) {
+		return fmt.Errorf("skill must be in [0, 1], got %g", c.Skill)
+	}
+	if c.Token != "" && len(c.Token) < 8 {
+		return errors.New("token must be at least 8 characters")
+	}
+	switch {
+	case c.MaxBody < 0, c.MaxMessage < 0, c.SendQueue < 0, c.MaxSessions < 0, c.MaxClients < 0:
+		return errors.New("limits must not be negative")
+	case c.SlowAfter < 0, c.PingInterval < 0, c.PongWait < 0:
+		return errors.New("durations must not be negative")
+	case c.PongWait <= c.PingInterval:
+		return fmt.Errorf("pong wait %v must exceed the ping interval %v", c.PongWait, c.PingInterval)
+	case c.MaxMessage > defaultHardMessage:
+		return fmt.Errorf("max message %d above the hard limit %d", c.MaxMessage, defaultHardMessage)
+	}
+	if !c.NoDefaultSession {
+		found := false
+		var names []string
+		for _, s := range c.Catalog.Specs() {
+			names = append(names, s.Name)
+			found = found || s.Name == c.Task
+		}
+		if !found {
+			return fmt.Errorf("unknown task %q (valid: %v)", c.Task, names)
+		}
+	}
+	if len(c.Devices) > 0 && c.OpenDevice == nil {
+		return errors.New("input devices are not available in this build")
+	}
+	return nil
+}
+
+// builtinPolicy offers the built-in policies: the task's scripted expert
+// and a uniform random policy.
+func builtinPolicy(name string, task sim.Task, skill float64, seed uint64) (sim.Policy, error) {
+	switch name {
+	case "expert":
+		return task.Expert(skill, seed), nil
+	case "random":
+		spec := task.Spec()
+		p := &randomPolicy{low: spec.ActionLow, high: spec.ActionHigh, seed: seed}
+		p.Reset(0)
+		return p, nil
+	}
+	return nil, fmt.Errorf("unknown policy %q (valid: expert, random)", name)
+}
+
+type randomPolicy struct {
+	low, high []float64
+	seed      uint64
+	rng       *rand.Rand
+}
+
+func (p *randomPolicy) Reset(seed uint64) { p.rng = rand.New(rand.NewPCG(p.seed, seed)) }
+
+func (p *randomPolicy) Act(_, dst []float64) {
+	for i := range dst {
+		dst[i] = p.low[i] + p.rng.Float64()*(p.high[i]-p.low[i])
+	}
+}
+
+// finite reports whether every value is a finite number.
+func finite(vs ...float64) bool {
+	for _, v := range vs {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return false
+		}
+	}
+	return true
+}

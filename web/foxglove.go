@@ -1,0 +1,359 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gorilla/websocket"
+	"github.com/labstack/echo/v4"
+
+	"tandem/sim"
+)
+
+// foxSubprotocol is the Foxglove WebSocket protocol's subprotocol.
+const foxSubprotocol = "foxglove.websocket.v1"
+
+// foxQueue bounds each Foxglove client's queue; the oldest message goes
+// when it is full, as for session clients.
+const foxQueue = 256
+
+// foxChannel is one advertised channel.
+type foxChannel struct {
+	ID             uint32 `json:"id"`
+	Topic          string `json:"topic"`
+	Encoding       string `json:"encoding"`
+	SchemaName     string `json:"schemaName"`
+	Schema         string `json:"schema"`
+	SchemaEncoding string `json:"schemaEncoding"`
+
+	sess *session
+	kind string // scene, state, action, events
+}
+
+// foxHub assigns channels to sessions and tracks Foxglove clients.
+type foxHub struct {
+	srv *Server
+
+	mu       sync.Mutex // guards everything below
+	nextID   uint32
+	channels map[string][]*foxChannel // by session id
+	clients  map[*foxClient]struct{}
+}
+
+func newFoxHub(srv *Server) *foxHub {
+	return &foxHub{srv: srv, channels: map[string][]*foxChannel{}, clients: map[*foxClient]struct{}{}}
+}
+
+func (h *foxHub) sessionAdded(sess *session) {
+	h.mu.Lock()
+	var chs []*foxChannel
+	for _, kind := range []string{"scene", "state", "action", "events"} {
+		h.nextID++
+		ch := &foxChannel{ID: h.nextID, Topic: "/" + sess.id + "/" + kind, Encoding: "json", SchemaEncoding: "jsonschema", sess: sess, kind: kind}
+		switch kind {
+		case "scene":
+			ch.SchemaName, ch.Schema = "foxglove.SceneUpdate", sceneUpdateSchema
+		case "state":
+			ch.SchemaName, ch.Schema = "tandem.State", stateSchema(&sess.spec)
+		case "action":
+			ch.SchemaName, ch.Schema = "tandem.Action", actionSchema(&sess.spec)
+		case "events":
+			ch.SchemaName, ch.Schema = "tandem.Events", eventsSchema
+		}
+		chs = append(chs, ch)
+	}
+	h.channels[sess.id] = chs
+	clients := h.clientList()
+	h.mu.Unlock()
+	for _, c := range clients {
+		c.advertise(chs)
+	}
+}
+
+func (h *foxHub) sessionGone(sess *session) {
+	h.mu.Lock()
+	chs := h.channels[sess.id]
+	delete(h.channels, sess.id)
+	clients := h.clientList()
+	h.mu.Unlock()
+	if len(chs) == 0 {
+		return
+	}
+	for _, c := range clients {
+		c.unadvertise(chs)
+	}
+}
+
+func (h *foxHub) clientList() []*foxClient {
+	out := make([]*foxClient, 0, len(h.clients))
+	for c := range h.clients {
+		out = append(out, c)
+	}
+	return out
+}
+
+func (h *foxHub) close() {
+	h.mu.Lock()
+	clients := h.clientList()
+	h.mu.Unlock()
+	for _, c := range clients {
+		c.kick(websocket.CloseGoingAway, "server shutting down")
+	}
+}
+
+// foxClient is one Foxglove connection. Its handler goroutine reads, its
+// writer goroutine writes, and one pump goroutine per subscribed session
+// turns records into messages.
+type foxClient struct {
+	hub    *foxHub
+	conn   *websocket.Conn
+	filter string // only this session, if set
+
+	mu     sync.Mutex             // guards subs, chans, pumps, queue, kicked
+	subs   map[uint32]*foxChannel // subscription id → channel
+	chans  map[uint32]*foxChannel // advertised channels by id
+	pumps  map[string]*sim.Subscription
+	queue  []foxOut
+	kicked bool
+	code   int
+	reason string
+	notify chan struct{}
+	done   chan struct{}
+}
+
+type foxOut struct {
+	text   bool
+	b      []byte
+	binary bool
+}
+
+func (s *Server) handleFoxglove(c echo.Context) error {
+	r := c.Request()
+	if _, herr := s.role(r); herr != nil {
+		return herr
+	}
+	if !slices.Contains(websocket.Subprotocols(r), foxSubprotocol) {
+		return echo.NewHTTPError(http.StatusBadRequest, "the Foxglove endpoint needs subprotocol "+foxSubprotocol)
+	}
+	filter := c.QueryParam("session")
+	if filter != "" {
+		if _, err := s.session(filter); err != nil {
+			return err
+		}
+	}
+	up := s.upgrader
+	up.Subprotocols = []string{foxSubprotocol}
+	conn, err := up.Upgrade(c.Response(), r, nil)
+	if err != nil {
+		return nil
+	}
+	s.setSocketBuffer(conn)
+	fc := &foxClient{hub: s.fox, conn: conn, filter: filter, subs: map[uint32]*foxChannel{}, chans: map[uint32]*foxChannel{},
+		pumps: map[string]*sim.Subscription{}, notify: make(chan struct{}, 1), done: make(chan struct{})}
+	s.clientsWG.Add(1)
+	defer s.clientsWG.Done()
+	s.metrics.clients.WithLabelValues("foxglove").Inc()
+	defer s.metrics.clients.WithLabelValues("foxglove").Dec()
+
+	info, _ := json.Marshal(map[string]any{
+		"op": "serverInfo", "name": "tandem", "capabilities": []string{}, "supportedEncodings": []string{"json"},
+		"metadata": map[string]string{"units": "task units (see each session's spec)"}, "sessionId": strconv.FormatInt(time.Now().UnixNano(), 36),
+	})
+	fc.enqueue(foxOut{text: true, b: info})
+	s.fox.mu.Lock()
+	s.fox.clients[fc] = struct{}{}
+	var chs []*foxChannel
+	for _, sess := range s.sessionList() {
+		chs = append(chs, s.fox.channels[sess.id]...)
+	}
+	s.fox.mu.Unlock()
+	fc.advertise(chs)
+
+	wdone := make(chan struct{})
+	go func() { defer close(wdone); fc.writeLoop() }()
+	fc.readLoop()
+	s.fox.mu.Lock()
+	delete(s.fox.clients, fc)
+	s.fox.mu.Unlock()
+	fc.mu.Lock()
+	for _, sub := range fc.pumps {
+		sub.Close()
+	}
+	fc.pumps = map[string]*sim.Subscription{}
+	fc.mu.Unlock()
+	close(fc.done)
+	<-wdone
+	conn.Close()
+	return nil
+}
+
+func (fc *foxClient) advertise(chs []*foxChannel) {
+	var list []*foxChannel
+	fc.mu.Lock()
+	for _, ch := range chs {
+		if fc.filter != "" && ch.sess.id != fc.filter {
+			continue
+		}
+		fc.chans[ch.ID] = ch
+		list = append(list, ch)
+	}
+	fc.mu.Unlock()
+	if len(list) == 0 {
+		return
+	}
+	b, _ := json.Marshal(map[string]any{"op": "advertise", "channels": list})
+	fc.enqueue(foxOut{text: true, b: b})
+}
+
+func (fc *foxClient) unadvertise(chs []*foxChannel) {
+	var ids []uint32
+	fc.mu.Lock()
+	for _, ch := range chs {
+		if _, ok := fc.chans[ch.ID]; !ok {
+			continue
+		}
+		delete(fc.chans, ch.ID)
+		ids = append(ids, ch.ID)
+		for sid, sc := range fc.subs {
+			if sc == ch {
+				delete(fc.subs, sid)
+			}
+		}
+	}
+	fc.mu.Unlock()
+	if len(ids) == 0 {
+		return
+	}
+	b, _ := json.Marshal(map[string]any{"op": "unadvertise", "channelIds": ids})
+	fc.enqueue(foxOut{text: true, b: b})
+}
+
+func (fc *foxClient) status(level int, msg string) {
+	b, _ := json.Marshal(map[string]any{"op": "status", "level": level, "message": msg})
+	fc.enqueue(foxOut{text: true, b: b})
+}
+
+func (fc *foxClient) enqueue(m foxOut) {
+	fc.mu.Lock()
+	if fc.kicked {
+		fc.mu.Unlock()
+		return
+	}
+	if len(fc.queue) >= foxQueue {
+		// Drop the oldest data message; control messages are kept.
+		for i, q := range fc.queue {
+			if q.binary {
+				fc.queue = slices.Delete(fc.queue, i, i+1)
+				break
+			}
+		}
+		if len(fc.queue) >= foxQueue {
+			fc.queue = fc.queue[1:]
+		}
+	}
+	fc.queue = append(fc.queue, m)
+	fc.mu.Unlock()
+	select {
+	case fc.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (fc *foxClient) kick(code int, reason string) {
+	fc.mu.Lock()
+	if !fc.kicked {
+		fc.kicked, fc.code, fc.reason, fc.queue = true, code, reason, nil
+	}
+	fc.mu.Unlock()
+	select {
+	case fc.notify <- struct{}{}:
+	default:
+	}
+}
+
+func (fc *foxClient) writeLoop() {
+	for {
+		select {
+		case <-fc.done:
+			return
+		case <-fc.notify:
+		}
+		for {
+			fc.mu.Lock()
+			if fc.kicked {
+				code, reason := fc.code, fc.reason
+				fc.mu.Unlock()
+				fc.conn.SetWriteDeadline(time.Now().Add(closeGrace))
+				fc.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
+				time.AfterFunc(closeGrace, func() { fc.conn.Close() })
+				return
+			}
+			if len(fc.queue) == 0 {
+				fc.mu.Unlock()
+				break
+			}
+			m := fc.queue[0]
+			fc.queue = fc.queue[1:]
+			fc.mu.Unlock()
+			typ := websocket.TextMessage
+			if m.binary {
+				typ = websocket.BinaryMessage
+			}
+			fc.conn.SetWriteDeadline(time.Now().Add(defaultWriteWait))
+			if err := fc.conn.WriteMessage(typ, m.b); err != nil {
+				fc.conn.Close()
+				return
+			}
+		}
+	}
+}
+
+// foxIn is a client operation.
+type foxIn struct {
+	Op            string `json:"op"`
+	Subscriptions []struct {
+		ID        uint32 `json:"id"`
+		ChannelID uint32 `json:"channelId"`
+	} `json:"subscriptions"`
+	SubscriptionIDs []uint32 `json:"subscriptionIds"`
+}
+
+func (fc *foxClient) readLoop() {
+	srv := fc.hub.srv
+	fc.conn.SetReadLimit(int64(srv.cfg.MaxMessage))
+	for {
+		typ, b, err := fc.conn.ReadMessage()
+		if err != nil {
+			return
+		}
+		if typ != websocket.TextMessage {
+			srv.metrics.rejected.WithLabelValues(codeForbidden).Inc()
+			fc.status(2, "this server does not accept client-published messages")
+			continue
+		}
+		var m foxIn
+		if err := json.Unmarshal(b, &m); err != nil {
+			srv.metrics.rejected.WithLabelValues(codeBadJSON).Inc()
+			fc.status(2, "bad message: "+truncate(err.Error(), 120))
+			continue
+		}
+		switch m.Op {
+		case "subscribe":
+			for _, s := range m.Subscriptions {
+				fc.subscribe(s.ID, s.ChannelID)
+			}
+		case "unsubscribe":
+			for _, id := range m.SubscriptionIDs {
+				fc.unsubscribe(id)
+			}
+		default:
+			srv.metrics.rejected.WithLabelValues(codeBadType).Inc()
+			fc.status(1, fmt.Sprintf("unsupported op %q", truncate(m.Op, 32)))
+		}
+	}
+}

@@ -1,0 +1,154 @@
+package web
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+
+	"tandem/sim"
+)
+
+func (fc *foxClient) subscribe(id, channel uint32) {
+	fc.mu.Lock()
+	ch, ok := fc.chans[channel]
+	_, dup := fc.subs[id]
+	if !ok || dup {
+		fc.mu.Unlock()
+		if dup {
+			fc.status(2, fmt.Sprintf("subscription id %d is already in use", id))
+		} else {
+			fc.status(2, fmt.Sprintf("unknown channel %d", channel))
+		}
+		return
+	}
+	fc.subs[id] = ch
+	var sub *sim.Subscription
+	if fc.pumps[ch.sess.id] == nil {
+		sub = ch.sess.sim.Subscribe(8)
+		fc.pumps[ch.sess.id] = sub
+	}
+	fc.mu.Unlock()
+	if sub != nil {
+		go fc.pump(ch.sess, sub)
+	}
+}
+
+func (fc *foxClient) unsubscribe(id uint32) {
+	fc.mu.Lock()
+	ch, ok := fc.subs[id]
+	delete(fc.subs, id)
+	var stop *sim.Subscription
+	if ok {
+		still := false
+		for _, c := range fc.subs {
+			still = still || c.sess == ch.sess
+		}
+		if !still {
+			stop = fc.pumps[ch.sess.id]
+			delete(fc.pumps, ch.sess.id)
+		}
+	}
+	fc.mu.Unlock()
+	if stop != nil {
+		stop.Close()
+	}
+}
+
+// pump turns a session's records into messages for this client's
+// subscriptions on that session.
+func (fc *foxClient) pump(sess *session, sub *sim.Subscription) {
+	type target struct {
+		id   uint32
+		kind string
+	}
+	var targets []target
+	for r := range sub.C {
+		targets = targets[:0]
+		fc.mu.Lock()
+		for id, ch := range fc.subs {
+			if ch.sess == sess {
+				targets = append(targets, target{id, ch.kind})
+			}
+		}
+		fc.mu.Unlock()
+		ts := uint64(r.Wall.UnixNano())
+		for _, t := range targets {
+			payload := foxPayload(sess, r, t.kind)
+			if payload == nil {
+				continue
+			}
+			b := make([]byte, 13, 13+len(payload))
+			b[0] = 0x01
+			binary.LittleEndian.PutUint32(b[1:], t.id)
+			binary.LittleEndian.PutUint64(b[5:], ts)
+			fc.enqueue(foxOut{binary: true, b: append(b, payload...)})
+		}
+	}
+}
+
+// foxPayload encodes one channel's message for a record (nil: nothing to
+// send, as for events on a step without events).
+func foxPayload(sess *session, r *sim.Record, kind string) []byte {
+	t := 0
+	if r.Kind == sim.StepRecord {
+		t = r.T + 1
+	}
+	var v any
+	switch kind {
+	case "scene":
+		v = sceneUpdate(sess.scene, r.Poses, foxTime{Sec: r.Wall.Unix(), Nsec: int64(r.Wall.Nanosecond())})
+	case "state":
+		obs := map[string]float64{}
+		o := r.Next.Slice()
+		for i, n := range sess.spec.ObsNames {
+			if i < len(o) && finite(o[i]) {
+				obs[n] = o[i]
+			}
+		}
+		v = map[string]any{"episode": r.Episode, "t": t, "kind": r.Kind, "source": r.Source, "operator": r.Operator,
+			"policy_version": r.PolicyVersion, "reward": r.Reward, "return": r.Return, "success": r.Success,
+			"done": r.Done(), "interventions": r.Interventions, "help": r.Help, "obs": obs}
+	case "action":
+		if r.Kind != sim.StepRecord {
+			return nil
+		}
+		named := func(vec sim.Vec) map[string]float64 {
+			out := map[string]float64{}
+			for i, n := range sess.spec.ActionNames {
+				if i < vec.Len() && finite(vec.At(i)) {
+					out[n] = vec.At(i)
+				}
+			}
+			return out
+		}
+		v = map[string]any{"episode": r.Episode, "t": t, "source": r.Source, "action": named(r.Action), "policy_action": named(r.PolicyAction)}
+	case "events":
+		var ev []string
+		switch {
+		case r.Kind == sim.ResetRecord:
+			ev = append(ev, "reset")
+		default:
+			if r.InterventionStart {
+				ev = append(ev, "intervention_start")
+			}
+			if r.InterventionEnd {
+				ev = append(ev, "intervention_end")
+			}
+			if r.Terminal {
+				ev = append(ev, "terminal")
+			}
+			if r.Truncated {
+				ev = append(ev, "truncated")
+			}
+		}
+		if len(ev) == 0 {
+			return nil
+		}
+		v = map[string]any{"episode": r.Episode, "t": t, "events": ev}
+	}
+	b, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	return b
+}

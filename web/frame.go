@@ -1,0 +1,182 @@
+package web
+
+import (
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"tandem/sim"
+)
+
+// Frame events (docs/protocol.md), as a bit set while a frame is built.
+type events uint16
+
+const (
+	evReset events = 1 << iota
+	evInterventionStart
+	evInterventionEnd
+	evHelp
+	evSuccess
+	evTerminal
+	evTruncated
+)
+
+var eventNames = [...]string{"reset", "intervention_start", "intervention_end", "help", "success", "terminal", "truncated"}
+
+// frame is one session tick encoded once and shared by every client of the
+// session. body is the JSON object up to and including the hud object but
+// without the closing brace; each client's writer appends its own
+// `,"dropped":D,"ack":A}`. A frame is immutable once published.
+type frame struct {
+	seq     uint64
+	episode int
+	t       int // steps taken when the frame was made: Step.T+1 for steps, 0 for resets
+	step    bool
+	wall    time.Time
+	body    []byte
+}
+
+// hudState is what a frame's HUD shows besides the record itself.
+type hudState struct {
+	holder string
+	mode   string
+	paused bool
+}
+
+// appendFrame encodes r as a frame body into dst.
+func appendFrame(dst []byte, seq uint64, r *sim.Record, ev events, h hudState) []byte {
+	dst = append(dst, `{"type":"frame","seq":`...)
+	dst = strconv.AppendUint(dst, seq, 10)
+	dst = append(dst, `,"episode":`...)
+	dst = strconv.AppendInt(dst, int64(r.Episode), 10)
+	step := r.Kind == sim.StepRecord
+	t := 0
+	if step {
+		t = r.T + 1
+	}
+	dst = append(dst, `,"t":`...)
+	dst = strconv.AppendInt(dst, int64(t), 10)
+	dst = append(dst, `,"kind":`...)
+	dst = appendString(dst, string(r.Kind))
+	dst = append(dst, `,"poses":[`...)
+	for i, p := range r.Poses {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = append(dst, `{"x":`...)
+		dst = appendFloat(dst, p.X)
+		dst = append(dst, `,"y":`...)
+		dst = appendFloat(dst, p.Y)
+		dst = append(dst, `,"a":`...)
+		dst = appendFloat(dst, p.Angle)
+		dst = append(dst, '}')
+	}
+	dst = append(dst, `],"action":`...)
+	dst = appendFloats(dst, r.Action.Slice())
+	dst = append(dst, `,"policy_action":`...)
+	dst = appendFloats(dst, r.PolicyAction.Slice())
+	dst = append(dst, `,"forces":`...)
+	dst = appendFloats(dst, r.Forces)
+	dst = append(dst, `,"events":[`...)
+	first := true
+	for i, name := range eventNames {
+		if ev&(1<<i) == 0 {
+			continue
+		}
+		if !first {
+			dst = append(dst, ',')
+		}
+		first = false
+		dst = appendString(dst, name)
+	}
+	dst = append(dst, `],"wall":`...)
+	dst = strconv.AppendInt(dst, r.Wall.UnixMilli(), 10)
+	dst = append(dst, `,"hud":{"source":`...)
+	dst = appendString(dst, string(r.Source))
+	dst = append(dst, `,"operator":`...)
+	dst = appendString(dst, r.Operator)
+	dst = append(dst, `,"policy_version":`...)
+	dst = appendString(dst, r.PolicyVersion)
+	dst = append(dst, `,"step":`...)
+	dst = strconv.AppendInt(dst, int64(t), 10)
+	dst = append(dst, `,"return":`...)
+	dst = appendFloat(dst, r.Return)
+	dst = append(dst, `,"reward":`...)
+	dst = appendFloat(dst, r.Reward)
+	dst = append(dst, `,"success":`...)
+	dst = strconv.AppendBool(dst, step && r.Success)
+	dst = append(dst, `,"done":`...)
+	dst = strconv.AppendBool(dst, step && r.Done())
+	dst = append(dst, `,"interventions":`...)
+	dst = strconv.AppendInt(dst, int64(r.Interventions), 10)
+	dst = append(dst, `,"help":`...)
+	dst = strconv.AppendBool(dst, r.Help)
+	dst = append(dst, `,"holder":`...)
+	dst = appendString(dst, h.holder)
+	dst = append(dst, `,"mode":`...)
+	dst = appendString(dst, h.mode)
+	dst = append(dst, `,"paused":`...)
+	dst = strconv.AppendBool(dst, h.paused)
+	dst = append(dst, '}')
+	return dst
+}
+
+// appendFrameTail finishes a frame body for one client.
+func appendFrameTail(dst []byte, dropped, ack uint64) []byte {
+	dst = append(dst, `,"dropped":`...)
+	dst = strconv.AppendUint(dst, dropped, 10)
+	dst = append(dst, `,"ack":`...)
+	dst = strconv.AppendUint(dst, ack, 10)
+	return append(dst, '}')
+}
+
+// appendFloat writes v as a JSON number; non-finite values become null.
+func appendFloat(dst []byte, v float64) []byte {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return append(dst, "null"...)
+	}
+	return strconv.AppendFloat(dst, v, 'g', -1, 64)
+}
+
+func appendFloats(dst []byte, vs []float64) []byte {
+	dst = append(dst, '[')
+	for i, v := range vs {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = appendFloat(dst, v)
+	}
+	return append(dst, ']')
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendString writes s as a JSON string, escaping quotes, backslashes and
+// control characters and replacing invalid UTF-8.
+func appendString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c < 0x20 || c == 0x7f:
+				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			dst = append(dst, `\ufffd`...)
+		} else {
+			dst = append(dst, s[i:i+n]...)
+		}
+		i += n
+	}
+	return append(dst, '"')
+}

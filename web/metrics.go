@@ -1,0 +1,100 @@
+package web
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+)
+
+// metrics are the server's Prometheus metrics, on the server's own registry
+// (served at /metrics). Label cardinality is bounded: per-session series are
+// deleted when the session ends.
+type metrics struct {
+	reg           *prometheus.Registry
+	tickDuration  prometheus.Histogram
+	tickOverruns  *prometheus.CounterVec // session
+	ticks         *prometheus.CounterVec // session
+	sessions      prometheus.Gauge
+	clients       *prometheus.GaugeVec   // role
+	dropped       *prometheus.CounterVec // session
+	rejected      *prometheus.CounterVec // reason
+	slowKicks     prometheus.Counter
+	interventions *prometheus.CounterVec // session
+	frameLatency  prometheus.Histogram
+	httpRequests  *prometheus.CounterVec
+}
+
+func newMetrics(reg *prometheus.Registry) *metrics {
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+		reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	m := &metrics{
+		reg: reg,
+		tickDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "tandem_tick_duration_seconds", Help: "Time a session loop wake-up spent ticking (session clock).",
+			Buckets: []float64{50e-6, 100e-6, 250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3},
+		}),
+		tickOverruns: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tandem_tick_overruns_total", Help: "Ticks skipped because a session loop fell behind.",
+		}, []string{"session"}),
+		ticks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tandem_ticks_total", Help: "Loop wake-ups per session.",
+		}, []string{"session"}),
+		sessions: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tandem_sessions", Help: "Live sessions."}),
+		clients: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "tandem_ws_clients", Help: "Connected WebSocket clients (session protocol and Foxglove).",
+		}, []string{"role"}),
+		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tandem_ws_dropped_frames_total", Help: "Frames dropped from full client send queues.",
+		}, []string{"session"}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tandem_ws_rejected_messages_total", Help: "Client messages refused, by reason.",
+		}, []string{"reason"}),
+		slowKicks: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tandem_ws_slow_disconnects_total", Help: "Clients disconnected for staying too slow.",
+		}),
+		interventions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tandem_interventions_total", Help: "Human interventions started.",
+		}, []string{"session"}),
+		frameLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "tandem_frame_latency_seconds", Help: "From a tick (session clock) to its frame being written to a client.",
+			Buckets: []float64{250e-6, 500e-6, 1e-3, 2.5e-3, 5e-3, 10e-3, 25e-3, 50e-3, 100e-3, 250e-3},
+		}),
+		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tandem_http_requests_total", Help: "REST requests by route and status class.",
+		}, []string{"route", "code"}),
+	}
+	reg.MustRegister(m.tickDuration, m.tickOverruns, m.ticks, m.sessions, m.clients, m.dropped, m.rejected,
+		m.slowKicks, m.interventions, m.frameLatency, m.httpRequests)
+	for _, code := range []string{codeBadJSON, codeBadType, codeBadValue, codeTooLarge, codeForbidden, codeRejected, codeClosed} {
+		m.rejected.WithLabelValues(code) // export every reason from the start
+	}
+	for _, role := range []string{RoleOperator, RoleViewer, "foxglove"} {
+		m.clients.WithLabelValues(role)
+	}
+	return m
+}
+
+// sessionEnded deletes the session's labelled series.
+func (m *metrics) sessionEnded(id string) {
+	for _, v := range []*prometheus.CounterVec{m.tickOverruns, m.ticks, m.dropped, m.interventions} {
+		v.DeleteLabelValues(id)
+	}
+}
+
+// tickHook returns the sim.SessionConfig.TickHook for session id. It runs
+// on the loop goroutine and must not block: it observes and pokes.
+func (m *metrics) tickHook(id string, poke func()) func(time.Duration, int) {
+	overruns := m.tickOverruns.WithLabelValues(id)
+	ticks := m.ticks.WithLabelValues(id)
+	return func(elapsed time.Duration, skipped int) {
+		m.tickDuration.Observe(elapsed.Seconds())
+		ticks.Inc()
+		if skipped > 0 {
+			overruns.Add(float64(skipped))
+		}
+		poke()
+	}
+}

@@ -1,0 +1,187 @@
+package web
+
+import (
+	"archive/tar"
+	"compress/gzip"
+	"context"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"tandem/demos"
+	"tandem/sim"
+)
+
+// TestHumanCommandsRecordedAndFlushedOnShutdown drives a session over the
+// WebSocket, shuts the server down, and reads the SQLite file: the steps
+// are there, the human ones labelled with the operator.
+func TestHumanCommandsRecordedAndFlushedOnShutdown(t *testing.T) {
+	dir := t.TempDir()
+	ts := newTestServer(t, func(c *Config) { c.NoStore = false; c.DataDir = dir })
+	op := ts.mustDial("s1", testToken, "alice")
+	op.read()
+	ts.tick("s1", 3)
+	op.send(`{"type":"command","seq":1,"action":[-1,0.5],"engaged":true}`)
+	eventually(t, "command latched", func() bool {
+		sess, _ := ts.session("s1")
+		return (*sess.ops.Load())[0].cmdSeq.Load() == 1
+	})
+	ts.tick("s1", 4)
+	op.until("acked frame", func(m anyMsg) bool { return m.Type == "frame" && m.Ack == 1 })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := ts.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	if code, reason := drainUntilClose(op); code != 1001 {
+		t.Errorf("client close %d %q after shutdown; want 1001", code, reason)
+	}
+
+	st, err := demos.Open(ctx, dir, demos.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eps, err := st.ListEpisodes(ctx, demos.Filter{})
+	if err != nil || len(eps) != 1 {
+		t.Fatalf("episodes %d (err %v); want 1", len(eps), err)
+	}
+	steps, err := st.Steps(ctx, eps[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sess := 0
+	human := 0
+	for _, s := range steps {
+		if s.Source == sim.Human {
+			human++
+			if s.Operator != "browser:alice" {
+				t.Errorf("human step operator %q; want browser:alice", s.Operator)
+			}
+			if s.Action[0] != -1 || s.Action[1] != 0.5 {
+				t.Errorf("human step action %v; want [-1 0.5]", s.Action)
+			}
+		}
+		sess++
+	}
+	if sess < 8 || human < 4 {
+		t.Errorf("stored %d steps, %d human; want at least 8 and 4", sess, human)
+	}
+	if eps[0].Interventions != 1 {
+		t.Errorf("episode interventions %d; want 1", eps[0].Interventions)
+	}
+}
+
+func TestEpisodesExportAndReplayOverREST(t *testing.T) {
+	dir := t.TempDir()
+	ts := newTestServer(t, func(c *Config) { c.NoStore = false; c.DataDir = dir })
+	// Run one whole episode (horizon 40) and a bit of the next.
+	ts.tick("s1", 45)
+	var eps []demos.Episode
+	eventually(t, "first episode committed", func() bool {
+		eps = nil
+		ts.doREST("GET", "/api/episodes?task=dot&complete=true", "", "", &eps)
+		return len(eps) == 1
+	})
+	if eps[0].Length != 40 {
+		t.Errorf("episode length %d; want 40", eps[0].Length)
+	}
+	id := eps[0].ID
+	var steps []demos.Step
+	if code := ts.doREST("GET", "/api/episodes/"+itoa(id)+"/steps", "", "", &steps); code != 200 || len(steps) != 40 {
+		t.Errorf("steps: status %d, %d steps; want 200, 40", code, len(steps))
+	}
+	rows := []struct {
+		name, path string
+		status     int
+	}{
+		{"bad filter", "/api/episodes?success=maybe", 400},
+		{"unknown filter", "/api/episodes?colour=red", 400},
+		{"bad id", "/api/episodes/abc", 400},
+		{"missing episode", "/api/episodes/9999", 404},
+		{"bad format", "/api/episodes/export?format=csv", 400},
+		{"nothing selected", "/api/episodes/export?format=mcap&task=none", 404},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			var e map[string]string
+			if got := ts.doREST("GET", row.path, "", "", &e); got != row.status || e["error"] == "" {
+				t.Errorf("status %d body %v; want %d with an error", got, e, row.status)
+			}
+		})
+	}
+
+	// MCAP download: a real MCAP file (magic bytes).
+	resp, err := http.Get(ts.URL() + "/api/episodes/export?format=mcap&complete=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.HasPrefix(string(b), "\x89MCAP0\r\n") {
+		t.Errorf("mcap export: status %d, %d bytes starting %q; want 200 and the MCAP magic", resp.StatusCode, len(b), b[:min(8, len(b))])
+	}
+	// LeRobot download: a tar.gz with meta/info.json inside one top directory.
+	resp, err = http.Get(ts.URL() + "/api/episodes/export?format=lerobot&complete=true")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := tarNames(t, resp.Body)
+	resp.Body.Close()
+	found := false
+	for _, n := range names {
+		found = found || strings.HasSuffix(n, "/meta/info.json")
+		if strings.Contains(n, "..") || strings.HasPrefix(n, "/") {
+			t.Errorf("archive entry %q escapes the archive", n)
+		}
+	}
+	if !found {
+		t.Errorf("lerobot archive entries %v; want meta/info.json", names)
+	}
+	if left, _ := os.ReadDir(filepath.Join(dir, exportDir)); len(left) != 0 {
+		t.Errorf("%d export directories left in the data directory; want 0", len(left))
+	}
+
+	// A live replay of the episode.
+	var info SessionInfo
+	if code := ts.doREST("POST", "/api/replays", "", `{"episode":`+itoa(id)+`}`, nil); code != 401 {
+		t.Errorf("replay without token: status %d; want 401", code)
+	}
+	if code := ts.doREST("POST", "/api/replays", testToken, `{"episode":`+itoa(id)+`}`, &info); code != 201 || info.Replay != id {
+		t.Fatalf("replay: status %d info %+v; want 201 replaying %d", code, info, id)
+	}
+	v := ts.mustDial(info.ID, "", "")
+	if h := v.read(); h.Type != "hello" || h.Session.Mode != "replay" {
+		t.Errorf("replay hello %q mode %q; want hello, replay", h.Type, h.Session.Mode)
+	}
+	ts.tick(info.ID, 3)
+	f := v.until("frame", func(m anyMsg) bool { return m.Type == "frame" && m.Kind == "step" })
+	if len(f.Action) != 2 || f.Action[0] != steps[f.T-1].Action[0] {
+		t.Errorf("replayed action %v at t %d; want the recorded %v", f.Action, f.T, steps[f.T-1].Action)
+	}
+}
+
+func tarNames(t *testing.T, r io.Reader) []string {
+	t.Helper()
+	gz, err := gzip.NewReader(r)
+	if err != nil {
+		t.Fatalf("not gzip: %v", err)
+	}
+	tr := tar.NewReader(gz)
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			return names
+		}
+		if err != nil {
+			t.Fatalf("tar: %v", err)
+		}
+		names = append(names, h.Name)
+	}
+}
