@@ -140,8 +140,11 @@ func (ts *testServer) tick(id string, n int) {
 		eventually(ts.t, "session loop to park", func() bool { return ts.clock.Waiters() > 0 })
 		ts.clock.Advance(sess.sim.Period())
 		eventually(ts.t, "tick", func() bool { return sess.sim.State().Ticks > before })
-		want := sess.sim.Last()
+		// Read the newest record inside the poll: one wake-up may run two
+		// ticks (the loop was late to park), and the second may start a new
+		// episode after the test first looked.
 		eventually(ts.t, "fan-out", func() bool {
+			want := sess.sim.Last()
 			f := sess.last.Load()
 			return want == nil || (f != nil && f.wall.Equal(want.Wall) && f.episode == want.Episode)
 		})
