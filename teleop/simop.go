@@ -47,11 +47,14 @@ type SimOperator struct {
 }
 
 // NewSimOperator returns a simulated operator acting with task's expert at
-// cfg.Skill. The expert and the hold action read the task, so the operator
+// cfg.Skill. cfg must pass Validate: build it with DefaultOperatorConfig or
+// ParseOperator. The expert and the hold action read the task, so the operator
 // must be driven by the task's loop goroutine (through an Arbiter).
 func NewSimOperator(task sim.Task, cfg OperatorConfig) (*SimOperator, error) {
-	cfg, err := cfg.withDefaults()
-	if err != nil {
+	if cfg.ID == "" {
+		cfg.ID = "sim"
+	}
+	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
 	spec := task.Spec()
@@ -80,7 +83,7 @@ func NewSimOperator(task sim.Task, cfg OperatorConfig) (*SimOperator, error) {
 	return o, nil
 }
 
-// Config returns the operator's configuration with defaults filled in.
+// Config returns the operator's configuration.
 func (o *SimOperator) Config() OperatorConfig { return o.cfg }
 
 // Interventions reports how many interventions the operator started this
@@ -176,7 +179,7 @@ func (o *SimOperator) trigger(obs, pa []float64) bool {
 	case DistanceRule:
 		return dist(o.ea, pa) > o.cfg.Threshold && u >= o.cfg.Eps
 	case ValueRule:
-		p := max(o.cfg.Q, 0)
+		p := o.cfg.Q
 		if o.worse(obs, pa) {
 			p = o.cfg.P
 		}

@@ -12,21 +12,40 @@ import (
 )
 
 func TestParseOperator(t *testing.T) {
+	def := DefaultOperatorConfig
+	with := func(c OperatorConfig, f func(*OperatorConfig)) OperatorConfig { f(&c); return c }
 	for _, tc := range []struct {
 		name, spec string
-		want       OperatorConfig // checked fields: Rule, Skill, Threshold, Steps, Delay, Q
+		want       OperatorConfig // compared whole
 		err        string
 	}{
-		{"defaults", "", OperatorConfig{Rule: DistanceRule, Skill: 1, Threshold: 0.5, Q: RLIFStray}, ""},
-		{"issue example", "skill=0.9,rule=distance,threshold=0.5", OperatorConfig{Rule: DistanceRule, Skill: 0.9, Threshold: 0.5, Q: RLIFStray}, ""},
-		{"value gets RLIF's 4 steps", "rule=value", OperatorConfig{Rule: ValueRule, Skill: 1, Threshold: 0.5, Steps: 4, Q: RLIFStray}, ""},
-		{"random draws every step", "rule=random,delay=2", OperatorConfig{Rule: RandomRule, Skill: 1, Threshold: 0.5, Steps: 1, Delay: 2, Q: RLIFStray}, ""},
-		{"explicit q=0", "rule=value,q=0", OperatorConfig{Rule: ValueRule, Skill: 1, Threshold: 0.5, Steps: 4, Q: -1}, ""},
+		{"defaults", "", def(DistanceRule), ""},
+		{"issue example", "skill=0.9,rule=distance,threshold=0.5", with(def(DistanceRule), func(c *OperatorConfig) { c.Skill = 0.9 }), ""},
+		{"value gets RLIF's 4 steps", "rule=value", with(def(ValueRule), func(c *OperatorConfig) { c.Steps = 4 }), ""},
+		{"rule after other keys", "steps=2,rule=value", with(def(ValueRule), func(c *OperatorConfig) { c.Steps = 2 }), ""},
+		{"random draws every step", "rule=random,delay=2", with(def(RandomRule), func(c *OperatorConfig) { c.Steps, c.Delay = 1, 2 }), ""},
+		{"explicit skill=0", "skill=0", with(def(DistanceRule), func(c *OperatorConfig) { c.Skill = 0 }), ""},
+		{"explicit rate=0", "rule=random,rate=0", with(def(RandomRule), func(c *OperatorConfig) { c.Rate = 0 }), ""},
+		{"explicit p=0 and q=0", "rule=value,p=0,q=0", with(def(ValueRule), func(c *OperatorConfig) { c.P, c.Q = 0, 0 }), ""},
+		{"explicit threshold=0", "threshold=0", with(def(DistanceRule), func(c *OperatorConfig) { c.Threshold = 0 }), ""},
+		{"explicit alpha=0", "rule=value,alpha=0", with(def(ValueRule), func(c *OperatorConfig) { c.Alpha = 0 }), ""},
+		{"distance steps=0 means until agreement", "steps=0", def(DistanceRule), ""},
 		{"unknown key", "skil=0.9", OperatorConfig{}, "valid: id, rule, skill"},
+		{"key twice", "skill=0.9,skill=0.8", OperatorConfig{}, "given twice"},
 		{"not key=value", "skill", OperatorConfig{}, "not KEY=VALUE"},
 		{"bad number", "threshold=big", OperatorConfig{}, "not a number"},
 		{"NaN", "alpha=NaN", OperatorConfig{}, "not a number"},
-		{"skill out of range", "skill=1.5", OperatorConfig{}, "skill"},
+		{"skill above 1", "skill=1.5", OperatorConfig{}, "skill=1.5 out of range (valid: [0, 1])"},
+		{"skill below 0", "skill=-0.1", OperatorConfig{}, "skill=-0.1 out of range (valid: [0, 1])"},
+		{"rate above 1", "rule=random,rate=2", OperatorConfig{}, "rate=2 out of range (valid: [0, 1])"},
+		{"p above 1", "rule=value,p=1.2", OperatorConfig{}, "p=1.2 out of range (valid: [0, 1])"},
+		{"negative q", "rule=value,q=-1", OperatorConfig{}, "q=-1 out of range (valid: [0, 1])"},
+		{"alpha above 1", "rule=value,alpha=3", OperatorConfig{}, "alpha=3 out of range (valid: [0, 1])"},
+		{"negative threshold", "threshold=-1", OperatorConfig{}, "threshold=-1 out of range (valid: finite, ≥ 0)"},
+		{"value steps=0", "rule=value,steps=0", OperatorConfig{}, "steps=0 out of range (valid: ≥ 1 with rule value)"},
+		{"random steps=0", "rule=random,steps=0", OperatorConfig{}, "steps=0 out of range (valid: ≥ 1 with rule random)"},
+		{"negative steps", "steps=-1", OperatorConfig{}, "steps=-1 out of range"},
+		{"delay too long", "delay=1001", OperatorConfig{}, "delay=1001 out of range (valid: 0..1000 ticks)"},
 		{"unknown rule", "rule=psychic", OperatorConfig{}, "valid: distance, value, random"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -40,8 +59,7 @@ func TestParseOperator(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Rule != tc.want.Rule || got.Skill != tc.want.Skill || got.Threshold != tc.want.Threshold ||
-				got.Steps != tc.want.Steps || got.Delay != tc.want.Delay || got.Q != tc.want.Q {
+			if got != tc.want {
 				t.Errorf("got %+v; want %+v", got, tc.want)
 			}
 			again, err := ParseOperator(got.String())
@@ -50,6 +68,71 @@ func TestParseOperator(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A zero OperatorConfig is rejected rather than silently defaulted.
+func TestNewSimOperatorRejectsZeroConfig(t *testing.T) {
+	task := &stubTask{}
+	task.Reset(1)
+	if _, err := NewSimOperator(task, OperatorConfig{Delay: 2}); err == nil || !strings.Contains(err.Error(), "DefaultOperatorConfig") {
+		t.Errorf("error %v; want one pointing at DefaultOperatorConfig", err)
+	}
+}
+
+// Explicit zeros reach the operator: rate=0 never intervenes, p=0,q=0
+// never intervenes, skill=0 runs the expert at skill 0 (its actions differ
+// from the perfect expert's).
+func TestSimOperatorExplicitZeros(t *testing.T) {
+	seeds := []uint64{1, 2, 3, 4}
+	for _, tc := range []struct {
+		spec string
+		none bool // no interventions expected
+	}{
+		{"rule=random,rate=0", true},
+		{"rule=value,p=0,q=0", true},
+		{"rule=random", false}, // the default rate 0.5 does intervene
+	} {
+		t.Run(tc.spec, func(t *testing.T) {
+			n := 0
+			for _, ep := range sharedRollout(t, tc.spec, random, seeds...) {
+				n += ep.Interventions
+			}
+			if tc.none && n != 0 || !tc.none && n == 0 {
+				t.Errorf("interventions %d; want none %v", n, tc.none)
+			}
+		})
+	}
+	t.Run("skill=0", func(t *testing.T) {
+		task := &stubTask{}
+		task.Reset(3)
+		c, err := ParseOperator("skill=0,rule=random,rate=1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		op, err := NewSimOperator(task, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if op.Config().Skill != 0 {
+			t.Fatalf("skill %v; want 0", op.Config().Skill)
+		}
+		perfect := task.Expert(1, 0)
+		obs := make([]float64, 4)
+		task.Observe(obs)
+		want := make([]float64, 3)
+		differs := false
+		for range 20 {
+			perfect.Act(obs, want)
+			op.Observe(obs, []float64{0, 0, 0})
+			c, _ := op.Latest()
+			if !equal(c.Action.Slice(), want) {
+				differs = true
+			}
+		}
+		if !differs {
+			t.Error("skill=0 operator acted exactly as the skill-1 expert for 20 ticks; want noise")
+		}
+	})
 }
 
 // randomPolicy acts uniformly in [-1, 1], seeded per episode.
@@ -228,7 +311,9 @@ func TestDistanceRuleHandsBackOnAgreement(t *testing.T) {
 func TestSimOperatorDelay(t *testing.T) {
 	task := &stubTask{}
 	task.Reset(4)
-	op, err := NewSimOperator(task, OperatorConfig{Delay: 2})
+	cfg := DefaultOperatorConfig(DistanceRule)
+	cfg.Delay = 2
+	op, err := NewSimOperator(task, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +364,9 @@ func (v *valuedTask) ActionValue(obs, a []float64) float64 {
 func TestValueRuleUsesTaskJudgement(t *testing.T) {
 	task := &valuedTask{}
 	task.Reset(1)
-	op, err := NewSimOperator(task, OperatorConfig{Rule: ValueRule, P: 1, Q: -1})
+	cfg := DefaultOperatorConfig(ValueRule)
+	cfg.P, cfg.Q = 1, 0
+	op, err := NewSimOperator(task, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"math"
 	"os"
 	"os/signal"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 
@@ -101,19 +104,97 @@ func printDeviceList(out io.Writer, infos []evdev.Info, dir string) {
 			continue
 		}
 		fmt.Fprintf(out, "\n%s (%s)\n", in.Path, in.Name)
-		for _, a := range in.Axes {
-			fmt.Fprintf(out, "  %-12s %d..%d fuzz %d flat %d res %d value %d\n", a.Code, a.Min, a.Max, a.Fuzz, a.Flat, a.Resolution, a.Value)
+		printDeviceDetails(out, in, true)
+	}
+}
+
+// printDeviceDetails prints a device's axes with absinfo (values only
+// when live), relative axes, buttons and force feedback.
+func printDeviceDetails(out io.Writer, in evdev.Info, values bool) {
+	for _, a := range in.Axes {
+		fmt.Fprintf(out, "  %-12s %d..%d fuzz %d flat %d res %d", a.Code, a.Min, a.Max, a.Fuzz, a.Flat, a.Resolution)
+		if values {
+			fmt.Fprintf(out, " value %d", a.Value)
 		}
-		if len(in.Rel) > 0 {
-			fmt.Fprintf(out, "  relative: %s\n", strings.Join(in.Rel, " "))
+		fmt.Fprintln(out)
+	}
+	if len(in.Rel) > 0 {
+		fmt.Fprintf(out, "  relative: %s\n", strings.Join(in.Rel, " "))
+	}
+	if len(in.Buttons) > 0 {
+		fmt.Fprintf(out, "  buttons: %s\n", strings.Join(in.Buttons, " "))
+	}
+	if len(in.FF) > 0 {
+		fmt.Fprintf(out, "  force feedback: %s (%d effects)\n", strings.Join(in.FF, " "), in.FFEffects)
+	}
+}
+
+// descriptionOnly reports whether path is a recording that describes a
+// device but holds no events (evemu-describe output), and returns it.
+// Anything else, unreadable files included, is left to evdev.Open.
+func descriptionOnly(path string) (*evdev.Recording, bool) {
+	fi, err := os.Stat(path)
+	if err != nil || !fi.Mode().IsRegular() {
+		return nil, false
+	}
+	rec, err := evdev.ReadRecording(path)
+	if err != nil || len(rec.Events) > 0 || len(rec.Desc.Bits) == 0 && len(rec.Desc.Abs) == 0 {
+		return nil, false
+	}
+	return rec, true
+}
+
+// descJSON is `tandem devices inspect --json` for a description without
+// events.
+type descJSON struct {
+	Device evdev.Info `json:"device"`
+	Events int        `json:"events"`
+	// ProfileError says why no profile matched (pass --profile).
+	ProfileError string `json:"profile_error,omitempty"`
+	// SkippedAxisLines are A: lines rejected for min >= max.
+	SkippedAxisLines []int `json:"skipped_axis_lines,omitempty"`
+}
+
+// showDescription prints a device description that has no events: name,
+// ids, axes with absinfo, buttons, the matched profile and its mapping.
+func showDescription(cmd *cobra.Command, path string, rec *evdev.Recording, o evdev.Options, asJSON bool) error {
+	out := cmd.OutOrStdout()
+	m, rerr := evdev.Resolve(&rec.Desc, o)
+	profile := ""
+	if rerr == nil {
+		profile = m.Layout.Profile.Name
+	}
+	in := evdev.DescribeInfo(path, &rec.Desc, profile)
+	in.Access = "file"
+	if asJSON {
+		j := descJSON{Device: in, SkippedAxisLines: rec.SkippedAxes}
+		if rerr != nil {
+			j.ProfileError = rerr.Error()
 		}
-		if len(in.Buttons) > 0 {
-			fmt.Fprintf(out, "  buttons: %s\n", strings.Join(in.Buttons, " "))
+		return json.NewEncoder(out).Encode(j)
+	}
+	version := rec.Version
+	if version == "" {
+		version = "unknown"
+	}
+	fmt.Fprintf(out, "%s: %s [%s] bus 0x%02x version 0x%04x (evemu format %s)\n", path, in.Name, in.ID, in.Bus, in.Version, version)
+	printDeviceDetails(out, in, false)
+	for _, n := range rec.SkippedAxes {
+		fmt.Fprintf(out, "  skipped axis at line %d (min >= max)\n", n)
+	}
+	if rerr != nil {
+		fmt.Fprintf(out, "profile: none (%v)\n", rerr)
+	} else {
+		fmt.Fprintf(out, "profile: %s, rule %s, %d actions\n", profile, m.Rule, m.ActionSize())
+		for _, l := range m.Layout.Describe() {
+			fmt.Fprintln(out, "  axis", l)
 		}
-		if len(in.FF) > 0 {
-			fmt.Fprintf(out, "  force feedback: %s (%d effects)\n", strings.Join(in.FF, " "), in.FFEffects)
+		for _, l := range m.Describe() {
+			fmt.Fprintln(out, "  map ", l)
 		}
 	}
+	_, err := fmt.Fprintf(out, "no events: %s is a device description only; record events (evemu-record) to replay or inspect them live\n", path)
+	return err
 }
 
 // deviceFlags are the options inspect and replay share.
@@ -175,6 +256,9 @@ func newDevicesInspectCmd() *cobra.Command {
 				return err
 			}
 			o.Grab = grab
+			if rec, ok := descriptionOnly(args[0]); ok {
+				return showDescription(cmd, args[0], rec, o, f.asJSON)
+			}
 			return playDevice(cmd, args[0], o, names, f.asJSON, true)
 		},
 	}
@@ -197,7 +281,11 @@ func newDevicesReplayCmd() *cobra.Command {
 			if fi, err := os.Stat(args[0]); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
 				return usagef("replay takes a recording; use tandem devices inspect %s for a live device", args[0])
 			}
-			return playDevice(cmd, args[0], o, names, f.asJSON, false)
+			err = playDevice(cmd, args[0], o, names, f.asJSON, false)
+			if errors.Is(err, evdev.ErrNoEvents) {
+				return fmt.Errorf("%w (tandem devices inspect %s shows the description)", err, args[0])
+			}
+			return err
 		},
 	}
 	f.add(cmd)
@@ -217,6 +305,8 @@ type frameJSON struct {
 // ends or the user interrupts.
 func playDevice(cmd *cobra.Command, path string, o evdev.Options, names []string, asJSON, header bool) error {
 	out := cmd.OutOrStdout()
+	errOut := &syncWriter{w: cmd.ErrOrStderr()}
+	o.Logger = slog.New(slog.NewTextHandler(errOut, nil))
 	enc := json.NewEncoder(out)
 	var layout *evdev.Layout
 	var writeErr error
@@ -284,7 +374,7 @@ func playDevice(cmd *cobra.Command, path string, o evdev.Options, names []string
 		unbound := append([]string(nil), m.Unbound...)
 		sort.Strings(unbound)
 		for _, u := range unbound {
-			fmt.Fprintln(cmd.ErrOrStderr(), "note: unbound", u)
+			fmt.Fprintln(errOut, "note: unbound", u)
 		}
 	}
 	close(ready)
@@ -295,10 +385,36 @@ func playDevice(cmd *cobra.Command, path string, o evdev.Options, names []string
 	case <-ctx.Done():
 	}
 	dev.Close()
-	if m.Skipped > 0 {
-		fmt.Fprintf(cmd.ErrOrStderr(), "note: %d frames skipped (non-finite action)\n", m.Skipped)
+	if writeErr != nil {
+		return writeErr
 	}
-	return writeErr
+	return printSummary(out, dev.Stats(), asJSON)
+}
+
+// printSummary ends a replay or inspection with the counts of frames and
+// of skipped input: one {"summary":{...}} line with --json.
+func printSummary(out io.Writer, st evdev.Stats, asJSON bool) error {
+	if asJSON {
+		return json.NewEncoder(out).Encode(struct {
+			Summary evdev.Stats `json:"summary"`
+		}{st})
+	}
+	_, err := fmt.Fprintf(out, "summary: %d frames, %d decays; skipped: %d unknown types, %d unknown codes, %d SYN_DROPPED (%d resyncs, %d failed re-reads), %d non-finite actions, %d bad records; timing: %d backwards, %d gaps capped at %v\n",
+		st.Frames, st.Decays, st.UnknownType, st.UnknownCode, st.Dropped, st.Resyncs, st.QueryFailed, st.NaNSkips, st.BadRecords, st.Backwards, st.CappedGaps, evdev.MaxReplayGap)
+	return err
+}
+
+// syncWriter serialises writes from the device goroutine's logger and
+// the command's notes.
+type syncWriter struct {
+	mu sync.Mutex
+	w  io.Writer
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
 }
 
 func round6(x float64) float64 { return math.Round(x*1e6) / 1e6 }

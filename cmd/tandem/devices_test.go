@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"tandem/tasks"
+	"tandem/teleop/evdev"
 )
 
 const madcatz = "../../teleop/evdev/testdata/madcatz-xbox360.events"
@@ -36,21 +37,34 @@ type replayFrame struct {
 	Action  map[string]float64 `json:"action"`
 }
 
-func replayJSON(t *testing.T, args ...string) []replayFrame {
+// replayJSON runs a fast --json replay and returns its frames and the
+// final summary line's counts.
+func replayJSON(t *testing.T, args ...string) ([]replayFrame, evdev.Stats) {
 	t.Helper()
 	code, out, stderr := tandem(t, append([]string{"devices", "replay", "--fast", "--json"}, args...)...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	var sum struct {
+		Summary *evdev.Stats `json:"summary"`
+	}
+	dec := json.NewDecoder(strings.NewReader(lines[len(lines)-1]))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&sum); err != nil || sum.Summary == nil {
+		t.Fatalf("last line %q is not {\"summary\":{...}}: %v", lines[len(lines)-1], err)
+	}
 	var frames []replayFrame
-	for _, line := range strings.Split(strings.TrimSpace(out), "\n") {
+	for _, line := range lines[:len(lines)-1] {
 		var f replayFrame
-		if err := json.Unmarshal([]byte(line), &f); err != nil {
-			t.Fatalf("line %q is not one JSON object: %v", line, err)
+		dec := json.NewDecoder(strings.NewReader(line))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&f); err != nil {
+			t.Fatalf("line %q is not one frame object: %v", line, err)
 		}
 		frames = append(frames, f)
 	}
-	return frames
+	return frames, *sum.Summary
 }
 
 func TestDevicesReplayJSON(t *testing.T) {
@@ -59,7 +73,10 @@ func TestDevicesReplayJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	reports := strings.Count(string(raw), "SYN_REPORT (0)")
-	frames := replayJSON(t, madcatz)
+	frames, sum := replayJSON(t, madcatz)
+	if want := (evdev.Stats{Frames: reports}); sum != want {
+		t.Errorf("summary %+v; want %+v", sum, want)
+	}
 	if len(frames) != reports {
 		t.Fatalf("%d JSON objects; want one per SYN_REPORT (%d)", len(frames), reports)
 	}
@@ -75,11 +92,12 @@ func TestDevicesReplayJSON(t *testing.T) {
 			t.Fatal("action without --task")
 		}
 	}
-	if len(pressed) == 0 || pressed[0] != 1.464057 {
-		t.Errorf("b held at %v; want from t=1.464057", pressed)
+	// The recording starts at 0.000001 s; times count from the first event.
+	if len(pressed) == 0 || pressed[0] != 1.464056 {
+		t.Errorf("b held at %v; want from t=1.464056", pressed)
 	}
-	if frames[0].T != 0.000001 {
-		t.Errorf("first t %v; want the recording's 0.000001", frames[0].T)
+	if frames[0].T != 0 {
+		t.Errorf("first t %v; want 0 (the first event)", frames[0].T)
 	}
 }
 
@@ -89,7 +107,7 @@ func TestDevicesReplayTaskActions(t *testing.T) {
 		t.Skip("no tasks registered")
 	}
 	spec, _ := tasks.Spec(names[0])
-	frames := replayJSON(t, madcatz, "--task", names[0], "--rule", "nonzero")
+	frames, _ := replayJSON(t, madcatz, "--task", names[0], "--rule", "nonzero")
 	for _, f := range frames {
 		if len(f.Action) != len(spec.ActionNames) {
 			t.Fatalf("action %v; want the %d actions of %s", f.Action, len(spec.ActionNames), names[0])
@@ -143,5 +161,96 @@ func TestDevicesReplayBadFile(t *testing.T) {
 	code, _, stderr := tandem(t, "devices", "replay", "--fast", path)
 	if code != 1 || !strings.Contains(stderr, "line 3") {
 		t.Errorf("exit %d stderr %q; want 1 naming line 3", code, stderr)
+	}
+}
+
+const xboxDesc = "../../teleop/evdev/testdata/microsoft-xbox360-pad.desc"
+
+// badRecording is the Xbox pad's description with events that exercise
+// every counted skip: an unknown type, an unknown code, SYN_DROPPED,
+// time going backwards and a gap of an hour.
+func badRecording(t *testing.T) string {
+	t.Helper()
+	desc, err := os.ReadFile(xboxDesc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := []string{
+		"E: 0.000000 0003 0000 16000", "E: 0.000000 0000 0000 0000",
+		"E: 0.010000 001e 0000 1", "E: 0.010000 0003 0050 5", "E: 0.010000 0000 0000 0000",
+		"E: 0.005000 0000 0003 0000", "E: 0.006000 0003 0000 0", "E: 0.020000 0000 0000 0000",
+		"E: 3600.000000 0001 0131 1", "E: 3600.000000 0000 0000 0000",
+	}
+	path := filepath.Join(t.TempDir(), "bad.events")
+	body := strings.TrimRight(string(desc), "\n") + "\n" + strings.Join(events, "\n") + "\n"
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestDevicesReplaySummary(t *testing.T) {
+	path := badRecording(t)
+	frames, sum := replayJSON(t, path)
+	want := evdev.Stats{Frames: 4, UnknownType: 1, UnknownCode: 1, Dropped: 1, Resyncs: 1, Backwards: 1, CappedGaps: 1}
+	if sum != want {
+		t.Errorf("summary %+v; want %+v", sum, want)
+	}
+	if len(frames) != 4 {
+		t.Errorf("%d frames; want 4", len(frames))
+	}
+	code, out, stderr := tandem(t, "devices", "replay", "--fast", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(out, "summary: 4 frames, 0 decays; skipped: 1 unknown types, 1 unknown codes, 1 SYN_DROPPED (1 resyncs") ||
+		!strings.Contains(out, "1 backwards, 1 gaps capped") {
+		t.Errorf("text summary missing or wrong:\n%s", out)
+	}
+	// Each kind is logged once on stderr, naming the file.
+	for _, msg := range []string{"unknown type", "above their type's maximum", "buffer overflowed", "backwards", "long gap"} {
+		if n := strings.Count(stderr, msg); n != 1 {
+			t.Errorf("%q logged %d times; want once:\n%s", msg, n, stderr)
+		}
+	}
+	if !strings.Contains(stderr, "bad.events") {
+		t.Errorf("log does not name the file:\n%s", stderr)
+	}
+}
+
+func TestDevicesInspectDescription(t *testing.T) {
+	code, out, stderr := tandem(t, "devices", "inspect", xboxDesc)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	for _, want := range []string{"Microsoft X-Box 360 pad [045e:028e]", "ABS_X        -32768..32767 fuzz 16 flat 128", "ABS_HAT0Y    -1..1",
+		"buttons: BTN_SOUTH", "profile: xbox", "map  button rb → takeover", "no events"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	code, out, stderr = tandem(t, "devices", "inspect", "--json", xboxDesc)
+	if code != 0 {
+		t.Fatalf("--json: exit %d: %s", code, stderr)
+	}
+	var j struct {
+		Device evdev.Info `json:"device"`
+		Events int        `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(out), &j); err != nil {
+		t.Fatalf("--json output %q: %v", out, err)
+	}
+	if j.Device.Name != "Microsoft X-Box 360 pad" || j.Device.Profile != "xbox" || len(j.Device.Axes) != 8 || j.Events != 0 {
+		t.Errorf("--json %+v; want the pad, profile xbox, 8 axes, 0 events", j)
+	}
+	// A description matching no profile still shows, with the reason.
+	code, out, _ = tandem(t, "devices", "inspect", "--mapping", "/nonexistent.json", xboxDesc)
+	if code == 0 && !strings.Contains(out, "profile: none") {
+		t.Errorf("bad mapping file: exit %d output %q; want an error or profile: none", code, out)
+	}
+	// replay still refuses, pointing at inspect.
+	code, _, stderr = tandem(t, "devices", "replay", xboxDesc)
+	if code != 1 || !strings.Contains(stderr, "nothing to replay") || !strings.Contains(stderr, "devices inspect") {
+		t.Errorf("replay of a description: exit %d stderr %q; want 1 and a pointer to inspect", code, stderr)
 	}
 }

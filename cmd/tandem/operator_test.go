@@ -40,7 +40,9 @@ func TestOperatorHookUsageErrors(t *testing.T) {
 	for _, tc := range []struct{ spec, want string }{
 		{"skil=0.9", "valid: id, rule, skill, threshold"},
 		{"rule=telepathy", "valid: distance, value, random"},
-		{"threshold=-1", "threshold"},
+		{"threshold=-1", "threshold=-1 out of range (valid: finite, ≥ 0)"},
+		{"skill=1.5", "skill=1.5 out of range (valid: [0, 1])"},
+		{"rule=value,steps=0", "steps=0 out of range (valid: ≥ 1 with rule value)"},
 	} {
 		t.Run(tc.spec, func(t *testing.T) {
 			_, err := newOperator(tc.spec, task, task.Expert(1, 0), "expert", 1)
@@ -77,5 +79,33 @@ func TestOperatorHookRunsSharedEpisodes(t *testing.T) {
 				t.Fatalf("episode %d step %d: policy action not recorded", ep.Index, s.T)
 			}
 		}
+	}
+}
+
+// Explicit zeros in the spec are kept: rate=0 never intervenes, whereas
+// the default rate does (the defect was rate=0 falling back to 0.5).
+func TestOperatorHookKeepsExplicitZeros(t *testing.T) {
+	count := func(spec string) int {
+		eps, err := sim.Rollout(context.Background(), sim.RolloutConfig{
+			NewTask: func() sim.Task { return &opTask{} },
+			Seeds:   []uint64{1, 2, 3},
+			Controller: func(task sim.Task, _ int, seed uint64) (sim.Controller, error) {
+				return newOperator(spec, task, newRandomPolicy(task.Spec(), seed), "random", seed)
+			},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, ep := range eps {
+			n += ep.Interventions
+		}
+		return n
+	}
+	if n := count("rule=random,rate=0"); n != 0 {
+		t.Errorf("rule=random,rate=0: %d interventions; want 0", n)
+	}
+	if n := count("rule=random"); n == 0 {
+		t.Error("rule=random (rate 0.5): no interventions; want some")
 	}
 }

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"syscall"
 	"time"
 	"unsafe"
 
+	gevdev "github.com/gvalkov/golang-evdev"
 	"golang.org/x/sys/unix"
 
 	"tandem/teleop"
@@ -18,6 +20,18 @@ import (
 
 // liveSupported reports whether this build can open live devices.
 const liveSupported = true
+
+// eventPaths lists dir's evdev nodes (event<N> character devices) in
+// numeric order. The listing is golang-evdev's ListInputDevicePaths, a
+// glob plus a character-device check: the one part of that module that
+// opens nothing (doc.go says why the rest is not used).
+func eventPaths(dir string) ([]string, error) {
+	paths, err := gevdev.ListInputDevicePaths(filepath.Join(globEscape(dir), "event*"))
+	if err != nil {
+		return nil, fmt.Errorf("evdev: listing %s: %w", dir, err)
+	}
+	return sortEventPaths(paths), nil
+}
 
 // node is an open evdev file. Ioctls go through SyscallConn so the file
 // stays non-blocking (File.Fd would switch it to blocking mode and disable
@@ -192,11 +206,14 @@ type liveDevice struct {
 	player *Player
 	ff     *ffCore
 	opts   Options
+	log    *SkipLog
+	bad    int // undecodable records; reader goroutine only
 	done   chan struct{}
 	once   sync.Once
 	mu     sync.Mutex
 	closed bool
 	err    error
+	stats  Stats // snapshot for Stats
 }
 
 func openLive(path string, opts Options) (Device, error) {
@@ -221,7 +238,8 @@ func openLive(path string, opts Options) (Device, error) {
 		}
 	}
 	dev := &liveDevice{Latch: teleop.NewLatch(m.Operator), n: n, path: path, mapper: m, opts: opts,
-		player: NewPlayer(nil, m, n), done: make(chan struct{})}
+		player: NewPlayer(nil, m, n), log: opts.skipLog(path), done: make(chan struct{})}
+	dev.player.SetLog(dev.log)
 	dev.info = DescribeInfo(path, &d, m.Layout.Profile.Name)
 	dev.info.FFEffects = effects
 	dev.info.Access = "ro"
@@ -257,6 +275,7 @@ func (d *liveDevice) read() {
 			if at, ok := d.player.NextDecay(); ok {
 				d.publish(d.player.DecayBefore(at + 1))
 			}
+			d.snapshot()
 			continue
 		}
 		if err != nil {
@@ -271,12 +290,31 @@ func (d *liveDevice) read() {
 		for off := 0; off+EventSize <= k; off += EventSize {
 			e, err := DecodeEvent(buf[off : off+EventSize])
 			if err != nil {
+				d.bad++
+				d.log.NoteFrame(SkipBadRecord, lastEv, "error", err.Error())
 				continue
 			}
 			lastEv = e.Time
 			d.publish(d.player.Feed(e))
 		}
+		d.snapshot()
 	}
+}
+
+// snapshot publishes the reader's counts for Stats.
+func (d *liveDevice) snapshot() {
+	st := d.player.Stats()
+	st.BadRecords = d.bad
+	d.mu.Lock()
+	d.stats = st
+	d.mu.Unlock()
+}
+
+// Stats returns the frames read and the input skipped so far.
+func (d *liveDevice) Stats() Stats {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.stats
 }
 
 func (d *liveDevice) publish(f *Frame) {

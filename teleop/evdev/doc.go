@@ -11,6 +11,13 @@
 //     lines without resolution). Pure; malformed input gives an error with a
 //     byte offset or line number, never a panic. Axes with min >= max are
 //     skipped and counted (Recording.SkippedAxes).
+//   - Skips (stats.go): events of an unknown type or with a code above their
+//     type's maximum, SYN_DROPPED resyncs, non-finite mapped actions,
+//     undecodable records from a live device, backwards timestamps and
+//     capped replay gaps are counted per kind in Stats (Device.Stats) and
+//     the first of each kind per device is logged (SkipLog); the stream
+//     keeps going. Known types tandem ignores (EV_MSC, EV_LED, ...) are not
+//     skips.
 //   - State (state.go): raw device state assembled from whole SYN_REPORT
 //     frames. SYN_DROPPED discards the partial frame and everything up to
 //     and including the next SYN_REPORT, then re-reads keys and axes through
@@ -30,9 +37,13 @@
 //   - Player and Replay (player.go, replay.go): frames from recorded events
 //     in time order, with relative-axis decays between them; Replay paces
 //     them with a sim.Clock and exposes the result as a teleop.Source.
+//     Frame times count from the first event. Replay waits the difference
+//     between consecutive frames: none when time went backwards, at most
+//     MaxReplayGap (1 s) for a long silence, so a replay never stalls.
 //   - Devices (open.go, device_linux.go): Open accepts a device node or a
 //     recording. The live layer is a linux && cgo file; device_other.go
-//     compiles everywhere else and returns a clear error.
+//     compiles everywhere else (CGO_ENABLED=0, other systems) and returns a
+//     clear error for live nodes while recordings still replay.
 //   - Force feedback (ff.go, haptics.go): ff_effect upload, play and stop,
 //     FF_GAIN; Haptics renders contact force and help requests.
 //
@@ -58,10 +69,15 @@
 //
 // # github.com/gvalkov/golang-evdev
 //
-// The module is in go.mod, but this package does not import it: every path
-// into a device goes through its Open, which has defects we verified by
-// reading device.go at v0.0.0-20220815104727-7e27d6ce89b6 against the
-// kernel's drivers/input/evdev.c:
+// The module (a cgo package) is used where it is sound and nowhere else.
+// device_linux.go (linux && cgo) enumerates nodes with its
+// ListInputDevicePaths: filepath.Glob plus an os.Stat character-device
+// check, which opens nothing. Builds without cgo or on other systems
+// cannot import it; device_other.go does the same listing itself.
+//
+// Everything that opens a device goes through its Open, which has defects
+// we verified by reading device.go at v0.0.0-20220815104727-7e27d6ce89b6
+// against the kernel's drivers/input/evdev.c, so tandem does not use it:
 //
 //   - EVIOCGBIT(0, EV_MAX) is issued into new([4]byte) ((EV_MAX+1)/8 = 4
 //     bytes), but the request encodes a size of EV_MAX = 31 and the kernel
@@ -79,14 +95,12 @@
 //   - No absinfo getter, no force feedback, no SYN_DROPPED handling, and
 //     Open is read-only (EVIOCSFF and writing EV_FF need O_RDWR).
 //   - ListInputDevices opens every node with that Open; only
-//     ListInputDevicePaths (a glob plus a char-device check) is sound, and
-//     it would tie enumeration to a cgo package for no gain.
+//     ListInputDevicePaths is sound.
 //
 // tandem's device layer therefore issues its own ioctls through
 // golang.org/x/sys/unix with each buffer sized exactly as its request
 // declares and freshly zeroed (ioctl.go holds the request numbers, tested
-// against the x86-64 values in input-reference.md), and enumerates
-// /dev/input itself. None of this has been run against hardware here (the
-// build machine has no /dev/input); the pure parts are tested, the ioctl
-// code is compiled and reviewed.
+// against the x86-64 values in input-reference.md). None of this has been
+// run against hardware here (the build machine has no /dev/input); the
+// pure parts are tested, the ioctl code is compiled and reviewed.
 package evdev

@@ -93,20 +93,49 @@ func eventNodes(names []string) []string {
 	return out
 }
 
-// List describes every event node under dir (DefaultDir when empty).
-// A missing directory yields an empty list; nodes that cannot be opened
-// are listed with Error set, so permission problems are visible.
+// sortEventPaths keeps the paths whose base name is event<N> and orders
+// them by N.
+func sortEventPaths(paths []string) []string {
+	byName := make(map[string]string, len(paths))
+	names := make([]string, 0, len(paths))
+	for _, p := range paths {
+		n := filepath.Base(p)
+		byName[n] = p
+		names = append(names, n)
+	}
+	out := []string{}
+	for _, n := range eventNodes(names) {
+		out = append(out, byName[n])
+	}
+	return out
+}
+
+// globEscape escapes filepath.Match's metacharacters in a literal path.
+func globEscape(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		if strings.ContainsRune(`*?[\`, r) {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// List describes every evdev node (event<N> character device) under dir
+// (DefaultDir when empty). A missing directory yields an empty list;
+// nodes that cannot be opened are listed with Error set, so permission
+// problems are visible.
 func List(dir string) ([]Info, error) {
 	if dir == "" {
 		dir = DefaultDir
 	}
-	names, err := readDirNames(dir)
+	paths, err := eventPaths(dir)
 	if err != nil {
-		return []Info{}, nil
+		return []Info{}, err
 	}
 	out := []Info{}
-	for _, n := range eventNodes(names) {
-		p := filepath.Join(dir, n)
+	for _, p := range paths {
 		in, err := probe(p)
 		if err != nil {
 			in = Info{Path: p, Error: err.Error(), Axes: []AxisInfo{}, Buttons: []string{}}

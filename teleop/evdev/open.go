@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -38,6 +39,19 @@ type Options struct {
 	Loop    bool
 	Clock   sim.Clock
 	OnFrame func(*Frame)
+	// Logger receives the first skip of each kind (unknown event types
+	// and codes, SYN_DROPPED, non-finite mappings, replay timing fixes);
+	// slog.Default() when nil. Every skip is counted in Device.Stats.
+	Logger *slog.Logger
+}
+
+// skipLog returns the per-device skip log for source.
+func (o *Options) skipLog(source string) *SkipLog {
+	l := o.Logger
+	if l == nil {
+		l = slog.Default()
+	}
+	return &SkipLog{Logger: l, Source: source}
 }
 
 // Device is an opened input: a live evdev device or a recording replayed
@@ -57,6 +71,9 @@ type Device interface {
 	Done() <-chan struct{}
 	// ForceFeedback returns the device's force feedback, if it has any.
 	ForceFeedback() (ForceFeedback, bool)
+	// Stats returns the frames produced and the input skipped so far
+	// (final once Done is closed).
+	Stats() Stats
 	Close() error
 }
 
@@ -180,15 +197,20 @@ type fileDevice struct {
 	info Info
 }
 
+// ErrNoEvents marks a recording that holds a device description but no
+// events (an evemu-describe file): there is nothing to replay.
+var ErrNoEvents = errors.New("holds a device description but no events: nothing to replay")
+
 func openRecording(path string, rec *Recording, opts Options) (Device, error) {
 	if len(rec.Events) == 0 {
-		return nil, fmt.Errorf("evdev: %s holds a device description but no events: nothing to replay", path)
+		return nil, fmt.Errorf("evdev: %s %w", path, ErrNoEvents)
 	}
 	m, err := Resolve(&rec.Desc, opts)
 	if err != nil {
 		return nil, err
 	}
-	r, err := StartReplay(rec.Events, m, nil, ReplayOptions{Relative: rec.Relative, Fast: opts.Fast, Loop: opts.Loop, Clock: opts.Clock, OnFrame: opts.OnFrame})
+	r, err := StartReplay(rec.Events, m, nil, ReplayOptions{Fast: opts.Fast, Loop: opts.Loop, Clock: opts.Clock,
+		OnFrame: opts.OnFrame, Log: opts.skipLog(path)})
 	if err != nil {
 		return nil, err
 	}

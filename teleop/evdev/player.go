@@ -41,6 +41,11 @@ type Player struct {
 	frame     Frame
 	resyncs   int
 	started   bool
+	frames    int // SYN_REPORT frames and resync ends
+	decays    int
+	nan       int // frames whose mapped action was not finite
+	lastEv    time.Duration
+	backwards int // events timed before the previous event
 }
 
 // NewPlayer plays events (nil for a live device fed by Feed) through a
@@ -55,9 +60,20 @@ func NewPlayer(events []Event, m *Mapper, q StateQuerier) *Player {
 	return p
 }
 
-// SetOrigin makes event time origin the frames' time 0 (evemu recordings
-// are already relative: origin 0). By default the first event is time 0.
+// SetOrigin makes event time origin the frames' time 0. By default the
+// first event is time 0.
 func (p *Player) SetOrigin(origin time.Duration) { p.t0 = origin }
+
+// SetLog sets where the first skip of each kind is logged (nil: nowhere).
+func (p *Player) SetLog(l *SkipLog) { p.state.Log = l }
+
+// Stats returns the player's counts: frames, and the input its state and
+// mapping skipped.
+func (p *Player) Stats() Stats {
+	s := p.state
+	return Stats{Frames: p.frames, Decays: p.decays, UnknownType: s.UnknownType, UnknownCode: s.UnknownCode,
+		Dropped: s.Dropped, Resyncs: s.Resyncs, QueryFailed: s.Failed, NaNSkips: p.nan, Backwards: p.backwards}
+}
 
 // State returns the player's device state.
 func (p *Player) State() *State { return p.state }
@@ -96,8 +112,13 @@ func (p *Player) Next() *Frame {
 // the frame it completes, or nil.
 func (p *Player) Feed(e Event) *Frame {
 	if !p.started {
-		p.started, p.t0, p.lastDecay = true, e.Time, e.Time-1
+		p.started, p.t0, p.lastDecay, p.lastEv = true, e.Time, e.Time-1, e.Time
 	}
+	if e.Time < p.lastEv {
+		p.backwards++
+		p.state.Log.Note(SkipBackwards, e)
+	}
+	p.lastEv = e.Time
 	if !p.state.Apply(e) {
 		return nil
 	}
@@ -128,5 +149,14 @@ func (p *Player) emit(now time.Duration, decay bool) *Frame {
 	}
 	f.Held = p.layout.Held(p.state, f.Held[:0])
 	f.Cmd, f.OK = p.mapper.Map(p.state, now)
+	if decay {
+		p.decays++
+	} else {
+		p.frames++
+	}
+	if !f.OK {
+		p.nan++
+		p.state.Log.NoteFrame(SkipNaN, f.T)
+	}
 	return f
 }

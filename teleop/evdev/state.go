@@ -40,6 +40,11 @@ type State struct {
 	// Dropped counts SYN_DROPPED events; Resyncs counts state re-reads
 	// (Failed counts queries that returned an error).
 	Dropped, Resyncs, Failed int
+	// UnknownType and UnknownCode count events skipped because their type
+	// is not a Linux event type or their code is above the type's maximum.
+	UnknownType, UnknownCode int
+	// Log, when set, logs the first skip of each kind.
+	Log *SkipLog
 
 	keys    [keyBytes]byte
 	abs     [AbsMax + 1]int32
@@ -135,8 +140,20 @@ func (s *State) NextDecay(after time.Duration) (time.Duration, bool) {
 }
 
 // Apply feeds one event and reports whether it completed a frame (a
-// SYN_REPORT, or the end of a SYN_DROPPED resync).
+// SYN_REPORT, or the end of a SYN_DROPPED resync). Events of unknown type
+// or with an out-of-range code are skipped and counted (UnknownType,
+// UnknownCode); the first of each kind is logged through Log.
 func (s *State) Apply(e Event) bool {
+	if !knownType(e.Type) {
+		s.UnknownType++
+		s.Log.Note(SkipUnknownType, e)
+		return false
+	}
+	if !knownCode(e.Type, e.Code) {
+		s.UnknownCode++
+		s.Log.Note(SkipUnknownCode, e)
+		return false
+	}
 	if s.dropping {
 		// Ignore everything up to and including the next SYN_REPORT,
 		// then re-read the state (kernel docs, libevdev).
@@ -158,6 +175,7 @@ func (s *State) Apply(e Event) bool {
 			s.pending = s.pending[:0]
 			s.dropping = true
 			s.Dropped++
+			s.Log.Note(SkipDropped, e)
 		}
 		return false
 	}
@@ -218,8 +236,9 @@ func (s *State) resync() {
 	}
 }
 
-// Reset clears the state to nothing held (used when a replay loops).
+// Reset clears the state to nothing held and its counters to 0 (used
+// when a replay loops).
 func (s *State) Reset() {
-	q, p, h := s.querier, s.pending[:0], s.RelHold
-	*s = State{querier: q, pending: p, RelHold: h}
+	q, p, h, l := s.querier, s.pending[:0], s.RelHold, s.Log
+	*s = State{querier: q, pending: p, RelHold: h, Log: l}
 }

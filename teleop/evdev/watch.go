@@ -1,26 +1,11 @@
 package evdev
 
 import (
-	"os"
-	"path/filepath"
 	"sort"
 	"time"
 
 	"tandem/sim"
 )
-
-// readDirNames lists a directory's entry names.
-func readDirNames(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]string, len(ents))
-	for i, e := range ents {
-		out[i] = e.Name()
-	}
-	return out, nil
-}
 
 // Change is a device node appearing or disappearing.
 type Change struct {
@@ -28,8 +13,9 @@ type Change struct {
 	Added bool
 }
 
-// Watcher reports event nodes appearing in and disappearing from a
-// directory by rescanning it periodically (hot-plug). A device that
+// Watcher reports evdev nodes (event<N> character devices) appearing in
+// and disappearing from a directory by rescanning it periodically
+// (hot-plug). A device that
 // disappears also ends its reader with ENODEV, so its Source reports
 // disconnected and the arbiter hands back; the watcher is for noticing new
 // devices. Not safe for concurrent use; Run owns it.
@@ -61,10 +47,10 @@ func (w *Watcher) Scan() []Change {
 	if w.known == nil {
 		w.known = map[string]bool{}
 	}
-	names, _ := readDirNames(w.Dir)
+	paths, _ := eventPaths(w.Dir)
 	now := map[string]bool{}
-	for _, n := range eventNodes(names) {
-		now[filepath.Join(w.Dir, n)] = true
+	for _, p := range paths {
+		now[p] = true
 	}
 	var out []Change
 	for p := range now {

@@ -6,11 +6,22 @@ import (
 	"testing"
 )
 
+// charNode makes dir/name a character device without privileges: a
+// symbolic link to /dev/null (enumeration follows links, as udev's
+// by-id links are followed).
+func charNode(t *testing.T, dir, name string) {
+	t.Helper()
+	if err := os.Symlink("/dev/null", filepath.Join(dir, name)); err != nil {
+		t.Skipf("cannot link to /dev/null: %v", err)
+	}
+}
+
 func TestWatcherReportsHotplug(t *testing.T) {
 	dir := t.TempDir()
-	touch := func(n string) { os.WriteFile(filepath.Join(dir, n), nil, 0o600) }
+	touch := func(n string) { charNode(t, dir, n) }
 	touch("event3")
-	touch("mouse0") // not an event node
+	touch("mouse0")                                        // not an event node
+	os.WriteFile(filepath.Join(dir, "event7"), nil, 0o600) // not a character device
 	w := NewWatcher(dir)
 	first := w.Scan()
 	if len(first) != 1 || !first[0].Added || first[0].Path != filepath.Join(dir, "event3") {
@@ -34,7 +45,7 @@ func TestWatcherReportsHotplug(t *testing.T) {
 
 func TestWatcherRun(t *testing.T) {
 	dir := t.TempDir()
-	os.WriteFile(filepath.Join(dir, "event0"), nil, 0o600)
+	charNode(t, dir, "event0")
 	w := NewWatcher(dir)
 	w.Clock = newJumpClock()
 	stop := make(chan struct{})
@@ -68,16 +79,39 @@ func TestListMissingDirIsEmpty(t *testing.T) {
 	}
 }
 
-// A node that is not an evdev device is listed with its error, so the
-// user sees why it could not be used.
+// A character device that is not an evdev device is listed with its
+// error, so the user sees why it could not be used; regular files and
+// other names are not device nodes and are not listed. Nodes come in
+// numeric order.
 func TestListReportsUnreadableNodes(t *testing.T) {
 	dir := t.TempDir()
+	charNode(t, dir, "event10")
+	charNode(t, dir, "event2")
+	charNode(t, dir, "js0")
 	os.WriteFile(filepath.Join(dir, "event0"), []byte("not a device"), 0o600)
 	infos, err := List(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(infos) != 1 || infos[0].Error == "" || infos[0].Path != filepath.Join(dir, "event0") {
-		t.Errorf("got %+v; want event0 listed with an error", infos)
+	if len(infos) != 2 {
+		t.Fatalf("got %d devices %+v; want event2 and event10", len(infos), infos)
+	}
+	for i, want := range []string{"event2", "event10"} {
+		if infos[i].Path != filepath.Join(dir, want) || infos[i].Error == "" {
+			t.Errorf("device %d: %+v; want %s listed with an error", i, infos[i], want)
+		}
+	}
+}
+
+// Glob metacharacters in the directory name are taken literally.
+func TestListDirWithGlobCharacters(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "in[put]*")
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	charNode(t, dir, "event1")
+	infos, err := List(dir)
+	if err != nil || len(infos) != 1 || infos[0].Path != filepath.Join(dir, "event1") {
+		t.Errorf("got %+v %v; want event1", infos, err)
 	}
 }
