@@ -39,7 +39,7 @@ names it). Open http://ADDR/ in a browser to watch, demonstrate and take over.
 Operator actions need the token (--token, TANDEM_TOKEN, or a generated one);
 viewers need none on a loopback address. SIGINT/SIGTERM stop the sessions at a
 tick boundary, flush the recorder and exit 0.`,
-		Args: cobra.NoArgs,
+		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
 	}
 	fl := cmd.Flags()
