@@ -122,6 +122,7 @@ type inMsg struct {
 	Buttons []string  `json:"buttons"`
 	Op      string    `json:"op"`
 	Mode    string    `json:"mode"`
+	Speed   *jsonNum  `json:"speed"` // replay playback speed (control op "speed")
 	ID      int64     `json:"id"`
 	Sent    int64     `json:"sent"`
 }

@@ -164,6 +164,23 @@ func TestEpisodesExportAndReplayOverREST(t *testing.T) {
 	if len(f.Action) != 2 || f.Action[0] != steps[f.T-1].Action[0] {
 		t.Errorf("replayed action %v at t %d; want the recorded %v", f.Action, f.T, steps[f.T-1].Action)
 	}
+
+	// Playback controls: speed within (0, MaxSpeed], step; refused on live sessions.
+	ctl := ts.mustDial(info.ID, testToken, "carol")
+	ctl.read()
+	ctl.send(`{"type":"control","seq":7,"op":"speed","speed":99}`)
+	if e := ctl.until("speed error", func(m anyMsg) bool { return m.Type == "error" }); e.Ref != 7 {
+		t.Errorf("speed 99: %+v; want an error for seq 7", e)
+	}
+	ctl.send(`{"type":"control","seq":8,"op":"speed","speed":2}`)
+	sess, _ := ts.session(info.ID)
+	eventually(t, "replay speed 2", func() bool { return sess.opts.replay.Speed() == 2 })
+	live := ts.mustDial("s1", testToken, "dave")
+	live.read()
+	live.send(`{"type":"control","seq":9,"op":"step"}`)
+	if e := live.until("step error", func(m anyMsg) bool { return m.Type == "error" }); e.Ref != 9 {
+		t.Errorf("step on a live session: %+v; want an error for seq 9", e)
+	}
 }
 
 func tarNames(t *testing.T, r io.Reader) []string {

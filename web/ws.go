@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
+	"tandem/demos"
 	"tandem/teleop"
 )
 
@@ -200,6 +201,23 @@ func (c *client) control(m *inMsg) *msgErr {
 		err = s.sim.Pause()
 	case "resume":
 		err = s.sim.Resume()
+	case "step", "speed":
+		rp := s.opts.replay
+		if rp == nil {
+			return badMsg(codeRejected, "%s is a replay control; this is a live session", m.Op)
+		}
+		if m.Op == "step" {
+			err = rp.Step()
+			break
+		}
+		if m.Speed == nil {
+			return badMsg(codeBadValue, "speed needs a number in (0, %d]", demos.MaxSpeed)
+		}
+		x := float64(*m.Speed)
+		if !(x > 0 && x <= demos.MaxSpeed) {
+			return badMsg(codeBadValue, "speed %v not in (0, %d]", x, demos.MaxSpeed)
+		}
+		err = rp.SetSpeed(x)
 	case "takeover", "handback", "request", "mode":
 		if s.arb == nil {
 			return badMsg(codeRejected, "a replay session has no authority to take")
@@ -218,7 +236,7 @@ func (c *client) control(m *inMsg) *msgErr {
 			err = s.arb.SetMode(m.Mode)
 		}
 	default:
-		return badMsg(codeBadValue, "unknown op %q (valid: reset, pause, resume, takeover, handback, request, mode)", truncate(m.Op, 32))
+		return badMsg(codeBadValue, "unknown op %q (valid: reset, pause, resume, takeover, handback, request, mode; replays: step, speed)", truncate(m.Op, 32))
 	}
 	if err != nil {
 		return badMsg(codeRejected, "%s", err.Error())
