@@ -117,13 +117,24 @@ func Summarize(info Info, steps []Step) Episode {
 // Insert stores ep and its steps in one transaction under a new session row
 // named session, keeping ep's outcome, flags and times as given (import
 // uses it to restore exported episodes). ep.ID and ep.SessionID are ignored;
-// the new id is returned.
+// ep.UID is kept (a new one is made when empty; a UID the store already
+// holds is refused). The new id is returned.
 func (s *Store) Insert(ctx context.Context, session string, ep Episode, steps []Step) (int64, error) {
 	if err := s.writable(); err != nil {
 		return 0, err
 	}
 	if ep.Task == "" {
 		return 0, errors.New("demos: episode has no task")
+	}
+	if err := checkMode(ep.Mode); err != nil {
+		return 0, err
+	}
+	if err := checkTags(ep.Tags); err != nil {
+		return 0, err
+	}
+	uid := ep.UID
+	if uid == "" {
+		uid = newUID()
 	}
 	for i := range steps {
 		if steps[i].T != i {
@@ -143,7 +154,7 @@ func (s *Store) Insert(ctx context.Context, session string, ep Episode, steps []
 	}
 	ops := make([]op, 0, len(steps)+2)
 	ops = append(ops, op{kind: opBegin, key: 1, begin: &beginRow{
-		sessionID: sid, task: ep.Task, taskVersion: ep.TaskVersion, seed: ep.Seed, mode: ep.Mode,
+		uid: uid, sessionID: sid, task: ep.Task, taskVersion: ep.TaskVersion, seed: ep.Seed, mode: ep.Mode,
 		controlHz: ep.ControlHz, spec: string(spec), start: ep.Start.UnixNano(), initialObs: blob(ep.InitialObs),
 		tags: joinList(ep.Tags), note: ep.Note,
 	}})
@@ -162,7 +173,7 @@ func (s *Store) Insert(ctx context.Context, session string, ep Episode, steps []
 	}
 	ops = append(ops, op{kind: opEnd, key: 1, end: &endRow{
 		end: end.UnixNano(), outcome: outcome, length: len(steps), ret: ep.Return, success: ep.Success,
-		interv: ep.Interventions, operators: joinList(ep.Operators), versions: joinList(ep.PolicyVersion),
+		interv: ep.Interventions, operators: ep.Operators, versions: ep.PolicyVersion,
 		complete: ep.Complete, dropped: ep.Dropped, finalObs: blob(ep.FinalObs),
 	}})
 	var id int64

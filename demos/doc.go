@@ -17,13 +17,17 @@
 //
 // Steps store the observation the action was chosen from; the observation
 // after the last step is kept on the episode (final_obs). Step.Next is filled
-// on read from the following step.
+// on read from the following step. An episode's operators and policy
+// versions are rows of episode_names (any text); its uid identifies it
+// across stores, so importing an export twice stores nothing twice. Every
+// write path accepts only the modes of Modes.
 //
 // # Writers and crash safety
 //
 // Every write is a transaction; nothing is rewritten in place except the
 // episode summary row. A process that opens the store for writing holds a
-// shared flock on DIR/tandem.lock; the one that finds no other writer alive
+// shared lock on DIR/tandem.lock (flock on Unix, LockFileEx on Windows,
+// none elsewhere: store_lock_*.go); the one that finds no other writer alive
 // (it gets the lock exclusively) marks episodes still "running" as
 // "crashed" (incomplete, kept with every committed step) before it
 // downgrades to shared. So restarting on the same directory just continues,
@@ -33,8 +37,10 @@
 //
 // Recorder subscribes to live sessions. Each session has a reader goroutine
 // that converts Records into rows in memory (never touching the disk) and a
-// single writer goroutine commits all pending rows in one transaction at
-// least every CommitInterval (100 ms). The simulation loop is never blocked:
+// single writer goroutine commits pending rows at least every
+// CommitInterval (100 ms): after a crash, every step that reached the
+// recorder more than max(interval, last commit) + the commit in flight ago
+// is on disk (docs/storage.md, tested by TestCrashSafety). The simulation loop is never blocked:
 // sim.Session drops into a full subscription rather than wait, and the
 // recorder's reader only appends to a bounded in-memory queue. When the
 // queue is full (disk too slow or failing), new steps are dropped, counted

@@ -1,6 +1,9 @@
 package demos
 
 import (
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
 	"strings"
 	"time"
 
@@ -25,13 +28,44 @@ const (
 	ModeTeleop = "teleop" // a demonstrator (human or scripted expert) drove it
 	ModeAuto   = "auto"   // the policy drove it alone
 	ModeShared = "shared" // a policy with a human who may intervene
-	ModeReplay = "replay"
+	ModeReplay = "replay" // a recorded episode played back into a session
 	ModeImport = "import"
 )
 
+// Modes lists every mode an episode may have, in the order help texts name
+// them. Every write path refuses any other.
+func Modes() []string { return []string{ModeTeleop, ModeAuto, ModeShared, ModeReplay, ModeImport} }
+
+// ValidMode reports whether mode is one of Modes.
+func ValidMode(mode string) bool {
+	for _, m := range Modes() {
+		if m == mode {
+			return true
+		}
+	}
+	return false
+}
+
+func checkMode(mode string) error {
+	if !ValidMode(mode) {
+		return fmt.Errorf("demos: unknown mode %q (valid: %s)", mode, strings.Join(Modes(), ", "))
+	}
+	return nil
+}
+
+// newUID returns a fresh episode identity: 16 random bytes in hex.
+func newUID() string {
+	var b [16]byte
+	rand.Read(b[:]) // never fails (crypto/rand)
+	return hex.EncodeToString(b[:])
+}
+
 // Episode is one stored episode's summary.
 type Episode struct {
-	ID            int64     `json:"id"`
+	ID int64 `json:"id"`
+	// UID identifies the episode across stores: assigned when it is first
+	// recorded, carried by MCAP exports and kept by import.
+	UID           string    `json:"uid"`
 	SessionID     int64     `json:"session_id"`
 	Task          string    `json:"task"`
 	TaskVersion   int       `json:"task_version"`
@@ -105,10 +139,11 @@ type Info struct {
 	Operator string
 }
 
-// joinList joins names for a comma-separated column.
+// joinList joins tags for the comma-separated tags column (Annotate
+// refuses tags with commas).
 func joinList(v []string) string { return strings.Join(v, ",") }
 
-// splitList parses a comma-separated column.
+// splitList parses the comma-separated tags column.
 func splitList(s string) []string {
 	if s == "" {
 		return []string{}

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/compress/snappy"
@@ -168,7 +169,19 @@ func ExportLeRobot(ctx context.Context, s *Store, f Filter, dir string) (ExportS
 		return st, err
 	}
 	defer df.Close()
-	w := parquet.NewGenericWriter[lerobotFrame](df, parquet.Compression(&snappy.Codec{}))
+	frameMeta, err := hfMetadata(parquet.SchemaOf(lerobotFrame{}), func(col string) (hfFeature, bool) {
+		switch col {
+		case "observation.state":
+			return hfSequence("float32", obsDim), true
+		case "action":
+			return hfSequence("float32", actDim), true
+		}
+		return nil, false
+	})
+	if err != nil {
+		return st, err
+	}
+	w := parquet.NewGenericWriter[lerobotFrame](df, parquet.Compression(&snappy.Codec{}), parquet.KeyValueMetadata(hfMetadataKey, frameMeta))
 	stState, stAct := newFeatureStats(obsDim), newFeatureStats(actDim)
 	stScalar := map[string]*featureStats{}
 	for _, k := range []string{"timestamp", "frame_index", "episode_index", "index", "task_index", "next.reward"} {
@@ -233,7 +246,21 @@ func ExportLeRobot(ctx context.Context, s *Store, f Filter, dir string) (ExportS
 	if err := df.Close(); err != nil {
 		return st, err
 	}
-	if err := parquet.WriteFile(epsPath, metas, parquet.Compression(&snappy.Codec{})); err != nil {
+	epsMeta, err := hfMetadata(parquet.SchemaOf(lerobotEpisode{}), func(col string) (hfFeature, bool) {
+		switch {
+		case col == "tasks":
+			return hfSequence("string", -1), true
+		case strings.HasPrefix(col, "stats/observation.state/"):
+			return statsFeature(col, obsDim), true
+		case strings.HasPrefix(col, "stats/action/"):
+			return statsFeature(col, actDim), true
+		}
+		return nil, false
+	})
+	if err != nil {
+		return st, err
+	}
+	if err := parquet.WriteFile(epsPath, metas, parquet.Compression(&snappy.Codec{}), parquet.KeyValueMetadata(hfMetadataKey, epsMeta)); err != nil {
 		return st, err
 	}
 	if err := parquet.WriteFile(filepath.Join(dir, "meta", "tasks.parquet"),

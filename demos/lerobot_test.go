@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -127,6 +128,135 @@ func TestExportLeRobotReadsBack(t *testing.T) {
 	}
 	if mn, mx := stats["observation.state"]["min"], stats["observation.state"]["max"]; len(mn) != 6 || mn[0] > mx[0] {
 		t.Fatalf("state min %v max %v", mn, mx)
+	}
+}
+
+// hfFeatures reads the "huggingface" key-value metadata of a parquet file
+// and returns its features in the order written, with the file.
+func hfFeatures(t *testing.T, path string) ([]string, map[string]map[string]any, *parquet.File) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	fi, _ := f.Stat()
+	pf, err := parquet.OpenFile(f, fi.Size())
+	if err != nil {
+		t.Fatal(err)
+	}
+	md, ok := pf.Lookup("huggingface")
+	if !ok {
+		t.Fatalf("%s has no huggingface metadata", path)
+	}
+	var meta struct {
+		Info struct {
+			Features json.RawMessage `json:"features"`
+		} `json:"info"`
+	}
+	if err := json.Unmarshal([]byte(md), &meta); err != nil {
+		t.Fatalf("huggingface metadata %q: %v", md, err)
+	}
+	var feats map[string]map[string]any
+	if err := json.Unmarshal(meta.Info.Features, &feats); err != nil {
+		t.Fatal(err)
+	}
+	// Key order, as datasets builds its Features dict in that order.
+	dec := json.NewDecoder(strings.NewReader(string(meta.Info.Features)))
+	dec.Token()
+	var order []string
+	for dec.More() {
+		k, _ := dec.Token()
+		order = append(order, k.(string))
+		var skip json.RawMessage
+		dec.Decode(&skip)
+	}
+	return order, feats, pf
+}
+
+// TestExportLeRobotFixedSizeLists checks the metadata that makes datasets
+// (and so LeRobot) read vector columns as fixed-size lists: every column
+// has a feature, in column order, vectors are Sequences whose length is
+// the info.json shape, scalars Values of the info.json dtype; and every
+// row's list has exactly that length.
+func TestExportLeRobotFixedSizeLists(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	addRollouts(t, s, 6, []uint64{1, 2}, "", sharedCtl)
+	dir := filepath.Join(t.TempDir(), "ds")
+	if _, err := ExportLeRobot(ctx, s, Filter{}, dir); err != nil {
+		t.Fatal(err)
+	}
+	value := func(dtype string) map[string]any { return map[string]any{"dtype": dtype, "_type": "Value"} }
+	seq := func(dtype string, n int) map[string]any {
+		return map[string]any{"feature": value(dtype), "length": float64(n), "_type": "Sequence"}
+	}
+	var info struct {
+		Features map[string]struct {
+			Dtype string `json:"dtype"`
+			Shape []int  `json:"shape"`
+		} `json:"features"`
+	}
+	readJSON(t, filepath.Join(dir, "meta", "info.json"), &info)
+
+	dataPath := filepath.Join(dir, "data", "chunk-000", "file-000.parquet")
+	order, feats, pf := hfFeatures(t, dataPath)
+	var cols []string
+	for _, f := range pf.Schema().Fields() {
+		cols = append(cols, f.Name())
+	}
+	if !reflect.DeepEqual(order, cols) {
+		t.Fatalf("features %v; want one per column in column order %v", order, cols)
+	}
+	for name, ft := range info.Features {
+		want := value(ft.Dtype)
+		if ft.Shape[0] != 1 {
+			want = seq(ft.Dtype, ft.Shape[0])
+		}
+		if !reflect.DeepEqual(feats[name], want) {
+			t.Fatalf("feature %s = %v; want %v (info.json dtype %s shape %v)", name, feats[name], want, ft.Dtype, ft.Shape)
+		}
+	}
+	if len(feats) != len(info.Features) {
+		t.Fatalf("%d parquet features, %d in info.json; want the same columns", len(feats), len(info.Features))
+	}
+	frames, err := parquet.ReadFile[lerobotFrame](dataPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, fr := range frames {
+		if len(fr.State) != 6 || len(fr.Action) != 2 {
+			t.Fatalf("row %d: state %d values, action %d; want 6 and 2", i, len(fr.State), len(fr.Action))
+		}
+	}
+
+	epsPath := filepath.Join(dir, "meta", "episodes", "chunk-000", "file-000.parquet")
+	order, feats, pf = hfFeatures(t, epsPath)
+	if len(order) != len(pf.Schema().Fields()) {
+		t.Fatalf("%d episode features for %d columns", len(order), len(pf.Schema().Fields()))
+	}
+	wantEps := map[string]map[string]any{
+		"episode_index":                 value("int64"),
+		"tasks":                         seq("string", -1),
+		"stats/observation.state/min":   seq("float64", 6),
+		"stats/observation.state/count": seq("int64", 1),
+		"stats/action/std":              seq("float64", 2),
+		"tandem/outcome":                value("string"),
+		"tandem/complete":               value("bool"),
+	}
+	for name, want := range wantEps {
+		if !reflect.DeepEqual(feats[name], want) {
+			t.Fatalf("episodes feature %s = %v; want %v", name, feats[name], want)
+		}
+	}
+	metas, err := parquet.ReadFile[lerobotEpisode](epsPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, m := range metas {
+		if len(m.StateMin) != 6 || len(m.StateStd) != 6 || len(m.ActMean) != 2 || len(m.StateCount) != 1 || len(m.ActCount) != 1 {
+			t.Fatalf("episode row %d: stats lengths %d %d %d %d %d; want 6 6 2 1 1", i, len(m.StateMin), len(m.StateStd), len(m.ActMean), len(m.StateCount), len(m.ActCount))
+		}
 	}
 }
 

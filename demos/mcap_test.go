@@ -143,12 +143,13 @@ func TestMCAPImportRoundTrip(t *testing.T) {
 	s.Annotate(ctx, ids[1], []string{"x"}, "note")
 	path, _ := exportTestMCAP(t, s, Filter{})
 	dst, _ := openTest(t)
-	newIDs, err := ImportMCAP(ctx, dst, path)
+	res, err := ImportMCAP(ctx, dst, path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(newIDs) != 2 {
-		t.Fatalf("imported %d episodes; want 2", len(newIDs))
+	newIDs := res.IDs
+	if len(newIDs) != 2 || res.Steps != 100 || len(res.Skipped) != 0 {
+		t.Fatalf("import %+v; want 2 episodes, 100 steps, none skipped", res)
 	}
 	for i, id := range ids {
 		a, _ := s.Episode(ctx, id)
@@ -204,5 +205,68 @@ func TestMCAPImportRefusesForeignAndTruncated(t *testing.T) {
 				t.Fatalf("a refused import stored %d episodes", len(eps))
 			}
 		})
+	}
+}
+
+// TestMCAPImportTwiceSkipsKnownEpisodes imports the same file twice, and an
+// export back into the store it came from: nothing is duplicated, and what
+// was skipped is reported with the ids the store already has.
+func TestMCAPImportTwiceSkipsKnownEpisodes(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	ids := addRollouts(t, s, 6, []uint64{7, 8}, "", sharedCtl)
+	path, _ := exportTestMCAP(t, s, Filter{})
+	dst, _ := openTest(t)
+	first, err := ImportMCAP(ctx, dst, path)
+	if err != nil || len(first.IDs) != 2 {
+		t.Fatalf("first import: %+v, %v; want 2 episodes", first, err)
+	}
+	tests := []struct {
+		name  string
+		store *Store
+		want  []int64 // existing ids, in file order
+	}{
+		{"same file again", dst, first.IDs},
+		{"back into the exporting store", s, ids},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before, _ := tc.store.ListEpisodes(ctx, Filter{})
+			res, err := ImportMCAP(ctx, tc.store, path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(res.IDs) != 0 || res.Steps != 0 || len(res.Skipped) != 2 {
+				t.Fatalf("import %+v; want nothing imported, 2 skipped", res)
+			}
+			for i, sk := range res.Skipped {
+				if sk.Existing != tc.want[i] || sk.SourceID != ids[i] || sk.UID == "" {
+					t.Fatalf("skipped[%d] = %+v; want existing id %d, source id %d", i, sk, tc.want[i], ids[i])
+				}
+			}
+			after, _ := tc.store.ListEpisodes(ctx, Filter{})
+			if len(after) != len(before) {
+				t.Fatalf("%d episodes after the import; want %d", len(after), len(before))
+			}
+		})
+	}
+	// An export without UIDs (written before they existed) is recognised by
+	// its content.
+	if _, err := s.DB().ExecContext(ctx, "UPDATE episodes SET uid = '' WHERE id = ?", ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	old, _ := exportTestMCAP(t, s, Filter{IDs: ids[:1]})
+	fresh, _ := openTest(t)
+	for i, want := range []int{1, 0} {
+		res, err := ImportMCAP(ctx, fresh, old)
+		if err != nil || len(res.IDs) != want || len(res.Skipped) != 1-want {
+			t.Fatalf("import %d of a file without UIDs: %+v, %v; want %d imported", i+1, res, err, want)
+		}
+		if want == 1 {
+			ep, _ := fresh.Episode(ctx, res.IDs[0])
+			if !strings.HasPrefix(ep.UID, "sha256:") {
+				t.Fatalf("UID of an episode imported without one: %q; want a sha256: content key", ep.UID)
+			}
+		}
 	}
 }

@@ -2,6 +2,10 @@ package demos
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,32 +24,103 @@ import (
 // not write.
 var ErrNotTandemMCAP = errors.New("demos: not a tandem MCAP export")
 
-// ImportMCAP reads an MCAP file written by ExportMCAP into the store and
-// returns the new episode ids in the file's order. Everything tandem wrote
-// comes back bit for bit (steps, flags, times, summaries); episodes get new
-// ids. A foreign or truncated file is refused before anything is stored.
-func ImportMCAP(ctx context.Context, s *Store, path string) ([]int64, error) {
+// ImportResult reports what ImportMCAP stored and what it skipped.
+type ImportResult struct {
+	// IDs are the new episode ids, in the file's order.
+	IDs   []int64 `json:"episodes"`
+	Steps int     `json:"steps"`
+	// Skipped lists the file's episodes the store already holds.
+	Skipped []SkippedEpisode `json:"skipped"`
+}
+
+// SkippedEpisode is an episode of an MCAP file that the store already
+// holds (same UID), so ImportMCAP left it out.
+type SkippedEpisode struct {
+	SourceID int64  `json:"source_id"` // its id in the exporting store
+	UID      string `json:"uid"`
+	Existing int64  `json:"existing_id"` // its id in this store
+}
+
+// ImportMCAP reads an MCAP file written by ExportMCAP into the store.
+// Everything tandem wrote comes back bit for bit (steps, flags, times,
+// summaries, the episode's UID); episodes get new ids. An episode whose UID
+// the store already holds (the same file imported twice, or an export of
+// this very store) is skipped and listed in Skipped, so importing is
+// idempotent. An export without UIDs gets, per episode, one derived from its
+// content ("sha256:" and the hash of its task, seed, start and steps). A
+// foreign or truncated file is refused before anything is stored.
+func ImportMCAP(ctx context.Context, s *Store, path string) (ImportResult, error) {
+	res := ImportResult{IDs: []int64{}, Skipped: []SkippedEpisode{}}
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return res, err
 	}
 	defer f.Close()
 	eps, steps, err := readMCAP(f)
 	if err != nil {
-		return nil, fmt.Errorf("demos: import %s: %w", path, err)
+		return res, fmt.Errorf("demos: import %s: %w", path, err)
 	}
-	ids := make([]int64, 0, len(eps))
+	seen := map[string]bool{}
 	for i := range eps {
 		rec := &eps[i]
 		ep := rec.Episode
 		ep.Spec, ep.InitialObs, ep.FinalObs = rec.Spec, rec.InitialObs, rec.FinalObs
+		if ep.UID == "" {
+			ep.UID = contentUID(&ep, steps[rec.ID])
+		}
+		existing, err := s.episodeByUID(ctx, ep.UID)
+		if err != nil {
+			return res, err
+		}
+		if existing != 0 || seen[ep.UID] {
+			res.Skipped = append(res.Skipped, SkippedEpisode{SourceID: rec.ID, UID: ep.UID, Existing: existing})
+			continue
+		}
+		seen[ep.UID] = true
 		id, err := s.Insert(ctx, "import", ep, steps[rec.ID])
 		if err != nil {
-			return ids, fmt.Errorf("demos: import episode %d of %s: %w", rec.ID, path, err)
+			return res, fmt.Errorf("demos: import episode %d of %s: %w", rec.ID, path, err)
 		}
-		ids = append(ids, id)
+		res.IDs = append(res.IDs, id)
+		res.Steps += len(steps[rec.ID])
 	}
-	return ids, nil
+	return res, nil
+}
+
+// episodeByUID returns the id of the episode with uid, or 0.
+func (s *Store) episodeByUID(ctx context.Context, uid string) (int64, error) {
+	var id int64
+	err := s.db.QueryRowContext(ctx, "SELECT id FROM episodes WHERE uid = ?", uid).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("demos: look up episode %s: %w", uid, err)
+	}
+	return id, nil
+}
+
+// contentUID derives a UID from what identifies a recording: task, seed,
+// start time and every step's number, wall time and vectors.
+func contentUID(ep *Episode, steps []Step) string {
+	h := sha256.New()
+	var b []byte
+	b = append(b, ep.Task...)
+	b = binary.LittleEndian.AppendUint64(b, ep.Seed)
+	b = binary.LittleEndian.AppendUint64(b, uint64(ep.Start.UnixNano()))
+	h.Write(b)
+	for i := range steps {
+		st := &steps[i]
+		b = b[:0]
+		b = binary.LittleEndian.AppendUint64(b, uint64(st.T))
+		b = binary.LittleEndian.AppendUint64(b, uint64(st.Wall.UnixNano()))
+		b = binary.LittleEndian.AppendUint64(b, uint64(len(st.Obs)))
+		b = encodeVec(b, st.Obs)
+		b = binary.LittleEndian.AppendUint64(b, uint64(len(st.Action)))
+		b = encodeVec(b, st.Action)
+		h.Write(b)
+	}
+	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
 // readMCAP decodes a tandem export: episode metadata records and the

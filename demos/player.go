@@ -51,8 +51,8 @@ func NewReplay(ctx context.Context, s *Store, id int64, lookup TaskLookup, cfg R
 	if err != nil {
 		return nil, err
 	}
-	if ep.Dropped > 0 {
-		return nil, fmt.Errorf("demos: episode %d lost %d steps while recording; it cannot be replayed", ep.ID, ep.Dropped)
+	if err := s.checkSteps(ctx, &ep, steps); err != nil {
+		return nil, err
 	}
 	task, err := replayTask(&ep, lookup)
 	if err != nil {

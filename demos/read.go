@@ -42,10 +42,10 @@ func (f *Filter) where() (string, []any) {
 		conds, args = append(conds, "task = ?"), append(args, f.Task)
 	}
 	if f.Operator != "" {
-		conds, args = append(conds, "instr(',' || operators || ',', ',' || ? || ',') > 0"), append(args, f.Operator)
+		conds, args = append(conds, hasName), append(args, nameOperator, f.Operator)
 	}
 	if f.PolicyVersion != "" {
-		conds, args = append(conds, "instr(',' || policy_version || ',', ',' || ? || ',') > 0"), append(args, f.PolicyVersion)
+		conds, args = append(conds, hasName), append(args, namePolicy, f.PolicyVersion)
 	}
 	if !f.Since.IsZero() {
 		conds, args = append(conds, "started_at >= ?"), append(args, f.Since.UnixNano())
@@ -71,7 +71,15 @@ func (f *Filter) where() (string, []any) {
 	return " WHERE " + strings.Join(conds, " AND "), args
 }
 
-const episodeCols = `id, session_id, task, task_version, seed, mode, operators, policy_version, control_hz,
+// hasName selects episodes with an episode_names row of a kind and name.
+const hasName = "EXISTS (SELECT 1 FROM episode_names n WHERE n.episode_id = episodes.id AND n.kind = ? AND n.name = ?)"
+
+// namesOf is the JSON array of an episode's names of one kind, in order.
+func namesOf(kind string) string {
+	return "(SELECT json_group_array(name ORDER BY ord) FROM episode_names n WHERE n.episode_id = episodes.id AND n.kind = '" + kind + "')"
+}
+
+var episodeCols = `id, uid, session_id, task, task_version, seed, mode, ` + namesOf(nameOperator) + `, ` + namesOf(namePolicy) + `, control_hz,
 	spec, started_at, coalesce(ended_at, 0), outcome, length, return, success, interventions, tags, note,
 	complete, dropped, initial_obs, final_obs`
 
@@ -80,14 +88,20 @@ func scanEpisode(sc interface{ Scan(...any) error }) (Episode, error) {
 	var seed, start, end int64
 	var ops, vers, spec, tags string
 	var init, final []byte
-	err := sc.Scan(&e.ID, &e.SessionID, &e.Task, &e.TaskVersion, &seed, &e.Mode, &ops, &vers, &e.ControlHz,
+	err := sc.Scan(&e.ID, &e.UID, &e.SessionID, &e.Task, &e.TaskVersion, &seed, &e.Mode, &ops, &vers, &e.ControlHz,
 		&spec, &start, &end, &e.Outcome, &e.Length, &e.Return, &e.Success, &e.Interventions, &tags, &e.Note,
 		&e.Complete, &e.Dropped, &init, &final)
 	if err != nil {
 		return e, err
 	}
 	e.Seed = uint64(seed)
-	e.Operators, e.PolicyVersion, e.Tags = splitList(ops), splitList(vers), splitList(tags)
+	if err := json.Unmarshal([]byte(ops), &e.Operators); err != nil {
+		return e, fmt.Errorf("demos: episode %d operators: %w", e.ID, err)
+	}
+	if err := json.Unmarshal([]byte(vers), &e.PolicyVersion); err != nil {
+		return e, fmt.Errorf("demos: episode %d policy versions: %w", e.ID, err)
+	}
+	e.Tags = splitList(tags)
 	e.Start = time.Unix(0, start).UTC()
 	if end != 0 {
 		e.End = time.Unix(0, end).UTC()
@@ -194,10 +208,8 @@ func (s *Store) Annotate(ctx context.Context, id int64, tags []string, note stri
 	if err := s.writable(); err != nil {
 		return err
 	}
-	for _, t := range tags {
-		if t == "" || strings.Contains(t, ",") {
-			return fmt.Errorf("demos: tag %q: tags are non-empty and have no commas", t)
-		}
+	if err := checkTags(tags); err != nil {
+		return err
 	}
 	res, err := s.db.ExecContext(ctx, "UPDATE episodes SET tags = ?, note = ? WHERE id = ?", joinList(tags), note, id)
 	if err != nil {
@@ -207,4 +219,32 @@ func (s *Store) Annotate(ctx context.Context, id int64, tags []string, note stri
 		return fmt.Errorf("%w: %d", ErrNotFound, id)
 	}
 	return nil
+}
+
+// checkTags refuses tags the comma-separated tags column cannot hold.
+func checkTags(tags []string) error {
+	for _, t := range tags {
+		if t == "" || strings.Contains(t, ",") {
+			return fmt.Errorf("demos: tag %q: tags are non-empty and have no commas", t)
+		}
+	}
+	return nil
+}
+
+// Tasks lists the distinct task names of the stored episodes, sorted.
+func (s *Store) Tasks(ctx context.Context) ([]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT DISTINCT task FROM episodes ORDER BY task")
+	if err != nil {
+		return nil, fmt.Errorf("demos: tasks: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	return out, rows.Err()
 }

@@ -13,8 +13,10 @@ import (
 
 // RecorderConfig configures a Recorder. Zero values mean defaults.
 type RecorderConfig struct {
-	// CommitInterval bounds how long a step waits in memory before its
-	// transaction starts (default 100 ms).
+	// CommitInterval is the writer's period (default 100 ms): while steps
+	// are queued, a transaction starts at least this often, or right after
+	// the previous one when that took longer. See docs/storage.md for what
+	// this guarantees after a crash.
 	CommitInterval time.Duration
 	// MaxPending bounds the steps held in memory waiting for the disk
 	// (default 200,000: 10 s of 20 sessions at 1 kHz). Beyond it new steps
@@ -26,25 +28,12 @@ type RecorderConfig struct {
 	// Logger receives commit failures and drops (default slog.Default()).
 	Logger *slog.Logger
 	// OnCommit, if set, is called from the writer goroutine after each
-	// successful commit with the total number of steps committed so far.
-	OnCommit func(committedSteps uint64)
-}
+	// successful commit that wrote rows.
+	OnCommit func(CommitInfo)
 
-// RecorderStats are the recorder's counters, for /metrics and status views.
-type RecorderStats struct {
-	Sessions          int           `json:"sessions"`
-	PendingSteps      int           `json:"pending_steps"`
-	CommittedSteps    uint64        `json:"committed_steps"`
-	CommittedEpisodes uint64        `json:"committed_episodes"`
-	Commits           uint64        `json:"commits"`
-	CommitFailures    uint64        `json:"commit_failures"`
-	DroppedSteps      uint64        `json:"dropped_steps"`
-	LastCommit        time.Time     `json:"last_commit,omitzero"`
-	LastCommitTook    time.Duration `json:"last_commit_took_ns"`
-	MaxCommitTook     time.Duration `json:"max_commit_took_ns"`
-	// Lag is the age of the oldest step not yet committed (0 when none).
-	Lag       time.Duration `json:"lag_ns"`
-	LastError string        `json:"last_error,omitempty"`
+	// onBegin, if set, is called from the writer goroutine when it has
+	// taken rows for a transaction, with CommitInfo.Start (crash test).
+	onBegin func(start time.Time)
 }
 
 // SessionInfo describes a recorded live session.
@@ -304,11 +293,16 @@ func (r *Recorder) commitOnce() error {
 	}
 	ops := r.queue[:take:take]
 	r.queue = r.queue[take:]
+	taken := time.Now()
+	drained := len(r.queue) == 0
 	var waiters []chan error
-	if len(r.queue) == 0 { // a Flush is answered once everything before it is in
+	if drained { // a Flush is answered once everything before it is in
 		r.queue, waiters, r.waiters = nil, r.waiters, nil
 	}
 	r.mu.Unlock()
+	if r.cfg.onBegin != nil && len(ops) > 0 {
+		r.cfg.onBegin(taken)
+	}
 	steps, ends := 0, 0
 	for _, b := range ops {
 		for i := range b {
@@ -321,7 +315,7 @@ func (r *Recorder) commitOnce() error {
 		}
 	}
 	var err error
-	start := time.Now()
+	start := taken
 	if len(ops) > 0 {
 		err = r.store.commit(context.Background(), ops, r.ids, func(key, id int64) {
 			r.mu.Lock()
@@ -329,7 +323,8 @@ func (r *Recorder) commitOnce() error {
 			r.mu.Unlock()
 		})
 	}
-	took := time.Since(start)
+	end := time.Now()
+	took := end.Sub(start)
 	r.mu.Lock()
 	if err != nil {
 		r.queue = append(ops, r.queue...)
@@ -369,15 +364,15 @@ func (r *Recorder) commitOnce() error {
 	r.mu.Unlock()
 	if len(ops) > 0 {
 		r.commits.Add(1)
-		r.lastCommit.Store(time.Now().UnixNano())
+		r.lastCommit.Store(end.UnixNano())
 	}
 	total := r.committedSteps.Add(uint64(steps))
 	r.committedEpisodes.Add(uint64(ends))
 	for _, c := range waiters {
 		c <- nil
 	}
-	if r.cfg.OnCommit != nil && steps > 0 {
-		r.cfg.OnCommit(total)
+	if r.cfg.OnCommit != nil && len(ops) > 0 {
+		r.cfg.OnCommit(CommitInfo{Start: taken, End: end, Steps: steps, Total: total, Drained: drained})
 	}
 	return nil
 }

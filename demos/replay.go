@@ -26,9 +26,23 @@ func (e *DivergenceError) Error() string {
 		e.Episode, e.T, e.Field, e.Recorded, e.Replayed)
 }
 
+// StepsError reports stored steps that do not match the episode's recorded
+// length and step numbers: a step missing, stored out of order, or beyond
+// the recorded length.
+type StepsError struct {
+	Episode int64
+	T       int    // the step concerned
+	Problem string // "missing", "stored out of order (after step 8)", ...
+}
+
+func (e *StepsError) Error() string {
+	return fmt.Sprintf("episode %d: step %d %s", e.Episode, e.T, e.Problem)
+}
+
 // Verify re-simulates episode id from its seed and recorded actions and
 // checks every recorded observation bit for bit (and rewards and end
-// flags). It returns the number of steps verified, or a *DivergenceError.
+// flags). It returns the number of steps verified, a *StepsError when the
+// stored steps are not exactly 0..length-1 in order, or a *DivergenceError.
 func Verify(ctx context.Context, s *Store, id int64, lookup TaskLookup) (int, error) {
 	ep, err := s.Episode(ctx, id)
 	if err != nil {
@@ -38,11 +52,58 @@ func Verify(ctx context.Context, s *Store, id int64, lookup TaskLookup) (int, er
 	if err != nil {
 		return 0, err
 	}
+	if err := s.checkSteps(ctx, &ep, steps); err != nil {
+		return 0, err
+	}
 	task, err := replayTask(&ep, lookup)
 	if err != nil {
 		return 0, err
 	}
 	return resimulate(ctx, task, &ep, steps, nil)
+}
+
+// checkSteps checks steps (read in t order) against the episode's length,
+// and the order in which they were stored. An episode that lost steps while
+// recording is reported as such.
+func (s *Store) checkSteps(ctx context.Context, ep *Episode, steps []Step) error {
+	if ep.Dropped > 0 {
+		return fmt.Errorf("demos: episode %d lost %d steps while recording; it cannot be replayed", ep.ID, ep.Dropped)
+	}
+	for i := range steps {
+		switch t := steps[i].T; {
+		case t < 0:
+			return &StepsError{Episode: ep.ID, T: t, Problem: "has a negative step number"}
+		case t != i:
+			return &StepsError{Episode: ep.ID, T: i, Problem: "missing"}
+		case t >= ep.Length:
+			return &StepsError{Episode: ep.ID, T: t, Problem: fmt.Sprintf("is beyond the recorded length %d", ep.Length)}
+		}
+	}
+	if n := len(steps); n < ep.Length {
+		problem := "missing"
+		if n == 0 {
+			problem = fmt.Sprintf("missing: no steps stored, recorded length %d", ep.Length)
+		}
+		return &StepsError{Episode: ep.ID, T: n, Problem: problem}
+	}
+	// Steps are inserted in t order; the rowid keeps that order.
+	rows, err := s.db.QueryContext(ctx, "SELECT t FROM steps WHERE episode_id = ? ORDER BY rowid", ep.ID)
+	if err != nil {
+		return fmt.Errorf("demos: steps of episode %d: %w", ep.ID, err)
+	}
+	defer rows.Close()
+	prev := -1
+	for rows.Next() {
+		var t int
+		if err := rows.Scan(&t); err != nil {
+			return err
+		}
+		if t < prev {
+			return &StepsError{Episode: ep.ID, T: t, Problem: fmt.Sprintf("stored out of order (after step %d)", prev)}
+		}
+		prev = t
+	}
+	return rows.Err()
 }
 
 // replayTask builds the episode's task and checks that it is the version
@@ -67,6 +128,11 @@ func replayTask(ep *Episode, lookup TaskLookup) (sim.Task, error) {
 func resimulate(ctx context.Context, task sim.Task, ep *Episode, steps []Step, visit func(i int, env *sim.Env)) (int, error) {
 	if ep.Dropped > 0 {
 		return 0, fmt.Errorf("demos: episode %d lost %d steps while recording; it cannot be replayed", ep.ID, ep.Dropped)
+	}
+	for i := range steps {
+		if steps[i].T != i {
+			return 0, &StepsError{Episode: ep.ID, T: i, Problem: "missing"}
+		}
 	}
 	env, err := sim.NewEnv(task, sim.EnvConfig{ControlHz: ep.ControlHz})
 	if err != nil {

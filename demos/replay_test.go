@@ -3,6 +3,7 @@ package demos
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -61,6 +62,59 @@ func TestVerifyFindsDivergence(t *testing.T) {
 			}
 			if de.T != tc.t || de.Field != tc.field {
 				t.Fatalf("divergence at step %d field %s; want step %d field %s", de.T, de.Field, tc.t, tc.field)
+			}
+		})
+	}
+}
+
+// TestReplayVerifyChecksStoredSteps damages the stored steps of an episode and
+// expects Verify (and a live replay) to name the step that is missing or
+// out of order, not an observation divergence.
+func TestReplayVerifyChecksStoredSteps(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		sql     []string // each run with the episode id as its only argument
+		t       int
+		problem string
+	}{
+		{"step missing", []string{"DELETE FROM steps WHERE episode_id = ? AND t = 7"}, 7, "missing"},
+		{"last step missing", []string{"DELETE FROM steps WHERE episode_id = ? AND t = 49"}, 49, "missing"},
+		{"no steps", []string{"DELETE FROM steps WHERE episode_id = ?"}, 0, "missing: no steps stored, recorded length 50"},
+		{"beyond the length", []string{"UPDATE episodes SET length = 40 WHERE id = ?"}, 40, "is beyond the recorded length 40"},
+		{"out of order", []string{
+			"CREATE TEMP TABLE moved AS SELECT * FROM steps WHERE episode_id = ? AND t = 3",
+			"DELETE FROM steps WHERE episode_id = ? AND t = 3",
+			"INSERT INTO steps SELECT * FROM moved WHERE episode_id = ?",
+		}, 3, "stored out of order (after step 49)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, _ := openTest(t)
+			id := addRollouts(t, s, 6, []uint64{9}, "", expertCtl)[0]
+			conn, err := s.DB().Conn(ctx) // one connection: the TEMP table lives on it
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, q := range tc.sql {
+				if _, err := conn.ExecContext(ctx, q, id); err != nil {
+					t.Fatalf("%s: %v", q, err)
+				}
+			}
+			conn.Close()
+			_, err = Verify(ctx, s, id, dotLookup(6, 10))
+			var se *StepsError
+			if !errors.As(err, &se) {
+				t.Fatalf("Verify: got %v; want a StepsError", err)
+			}
+			if se.T != tc.t || se.Problem != tc.problem {
+				t.Fatalf("got step %d %q; want step %d %q", se.T, se.Problem, tc.t, tc.problem)
+			}
+			if want := fmt.Sprintf("episode %d: step %d %s", id, tc.t, tc.problem); err.Error() != want {
+				t.Fatalf("message %q; want %q", err, want)
+			}
+			if _, err := NewReplay(ctx, s, id, dotLookup(6, 10), ReplayConfig{}); !errors.As(err, &se) {
+				t.Fatalf("NewReplay: got %v; want a StepsError", err)
 			}
 		})
 	}

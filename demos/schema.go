@@ -65,7 +65,42 @@ CREATE TABLE steps (
 	PRIMARY KEY (episode_id, t)
 );
 `,
+	// 2: a stable identity per episode (kept through export and import, so
+	// an import can recognise episodes the store already holds), and the
+	// operators and policy versions of an episode as rows instead of
+	// comma-separated text (ids may contain commas).
+	`
+ALTER TABLE episodes ADD COLUMN uid TEXT NOT NULL DEFAULT '';
+UPDATE episodes SET uid = lower(hex(randomblob(16)));
+CREATE UNIQUE INDEX episodes_uid ON episodes(uid);
+CREATE TABLE episode_names (
+	episode_id INTEGER NOT NULL REFERENCES episodes(id),
+	kind       TEXT    NOT NULL,            -- operator | policy_version
+	ord        INTEGER NOT NULL,            -- sorts names in order of first appearance
+	name       TEXT    NOT NULL,
+	PRIMARY KEY (episode_id, kind, name)
+);
+CREATE INDEX episode_names_name ON episode_names(kind, name);
+INSERT OR IGNORE INTO episode_names (episode_id, kind, ord, name)
+WITH RECURSIVE split(episode_id, kind, ord, name, rest) AS (
+	SELECT id, 'operator', -1, '', operators || ',' FROM episodes WHERE operators != ''
+	UNION ALL
+	SELECT id, 'policy_version', -1, '', policy_version || ',' FROM episodes WHERE policy_version != ''
+	UNION ALL
+	SELECT episode_id, kind, ord + 1, substr(rest, 1, instr(rest, ',') - 1), substr(rest, instr(rest, ',') + 1)
+	FROM split WHERE rest != ''
+)
+SELECT episode_id, kind, ord, name FROM split WHERE ord >= 0 AND name != '';
+ALTER TABLE episodes DROP COLUMN operators;
+ALTER TABLE episodes DROP COLUMN policy_version;
+`,
 }
+
+// Kinds of episode_names rows.
+const (
+	nameOperator = "operator"
+	namePolicy   = "policy_version"
+)
 
 // SchemaVersion is the schema version this binary writes.
 var SchemaVersion = len(migrations)

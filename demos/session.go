@@ -66,6 +66,14 @@ type episodeState struct {
 // ends, Stop is called, or the recorder closes. Call it before sess.Run so
 // the first episode is seen from its reset.
 func (r *Recorder) Attach(ctx context.Context, sess *sim.Session, info SessionInfo) (*Recording, error) {
+	if info.Mode != "" {
+		if err := checkMode(info.Mode); err != nil {
+			return nil, err
+		}
+	}
+	if err := checkTags(info.Tags); err != nil {
+		return nil, err
+	}
 	spec := sess.Spec()
 	js, err := json.Marshal(spec)
 	if err != nil {
@@ -180,7 +188,7 @@ func (t *Recording) begin(rec *sim.Record, initial []float64) {
 	t.cur = &episodeState{key: key, sessEpisode: rec.Episode, lastWall: rec.Wall}
 	mode := t.info.Mode
 	t.r.enqueue(op{kind: opBegin, key: key, begin: &beginRow{
-		sessionID: t.sessionID, task: t.spec.Name, taskVersion: t.spec.Version, seed: rec.Seed, mode: mode,
+		uid: newUID(), sessionID: t.sessionID, task: t.spec.Name, taskVersion: t.spec.Version, seed: rec.Seed, mode: mode,
 		controlHz: rec.ControlHz, spec: t.specJSON, start: rec.Wall.UnixNano(), initialObs: blob(initial),
 		tags: joinList(t.info.Tags), note: t.info.Note,
 	}})
@@ -264,7 +272,7 @@ func (t *Recording) end(outcome Outcome, wall time.Time) {
 	}
 	t.r.enqueue(op{kind: opEnd, key: e.key, end: &endRow{
 		end: wall.UnixNano(), outcome: outcome, length: e.stored, ret: e.ret, success: e.success,
-		interv: e.interv, operators: joinList(e.operators), versions: joinList(e.versions), mode: mode,
+		interv: e.interv, operators: e.operators, versions: e.versions, mode: mode,
 		complete: outcome != Cut && e.lost == 0, dropped: e.lost, finalObs: e.finalObs,
 	}})
 }

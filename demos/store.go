@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
-	"syscall"
 
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
@@ -101,12 +100,15 @@ func (s *Store) init(ctx context.Context) error {
 		return fmt.Errorf("demos: lock file: %w", err)
 	}
 	s.lock = lock
-	fd := int(lock.Fd())
-	if syscall.Flock(fd, syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+	alone, err := tryLockExclusive(lock)
+	if err != nil {
+		return fmt.Errorf("demos: lock: %w", err)
+	}
+	if alone {
 		// No other writer is alive: whatever is still running was cut by a
 		// crash.
 		n, rerr := s.recoverCrashed(ctx)
-		if err := syscall.Flock(fd, syscall.LOCK_SH); err != nil {
+		if err := lockShared(lock); err != nil {
 			return fmt.Errorf("demos: lock: %w", err)
 		}
 		if rerr != nil {
@@ -117,7 +119,7 @@ func (s *Store) init(ctx context.Context) error {
 		s.mu.Unlock()
 		return nil
 	}
-	if err := syscall.Flock(fd, syscall.LOCK_SH); err != nil {
+	if err := lockShared(lock); err != nil {
 		return fmt.Errorf("demos: lock: %w", err)
 	}
 	return nil
@@ -126,7 +128,22 @@ func (s *Store) init(ctx context.Context) error {
 // recoverCrashed marks episodes left running by a dead process as crashed
 // and recomputes their summaries from the steps that reached the disk.
 func (s *Store) recoverCrashed(ctx context.Context) (int, error) {
-	res, err := s.db.ExecContext(ctx, `
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("demos: recover crashed episodes: %w", err)
+	}
+	defer tx.Rollback()
+	// Operators and policy versions, ordered by the step they first acted in.
+	for _, kind := range []string{nameOperator, namePolicy} {
+		col := map[string]string{nameOperator: "operator", namePolicy: "policy_version"}[kind]
+		if _, err := tx.ExecContext(ctx, `INSERT OR IGNORE INTO episode_names (episode_id, kind, ord, name)
+SELECT episode_id, ?, min(t), `+col+` FROM steps
+WHERE `+col+` != '' AND episode_id IN (SELECT id FROM episodes WHERE outcome = 'running')
+GROUP BY episode_id, `+col, kind); err != nil {
+			return 0, fmt.Errorf("demos: recover crashed episodes: %w", err)
+		}
+	}
+	res, err := tx.ExecContext(ctx, `
 UPDATE episodes SET
 	outcome = 'crashed',
 	complete = 0,
@@ -135,8 +152,6 @@ UPDATE episodes SET
 	success = coalesce((SELECT max(success) FROM steps WHERE episode_id = episodes.id), 0),
 	interventions = (SELECT count(*) FROM steps WHERE episode_id = episodes.id AND intervention_start = 1),
 	ended_at = coalesce((SELECT max(wall) FROM steps WHERE episode_id = episodes.id), started_at),
-	operators = coalesce((SELECT group_concat(DISTINCT operator) FROM steps WHERE episode_id = episodes.id AND operator != ''), ''),
-	policy_version = coalesce((SELECT group_concat(DISTINCT policy_version) FROM steps WHERE episode_id = episodes.id AND policy_version != ''), ''),
 	mode = CASE WHEN mode != '' THEN mode
 		WHEN EXISTS (SELECT 1 FROM steps WHERE episode_id = episodes.id AND source = 'human') THEN 'shared'
 		WHEN EXISTS (SELECT 1 FROM steps WHERE episode_id = episodes.id AND source = 'robot') THEN 'auto'
@@ -146,6 +161,9 @@ WHERE outcome = 'running'`)
 		return 0, fmt.Errorf("demos: recover crashed episodes: %w", err)
 	}
 	n, _ := res.RowsAffected()
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("demos: recover crashed episodes: %w", err)
+	}
 	return int(n), nil
 }
 
@@ -196,7 +214,7 @@ func (s *Store) Close() error {
 		errs = append(errs, s.db.Close())
 	}
 	if s.lock != nil {
-		errs = append(errs, s.lock.Close()) // closing releases the flock
+		errs = append(errs, s.lock.Close()) // closing releases the lock
 	}
 	return errors.Join(errs...)
 }

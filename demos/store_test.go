@@ -2,10 +2,12 @@ package demos
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -202,5 +204,153 @@ func TestAnnotate(t *testing.T) {
 	}
 	if err := s.Annotate(ctx, 404, nil, ""); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("Annotate(404): %v; want ErrNotFound", err)
+	}
+}
+
+// TestStoreOperatorIDsWithCommas stores operator ids and policy versions that
+// contain commas and finds them again, whole, through every path that
+// writes them: a stored episode, a crash-recovered one, and filters.
+func TestStoreOperatorIDsWithCommas(t *testing.T) {
+	ctx := context.Background()
+	s, dir := openTest(t)
+	eps := rollout(t, 6, []uint64{3}, sharedCtl)
+	steps := eps[0].Steps
+	for i := range steps {
+		if steps[i].Source == sim.Human {
+			steps[i].Operator = "Smith, J."
+		} else {
+			steps[i].PolicyVersion = "v2,rc1"
+		}
+	}
+	id, err := s.AddEpisode(ctx, Info{Spec: newDot(6, 10).Spec(), Seed: 3, Start: testStart}, steps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ep, _ := s.Episode(ctx, id)
+	if !reflect.DeepEqual(ep.Operators, []string{"Smith, J."}) || !reflect.DeepEqual(ep.PolicyVersion, []string{"v2,rc1"}) {
+		t.Fatalf("operators %q versions %q; want [Smith, J.] [v2,rc1]", ep.Operators, ep.PolicyVersion)
+	}
+	// A running episode cut by a crash: names recovered from its steps, in
+	// order of first appearance.
+	ops := []op{{kind: opBegin, key: 1, begin: &beginRow{uid: newUID(), sessionID: 1, task: "dot", taskVersion: 3, seed: 4, spec: "{}", start: testStart.UnixNano()}}}
+	for i, name := range []string{"b,1", "a", "b,1"} {
+		row := rowOfStep(&Step{T: i, Obs: []float64{0}, Action: []float64{0}, Source: sim.Human, Operator: name, Wall: testStart})
+		ops = append(ops, op{kind: opStep, key: 1, step: row})
+	}
+	if err := s.commit(ctx, [][]op{ops}, map[int64]int64{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	s2, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s2.Close()
+	if s2.Recovered() != 1 {
+		t.Fatalf("recovered %d episodes; want 1", s2.Recovered())
+	}
+	crashed, _ := s2.Episode(ctx, id+1)
+	if !reflect.DeepEqual(crashed.Operators, []string{"b,1", "a"}) || crashed.Outcome != Crashed {
+		t.Fatalf("crashed episode operators %q outcome %s; want [b,1 a], crashed", crashed.Operators, crashed.Outcome)
+	}
+	tests := []struct {
+		name string
+		f    Filter
+		want int
+	}{
+		{"operator with a comma", Filter{Operator: "Smith, J."}, 1},
+		{"part of it", Filter{Operator: "Smith"}, 0},
+		{"policy with a comma", Filter{PolicyVersion: "v2,rc1"}, 1},
+		{"part of the policy", Filter{PolicyVersion: "v2"}, 0},
+		{"recovered operator", Filter{Operator: "b,1"}, 1},
+		{"part of a recovered operator", Filter{Operator: "b"}, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := s2.ListEpisodes(ctx, tc.f)
+			if err != nil || len(got) != tc.want {
+				t.Fatalf("got %d episodes, %v; want %d", len(got), err, tc.want)
+			}
+		})
+	}
+	st, _ := s2.Summary(ctx, Filter{})
+	var names []string
+	for _, g := range st.ByOperator {
+		names = append(names, g.Name)
+	}
+	if !reflect.DeepEqual(names, []string{"Smith, J.", "a", "b,1"}) {
+		t.Fatalf("operators in stats %q; want [Smith, J. a b,1]", names)
+	}
+}
+
+// TestStoreMigrationFromSchema1 opens a version-1 file (comma-separated
+// operators and policy versions, no uid) and checks what migration 2 made
+// of it.
+func TestStoreMigrationFromSchema1(t *testing.T) {
+	ctx := context.Background()
+	dir := filepath.Join(t.TempDir(), "data")
+	os.MkdirAll(dir, 0o755)
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dir, DBName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		migrations[0],
+		"PRAGMA user_version = 1",
+		`INSERT INTO sessions (name, task, started_at) VALUES ('old', 'dot', 0)`,
+		`INSERT INTO episodes (session_id, task, task_version, seed, mode, operators, policy_version, control_hz, spec, started_at, outcome)
+		 VALUES (1, 'dot', 3, 1, 'shared', 'bob,alice', 'v1', 10, '{}', 0, 'success'),
+		        (1, 'dot', 3, 2, 'teleop', '', '', 10, '{}', 0, 'success')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	db.Close()
+	if _, err := Open(ctx, dir, Options{ReadOnly: true}); err == nil || !strings.Contains(err.Error(), "open it once for writing") {
+		t.Fatalf("read-only open of schema 1: %v; want a request to migrate", err)
+	}
+	s, err := Open(ctx, dir, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	eps, err := s.ListEpisodes(ctx, Filter{})
+	if err != nil || len(eps) != 2 {
+		t.Fatalf("%d episodes, %v; want 2", len(eps), err)
+	}
+	if !reflect.DeepEqual(eps[0].Operators, []string{"bob", "alice"}) || !reflect.DeepEqual(eps[0].PolicyVersion, []string{"v1"}) ||
+		len(eps[1].Operators) != 0 || len(eps[1].PolicyVersion) != 0 {
+		t.Fatalf("operators %q %q, versions %q %q; want [bob alice] [] and [v1] []", eps[0].Operators, eps[1].Operators, eps[0].PolicyVersion, eps[1].PolicyVersion)
+	}
+	if len(eps[0].UID) != 32 || eps[0].UID == eps[1].UID {
+		t.Fatalf("uids %q %q; want two distinct 32-digit ids", eps[0].UID, eps[1].UID)
+	}
+	if got, _ := s.ListEpisodes(ctx, Filter{Operator: "alice"}); len(got) != 1 {
+		t.Fatalf("operator filter after migration: %d episodes; want 1", len(got))
+	}
+}
+
+// TestStoreRefusesUnknownModes: a mode outside Modes never reaches the
+// store, from a rollout or a live session.
+func TestStoreRefusesUnknownModes(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	eps := rollout(t, 6, []uint64{1}, expertCtl)
+	if _, err := s.AddEpisode(ctx, Info{Spec: newDot(6, 10).Spec(), Seed: 1, Mode: "bogus"}, eps[0].Steps); err == nil ||
+		!strings.Contains(err.Error(), "valid: teleop, auto, shared, replay, import") {
+		t.Fatalf("AddEpisode with mode bogus: %v; want an error naming the modes", err)
+	}
+	if _, err := s.AddEpisode(ctx, Info{Spec: newDot(6, 10).Spec(), Seed: 1, Tags: []string{"a,b"}}, eps[0].Steps); err == nil {
+		t.Fatal("AddEpisode with a tag containing a comma succeeded")
+	}
+	rec := NewRecorder(s, RecorderConfig{Logger: quiet})
+	defer rec.Close()
+	sess, _ := liveSession(t, sim.Demonstrate(newDot(6, 10).Expert(1, 0), "bob"))
+	if _, err := rec.Attach(ctx, sess, SessionInfo{Mode: "bogus"}); err == nil {
+		t.Fatal("Attach with mode bogus succeeded")
+	}
+	if got, _ := s.ListEpisodes(ctx, Filter{}); len(got) != 0 {
+		t.Fatalf("%d episodes stored; want none", len(got))
 	}
 }

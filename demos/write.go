@@ -31,6 +31,7 @@ type op struct {
 }
 
 type beginRow struct {
+	uid         string
 	sessionID   int64
 	task        string
 	taskVersion int
@@ -66,8 +67,8 @@ type endRow struct {
 	ret       float64
 	success   bool
 	interv    int
-	operators string
-	versions  string
+	operators []string // in order of first appearance
+	versions  []string
 	mode      string // replaces the begin's mode when non-empty
 	complete  bool
 	dropped   int
@@ -147,6 +148,7 @@ type batch struct {
 	last  map[int64]*stepRow
 	many  *sql.Stmt
 	one   *sql.Stmt
+	name  *sql.Stmt
 	args  []any
 
 	pending  []*op
@@ -177,9 +179,9 @@ func (w *batch) run(ctx context.Context, ops []op) error {
 		case opBegin:
 			b := o.begin
 			res, err := w.tx.ExecContext(ctx, `INSERT INTO episodes
-	(session_id, task, task_version, seed, mode, control_hz, spec, started_at, initial_obs, tags, note)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?)`,
-				b.sessionID, b.task, b.taskVersion, int64(b.seed), b.mode, b.controlHz, b.spec, b.start, b.initialObs, b.tags, b.note)
+	(uid, session_id, task, task_version, seed, mode, control_hz, spec, started_at, initial_obs, tags, note)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+				b.uid, b.sessionID, b.task, b.taskVersion, int64(b.seed), b.mode, b.controlHz, b.spec, b.start, b.initialObs, b.tags, b.note)
 			if err != nil {
 				return fmt.Errorf("demos: insert episode: %w", err)
 			}
@@ -213,16 +215,38 @@ func (w *batch) run(ctx context.Context, ops []op) error {
 			e := o.end
 			_, err = w.tx.ExecContext(ctx, `UPDATE episodes SET
 	ended_at = ?, outcome = ?, length = ?, return = ?, success = ?, interventions = ?,
-	operators = ?, policy_version = ?, mode = CASE WHEN ? = '' THEN mode ELSE ? END,
+	mode = CASE WHEN ? = '' THEN mode ELSE ? END,
 	complete = ?, dropped = ?, final_obs = ?
 	WHERE id = ?`,
 				e.end, string(e.outcome), e.length, e.ret, e.success, e.interv,
-				e.operators, e.versions, e.mode, e.mode, e.complete, e.dropped, e.finalObs, id)
+				e.mode, e.mode, e.complete, e.dropped, e.finalObs, id)
 			if err != nil {
 				return fmt.Errorf("demos: end episode %d: %w", id, err)
 			}
+			if err := w.names(ctx, id, nameOperator, e.operators); err != nil {
+				return err
+			}
+			if err := w.names(ctx, id, namePolicy, e.versions); err != nil {
+				return err
+			}
 			w.ended[o.key] = true
 			delete(w.last, o.key)
+		}
+	}
+	return nil
+}
+
+// names stores an episode's operators or policy versions, in order.
+func (w *batch) names(ctx context.Context, id int64, kind string, names []string) error {
+	if len(names) > 0 && w.name == nil {
+		var err error
+		if w.name, err = w.tx.PrepareContext(ctx, `INSERT OR IGNORE INTO episode_names (episode_id, kind, ord, name) VALUES (?,?,?,?)`); err != nil {
+			return err
+		}
+	}
+	for i, n := range names {
+		if _, err := w.name.ExecContext(ctx, id, kind, i, n); err != nil {
+			return fmt.Errorf("demos: episode %d %s %q: %w", id, kind, n, err)
 		}
 	}
 	return nil

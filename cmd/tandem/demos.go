@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -53,7 +55,7 @@ func (f *filterFlags) add(cmd *cobra.Command) {
 	fl.StringVar(&f.until, "until", "", "only episodes started before this time (RFC 3339 or YYYY-MM-DD)")
 	fl.StringVar(&f.success, "success", "", "true or false: only successful or failed episodes")
 	fl.StringVar(&f.complete, "complete", "", "true or false: only complete or incomplete episodes")
-	fl.StringVar(&f.mode, "mode", "", "only episodes of this mode (teleop, auto, shared, import)")
+	fl.StringVar(&f.mode, "mode", "", "only episodes of this mode ("+strings.Join(demos.Modes(), ", ")+")")
 	fl.StringVar(&f.policy, "policy-version", "", "only episodes in which this policy version acted")
 	fl.IntVar(&f.minInterventions, "min-interventions", 0, "only episodes with at least this many interventions")
 }
@@ -76,7 +78,35 @@ func (f *filterFlags) filter() (demos.Filter, error) {
 	if f.minInterventions < 0 {
 		return out, usagef("--min-interventions must be at least 0, got %d", f.minInterventions)
 	}
+	if f.mode != "" && !demos.ValidMode(f.mode) {
+		return out, usagef("unknown --mode %q (valid: %s)", f.mode, strings.Join(demos.Modes(), ", "))
+	}
+	if !out.Since.IsZero() && !out.Until.IsZero() && !out.Since.Before(out.Until) {
+		return out, usagef("--since %s is not before --until %s: the range selects nothing (want since < until)", f.since, f.until)
+	}
 	return out, nil
+}
+
+// checkTask refuses a --task that names no task tandem knows and none the
+// store holds (an episode of a task since removed can still be listed).
+func checkTask(ctx context.Context, s *demos.Store, task string) error {
+	if task == "" {
+		return nil
+	}
+	valid := tasks.Names()
+	stored, err := s.Tasks(ctx)
+	if err != nil {
+		return err
+	}
+	for _, t := range stored {
+		if !slices.Contains(valid, t) {
+			valid = append(valid, t)
+		}
+	}
+	if slices.Contains(valid, task) {
+		return nil
+	}
+	return usagef("unknown --task %q (valid: %s)", task, strings.Join(valid, ", "))
 }
 
 func parseWhen(flag, s string) (time.Time, error) {
@@ -120,7 +150,7 @@ func newDemosListCmd(data *string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List recorded episodes",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := ff.filter()
 			if err != nil {
@@ -131,6 +161,9 @@ func newDemosListCmd(data *string) *cobra.Command {
 				return err
 			}
 			defer s.Close()
+			if err := checkTask(cmd.Context(), s, f.Task); err != nil {
+				return err
+			}
 			eps, err := s.ListEpisodes(cmd.Context(), f)
 			if err != nil {
 				return err
@@ -164,6 +197,9 @@ func newDemosShowCmd(data *string) *cobra.Command {
 			id, err := parseID(args[0])
 			if err != nil {
 				return err
+			}
+			if window < 0 {
+				return usagef("--pre-intervention must be at least 0 steps, got %d (default %d, Sirius)", window, demos.DefaultPreIntervention)
 			}
 			s, err := openReadOnly(cmd.Context(), *data)
 			if err != nil {
@@ -235,10 +271,16 @@ func notFoundUsage(err error) error {
 }
 
 func newDemosReplayCmd(data *string) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "replay ID",
 		Short: "Re-simulate an episode from its seed and actions and check every recorded observation",
-		Args:  cobra.ExactArgs(1),
+		Long: `Re-simulate an episode from its seed and recorded actions and check every
+recorded observation, reward and end flag bit for bit. Exit status 1 when the
+episode diverges or its stored steps do not match its length (a step missing
+or out of order). --json prints {"id","verified"}, {"id","diverged":{"step",
+"field","recorded","replayed"}} or {"id","invalid":{"step","problem"}}.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := parseID(args[0])
 			if err != nil {
@@ -250,22 +292,54 @@ func newDemosReplayCmd(data *string) *cobra.Command {
 			}
 			defer s.Close()
 			n, err := demos.Verify(cmd.Context(), s, id, taskLookup)
-			if err != nil {
-				return notFoundUsage(err)
+			if errors.Is(err, demos.ErrNotFound) {
+				return usageError{err}
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "episode %d: verified %d steps\n", id, n)
-			return nil
+			out := cmd.OutOrStdout()
+			var de *demos.DivergenceError
+			var se *demos.StepsError
+			switch {
+			case err == nil && asJSON:
+				return json.NewEncoder(out).Encode(map[string]any{"id": id, "verified": n})
+			case err == nil:
+				fmt.Fprintf(out, "episode %d: verified %d steps\n", id, n)
+				return nil
+			case asJSON && errors.As(err, &de):
+				if jerr := json.NewEncoder(out).Encode(map[string]any{"id": id, "diverged": map[string]any{
+					"step": de.T, "field": de.Field, "recorded": jsonFloat(de.Recorded), "replayed": jsonFloat(de.Replayed),
+				}}); jerr != nil {
+					return jerr
+				}
+			case asJSON && errors.As(err, &se):
+				if jerr := json.NewEncoder(out).Encode(map[string]any{"id": id, "invalid": map[string]any{
+					"step": se.T, "problem": se.Problem,
+				}}); jerr != nil {
+					return jerr
+				}
+			}
+			return err
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	return cmd
+}
+
+// jsonFloat is v, or nil where JSON has no number for it (NaN, ±Inf).
+func jsonFloat(v float64) any {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return nil
+	}
+	return v
 }
 
 func newDemosExportCmd(data *string) *cobra.Command {
 	var ff filterFlags
 	var format, out string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "export",
 		Short: "Export episodes as MCAP (Foxglove, Lichtblick) or a LeRobot v3.0 dataset",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := ff.filter()
 			if err != nil {
@@ -275,7 +349,7 @@ func newDemosExportCmd(data *string) *cobra.Command {
 				return usagef("unknown --format %q (valid: mcap, lerobot)", format)
 			}
 			if out == "" {
-				return usagef("--out is required")
+				return usagef("--out is required: the MCAP file or LeRobot directory to write")
 			}
 			ctx := cmd.Context()
 			s, err := openReadOnly(ctx, *data)
@@ -283,6 +357,9 @@ func newDemosExportCmd(data *string) *cobra.Command {
 				return err
 			}
 			defer s.Close()
+			if err := checkTask(ctx, s, f.Task); err != nil {
+				return err
+			}
 			var st demos.ExportStats
 			if format == "mcap" {
 				st, err = exportMCAPFile(ctx, s, f, out)
@@ -295,6 +372,15 @@ func newDemosExportCmd(data *string) *cobra.Command {
 			for _, w := range st.Warnings {
 				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
 			}
+			if asJSON {
+				warnings := st.Warnings
+				if warnings == nil {
+					warnings = []string{}
+				}
+				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{
+					"format": format, "out": out, "episodes": st.Episodes, "steps": st.Steps, "bytes": st.Bytes, "warnings": warnings,
+				})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "exported %d episodes (%d steps, %.2f MB) to %s\n", st.Episodes, st.Steps, float64(st.Bytes)/1e6, out)
 			return nil
 		},
@@ -302,6 +388,7 @@ func newDemosExportCmd(data *string) *cobra.Command {
 	ff.add(cmd)
 	cmd.Flags().StringVar(&format, "format", "mcap", "mcap or lerobot")
 	cmd.Flags().StringVar(&out, "out", "", "output file (mcap) or directory (lerobot)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"format","out","episodes","steps","bytes","warnings"}`)
 	return cmd
 }
 
@@ -325,28 +412,49 @@ func exportMCAPFile(ctx context.Context, s *demos.Store, f demos.Filter, path st
 }
 
 func newDemosImportCmd(data *string) *cobra.Command {
-	return &cobra.Command{
+	var asJSON bool
+	cmd := &cobra.Command{
 		Use:   "import FILE.mcap",
 		Short: "Import an MCAP file exported by tandem into the store",
-		Args:  cobra.ExactArgs(1),
+		Long: `Import an MCAP file exported by tandem into the store. Episodes the store
+already holds (same episode UID: the file imported before, or an export of this
+store) are skipped and listed, so importing twice stores nothing twice.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := demos.Open(cmd.Context(), *data, demos.Options{})
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			ids, err := demos.ImportMCAP(cmd.Context(), s, args[0])
+			res, err := demos.ImportMCAP(cmd.Context(), s, args[0])
 			if err != nil {
 				return err
 			}
-			strs := make([]string, len(ids))
-			for i, id := range ids {
+			out := cmd.OutOrStdout()
+			if asJSON {
+				return json.NewEncoder(out).Encode(res)
+			}
+			strs := make([]string, len(res.IDs))
+			for i, id := range res.IDs {
 				strs[i] = strconv.FormatInt(id, 10)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "imported %d episodes: %s\n", len(ids), strings.Join(strs, " "))
+			fmt.Fprintf(out, "imported %d episodes (%d steps)", len(res.IDs), res.Steps)
+			if len(strs) > 0 {
+				fmt.Fprint(out, ": ", strings.Join(strs, " "))
+			}
+			fmt.Fprintln(out)
+			if len(res.Skipped) > 0 {
+				skipped := make([]string, len(res.Skipped))
+				for i, sk := range res.Skipped {
+					skipped[i] = fmt.Sprintf("file episode %d (stored as %d)", sk.SourceID, sk.Existing)
+				}
+				fmt.Fprintf(out, "skipped %d episodes already in the store: %s\n", len(res.Skipped), strings.Join(skipped, ", "))
+			}
 			return nil
 		},
 	}
+	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"episodes":[new ids],"steps","skipped":[{"source_id","uid","existing_id"}]}`)
+	return cmd
 }
 
 func newDemosStatsCmd(data *string) *cobra.Command {
@@ -355,7 +463,7 @@ func newDemosStatsCmd(data *string) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "stats",
 		Short: "Episodes, steps, success rate and interventions, per operator and policy version",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			f, err := ff.filter()
 			if err != nil {
@@ -366,6 +474,9 @@ func newDemosStatsCmd(data *string) *cobra.Command {
 				return err
 			}
 			defer s.Close()
+			if err := checkTask(cmd.Context(), s, f.Task); err != nil {
+				return err
+			}
 			st, err := s.Summary(cmd.Context(), f)
 			if err != nil {
 				return err

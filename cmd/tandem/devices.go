@@ -29,7 +29,7 @@ func newDevicesCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "devices",
 		Short: "List, inspect and replay input devices (evdev) and evemu recordings",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE:  func(cmd *cobra.Command, _ []string) error { return cmd.Help() },
 	}
 	cmd.AddCommand(newDevicesListCmd(), newDevicesInspectCmd(), newDevicesReplayCmd())
@@ -42,7 +42,7 @@ func newDevicesListCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "list",
 		Short: "List input devices with their axes, buttons, force feedback and matched profile",
-		Args:  cobra.NoArgs,
+		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			infos, err := evdev.List(dir)
 			if err != nil {
