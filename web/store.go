@@ -106,6 +106,9 @@ func parseFilter(c echo.Context) (demos.Filter, error) {
 		}
 	}
 	f.Task, f.Operator, f.Mode, f.PolicyVersion = q.Get("task"), q.Get("operator"), q.Get("mode"), q.Get("policy_version")
+	if f.Mode != "" && !demos.ValidMode(f.Mode) {
+		return f, echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("unknown mode %q (valid: %s)", truncate(f.Mode, 40), strings.Join(demos.Modes(), ", ")))
+	}
 	for _, p := range []struct {
 		name string
 		dst  *time.Time

@@ -101,6 +101,7 @@ func TestEpisodesExportAndReplayOverREST(t *testing.T) {
 		status     int
 	}{
 		{"bad filter", "/api/episodes?success=maybe", 400},
+		{"unknown mode", "/api/episodes?mode=dream", 400},
 		{"unknown filter", "/api/episodes?colour=red", 400},
 		{"bad id", "/api/episodes/abc", 400},
 		{"missing episode", "/api/episodes/9999", 404},
