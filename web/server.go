@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"sort"
@@ -34,8 +33,10 @@ type Server struct {
 	connSeq     atomic.Uint64
 	clientsWG   sync.WaitGroup
 	served      chan error
-	devices     []io.Closer
 	fox         *foxHub
+
+	devMu   sync.Mutex          // guards devices; taken after mu, never before
+	devices map[string]attached // by the path they were opened from
 
 	mu       sync.Mutex // guards sessions, nextID, closing
 	sessions map[string]*session
@@ -113,7 +114,7 @@ func (s *Server) Start() error {
 			return fmt.Errorf("default session: %w", err)
 		}
 		for _, d := range s.cfg.Devices {
-			if err := s.attachDevice(sess, d); err != nil {
+			if err := s.attachDevice(sess, d, s.cfg.OpenDevice); err != nil {
 				ln.Close()
 				return err
 			}
@@ -166,9 +167,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	for _, d := range s.devices {
-		d.Close()
+	s.devMu.Lock()
+	for path, d := range s.devices {
+		d.closer.Close()
+		delete(s.devices, path)
 	}
+	s.devMu.Unlock()
 	for _, sess := range sessions {
 		if err := sess.stop(websocket.CloseGoingAway, "server shutting down"); err != nil {
 			errs = append(errs, fmt.Errorf("session %s: %w", sess.id, err))
@@ -262,6 +266,14 @@ func (s *Server) DeleteSession(id string) error {
 		return errUnknownSession(id)
 	}
 	s.fox.sessionGone(sess)
+	s.devMu.Lock()
+	for path, d := range s.devices {
+		if d.sess == sess {
+			d.closer.Close()
+			delete(s.devices, path)
+		}
+	}
+	s.devMu.Unlock()
 	return sess.stop(websocket.CloseNormalClosure, "session deleted")
 }
 

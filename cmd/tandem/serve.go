@@ -24,7 +24,8 @@ type serveFlags struct {
 	skill                                 float64
 	seed                                  uint64
 	devices                               []string
-	noStore                               bool
+	noStore, hotplug                      bool
+	inputDir                              string
 }
 
 func newServeCmd() *cobra.Command {
@@ -53,6 +54,8 @@ tick boundary, flush the recorder and exit 0.`,
 	fl.StringArrayVar(&f.devices, "device", nil, "input device for the default session: /dev/input/eventN or an evemu recording (repeatable)")
 	fl.StringVar(&f.token, "token", "", "operator token (default $TANDEM_TOKEN, else generated)")
 	fl.BoolVar(&f.noStore, "no-store", false, "do not record (episode endpoints answer 503)")
+	fl.BoolVar(&f.hotplug, "hotplug", false, "attach every gamepad, joystick or SpaceMouse present or plugged in later (not keyboards) to the default session")
+	fl.StringVar(&f.inputDir, "input-dir", evdev.DefaultDir, "directory watched by --hotplug")
 	return cmd
 }
 
@@ -100,7 +103,32 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(errOut, "tandem: operator token %s (send as Authorization: Bearer TOKEN or ?token=TOKEN)\n", srv.Token())
+	if f.hotplug {
+		w := evdev.NewWatcher(f.inputDir)
+		go w.Run(ctx.Done(), func(c evdev.Change) { hotplug(srv, c, openHotplugDevice, errOut) })
+	}
 	return srv.Run(ctx)
+}
+
+// hotplug attaches a device that appeared to the first session and detaches
+// one that disappeared. Keyboards are left alone: every key would become
+// operator input. Failures are logged; the server keeps running.
+func hotplug(srv *web.Server, c evdev.Change, open web.DeviceOpener, log io.Writer) {
+	if !c.Added {
+		if _, ok := srv.Devices()[c.Path]; ok {
+			if err := srv.DetachDevice(c.Path); err != nil {
+				fmt.Fprintf(log, "tandem: hot-plug: %v\n", err)
+			}
+		}
+		return
+	}
+	sessions := srv.Sessions()
+	if len(sessions) == 0 {
+		return
+	}
+	if err := srv.AttachDeviceWith(sessions[0].ID, c.Path, open); err != nil {
+		fmt.Fprintf(log, "tandem: hot-plug: %v\n", err)
+	}
 }
 
 // openServeDevice opens an evdev device or recording as an operator input
@@ -112,4 +140,18 @@ func openServeDevice(path string, spec sim.Spec) (string, teleop.Source, io.Clos
 		return "", nil, nil, err
 	}
 	return op, d, d, nil
+}
+
+// openHotplugDevice is openServeDevice for devices found by --hotplug: it
+// refuses keyboards, which an explicit --device may still name.
+func openHotplugDevice(path string, spec sim.Spec) (string, teleop.Source, io.Closer, error) {
+	op, src, closer, err := openServeDevice(path, spec)
+	if err != nil {
+		return "", nil, nil, err
+	}
+	if d, ok := src.(evdev.Device); ok && d.Info().Profile == "keyboard" {
+		closer.Close()
+		return "", nil, nil, fmt.Errorf("%s is a keyboard; name it with --device to use it", d.Name())
+	}
+	return op, src, closer, nil
 }
