@@ -10,6 +10,7 @@ import (
 
 	"github.com/foxglove/mcap/go/mcap"
 
+	"tandem/foxglove"
 	"tandem/sim"
 )
 
@@ -101,16 +102,8 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-func jsonSchema(title string, props map[string]any) []byte {
-	js, _ := json.Marshal(obj(title, props))
-	return js
-}
-
-func str() map[string]any     { return map[string]any{"type": "string"} }
-func boolean() map[string]any { return map[string]any{"type": "boolean"} }
-func integer() map[string]any { return map[string]any{"type": "integer"} }
-func numMap() map[string]any {
-	return map[string]any{"type": "object", "additionalProperties": num()}
+func jsonSchema(title string, props map[string]foxglove.Schema) []byte {
+	return []byte(foxglove.Object(title, props).String())
 }
 
 // ExportMCAP writes the episodes f selects to w as one MCAP file: chunked,
@@ -135,28 +128,29 @@ func ExportMCAP(ctx context.Context, s *Store, f Filter, w io.Writer, lookup Tas
 	if err := mw.WriteHeader(&mcap.Header{Profile: "", Library: "tandem"}); err != nil {
 		return st, err
 	}
-	vec := arr(num())
+	str, boolean, integer, num, numMap := foxglove.String(), foxglove.Boolean(), foxglove.Integer(), foxglove.Number(), foxglove.NumberMap()
+	vec := foxglove.Array(num)
 	schemas := []struct {
 		topic, name string
 		data        []byte
 	}{
-		{TopicStep, "tandem.Step", jsonSchema("tandem.Step", map[string]any{
-			"episode_id": integer(), "t": integer(), "obs": vec, "action": vec, "policy_action": vec,
-			"source": str(), "reward": num(), "terminal": boolean(), "truncated": boolean(), "success": boolean(),
-			"wall_ns": integer(), "operator": str(), "policy_version": str(),
-			"intervention_start": boolean(), "intervention_end": boolean(),
+		{TopicStep, "tandem.Step", jsonSchema("tandem.Step", map[string]foxglove.Schema{
+			"episode_id": integer, "t": integer, "obs": vec, "action": vec, "policy_action": vec,
+			"source": str, "reward": num, "terminal": boolean, "truncated": boolean, "success": boolean,
+			"wall_ns": integer, "operator": str, "policy_version": str,
+			"intervention_start": boolean, "intervention_end": boolean,
 		})},
-		{TopicState, "tandem.State", jsonSchema("tandem.State", map[string]any{
-			"episode_id": integer(), "t": integer(), "observation": numMap(), "reward": num(), "return": num(), "success": boolean(),
+		{TopicState, "tandem.State", jsonSchema("tandem.State", map[string]foxglove.Schema{
+			"episode_id": integer, "t": integer, "observation": numMap, "reward": num, "return": num, "success": boolean,
 		})},
-		{TopicAction, "tandem.Action", jsonSchema("tandem.Action", map[string]any{
-			"episode_id": integer(), "t": integer(), "action": numMap(), "policy_action": numMap(),
-			"source": str(), "operator": str(), "policy_version": str(), "intervening": boolean(),
+		{TopicAction, "tandem.Action", jsonSchema("tandem.Action", map[string]foxglove.Schema{
+			"episode_id": integer, "t": integer, "action": numMap, "policy_action": numMap,
+			"source": str, "operator": str, "policy_version": str, "intervening": boolean,
 		})},
-		{TopicEvents, "tandem.Event", jsonSchema("tandem.Event", map[string]any{
-			"episode_id": integer(), "t": integer(), "event": str(), "detail": str(),
+		{TopicEvents, "tandem.Event", jsonSchema("tandem.Event", map[string]foxglove.Schema{
+			"episode_id": integer, "t": integer, "event": str, "detail": str,
 		})},
-		{TopicScene, "foxglove.SceneUpdate", sceneUpdateSchema()},
+		{TopicScene, foxglove.SchemaName, []byte(foxglove.SceneUpdateSchema())},
 	}
 	for i, sc := range schemas {
 		id := uint16(i + 1)
@@ -242,13 +236,14 @@ func (e *mcapExporter) episode(ctx context.Context, ep *Episode, steps []Step, l
 	}
 	// Poses for the scene, by re-simulation.
 	var poses [][]sim.Pose
-	var sb *sceneBuilder
+	var sb *foxglove.Builder
 	warn := ""
 	if task, err := replayTask(ep, lookup); err != nil {
 		warn = fmt.Sprintf("episode %d: no scene: %v", ep.ID, err)
 	} else {
-		sb = &sceneBuilder{scene: task.Scene(), scale: unitScale(ep.Spec.Units)}
-		nb := len(sb.scene.Bodies)
+		scene := task.Scene()
+		sb = foxglove.NewBuilder(scene, ep.Spec.Units)
+		nb := len(scene.Bodies)
 		poses = make([][]sim.Pose, 0, len(steps)+1)
 		_, err := resimulate(ctx, task, ep, steps, func(_ int, env *sim.Env) {
 			poses = append(poses, env.Task().Poses(make([]sim.Pose, nb)))
@@ -264,7 +259,7 @@ func (e *mcapExporter) episode(ctx context.Context, ep *Episode, steps []Step, l
 		return "", err
 	}
 	if sb != nil && len(poses) > 0 {
-		if err := e.write(chScene, ep.Start, sb.reset(poses[0], ep.Start)); err != nil {
+		if err := e.write(chScene, ep.Start, sb.Full(poses[0], ep.Start)); err != nil {
 			return "", err
 		}
 	}
@@ -296,7 +291,7 @@ func (e *mcapExporter) episode(ctx context.Context, ep *Episode, steps []Step, l
 			}
 		}
 		if sb != nil && i+1 < len(poses) {
-			if err := e.write(chScene, st.Wall, sb.update(poses[i+1], st.Wall)); err != nil {
+			if err := e.write(chScene, st.Wall, sb.Step(poses[i+1], st.Wall)); err != nil {
 				return "", err
 			}
 		}

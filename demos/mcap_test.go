@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/foxglove/mcap/go/mcap"
+
+	"tandem/foxglove"
 )
 
 func exportTestMCAP(t *testing.T, s *Store, f Filter) (string, ExportStats) {
@@ -108,7 +110,7 @@ func TestExportMCAPReadsBack(t *testing.T) {
 			}
 			prevWall = m.WallNs
 		case TopicScene:
-			var u fxSceneUpdate
+			var u foxglove.SceneUpdate
 			if err := json.Unmarshal(msg.Data, &u); err != nil {
 				t.Fatal(err)
 			}

@@ -212,13 +212,18 @@ func TestFoxgloveConversation(t *testing.T) {
 	if len(ents) != 3 {
 		t.Fatalf("scene update has %d entities; want 3 (world, dot, goal): %v", len(ents), got[7])
 	}
-	dot := ents[1].(map[string]any)
-	if dot["id"] != "dot" || len(dot["spheres"].([]any)) != 1 {
-		t.Errorf("dot entity %v; want one sphere", dot)
+	// The first message to a subscriber is a full update: the bodies,
+	// then the static world (ids from package foxglove).
+	dot := ents[0].(map[string]any)
+	if dot["id"] != "body/dot" || len(dot["cylinders"].([]any)) != 1 {
+		t.Errorf("dot entity %v; want body/dot with one cylinder (its disc)", dot)
 	}
-	goal := ents[2].(map[string]any)
-	if len(goal["lines"].([]any)) != 1 {
-		t.Errorf("goal entity %v; want its polygon as one line", goal)
+	goal := ents[1].(map[string]any)
+	if goal["id"] != "body/goal" || len(goal["lines"].([]any)) != 1 {
+		t.Errorf("goal entity %v; want body/goal with its polygon as one line", goal)
+	}
+	if world := ents[2].(map[string]any); world["id"] != "world" || len(world["lines"].([]any)) != 1 {
+		t.Errorf("world entity %v; want world with its polyline as one line", world)
 	}
 	if obs, _ := got[8]["obs"].(map[string]any); obs["goal_x"] == nil {
 		t.Errorf("state message %v; want named observations", got[8])

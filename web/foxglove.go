@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
+	"tandem/foxglove"
 	"tandem/sim"
 )
 
@@ -57,7 +58,7 @@ func (h *foxHub) sessionAdded(sess *session) {
 		ch := &foxChannel{ID: h.nextID, Topic: "/" + sess.id + "/" + kind, Encoding: "json", SchemaEncoding: "jsonschema", sess: sess, kind: kind}
 		switch kind {
 		case "scene":
-			ch.SchemaName, ch.Schema = "foxglove.SceneUpdate", sceneUpdateSchema
+			ch.SchemaName, ch.Schema = foxglove.SchemaName, foxglove.SceneUpdateSchema()
 		case "state":
 			ch.SchemaName, ch.Schema = "tandem.State", stateSchema(&sess.spec)
 		case "action":
@@ -162,7 +163,7 @@ func (s *Server) handleFoxglove(c echo.Context) error {
 
 	info, _ := json.Marshal(map[string]any{
 		"op": "serverInfo", "name": "tandem", "capabilities": []string{}, "supportedEncodings": []string{"json"},
-		"metadata": map[string]string{"units": "task units (see each session's spec)"}, "sessionId": strconv.FormatInt(time.Now().UnixNano(), 36),
+		"metadata": map[string]string{"units": "scene in metres (frame world); state and action in task units (see each session's spec)"}, "sessionId": strconv.FormatInt(time.Now().UnixNano(), 36),
 	})
 	fc.enqueue(foxOut{text: true, b: info})
 	s.fox.mu.Lock()

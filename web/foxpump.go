@@ -4,7 +4,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 
+	"tandem/foxglove"
 	"tandem/sim"
 )
 
@@ -55,13 +57,15 @@ func (fc *foxClient) unsubscribe(id uint32) {
 }
 
 // pump turns a session's records into messages for this client's
-// subscriptions on that session.
+// subscriptions on that session. The scene is built by one Builder owned by
+// this goroutine, once per record whatever the number of subscriptions.
 func (fc *foxClient) pump(sess *session, sub *sim.Subscription) {
 	type target struct {
 		id   uint32
 		kind string
 	}
 	var targets []target
+	sc := newFoxScene(sess)
 	for r := range sub.C {
 		targets = targets[:0]
 		fc.mu.Lock()
@@ -71,9 +75,20 @@ func (fc *foxClient) pump(sess *session, sub *sim.Subscription) {
 			}
 		}
 		fc.mu.Unlock()
+		sc.begin()
+		for id := range sc.sent {
+			if !slices.ContainsFunc(targets, func(t target) bool { return t.id == id && t.kind == "scene" }) {
+				delete(sc.sent, id)
+			}
+		}
 		ts := uint64(r.Wall.UnixNano())
 		for _, t := range targets {
-			payload := foxPayload(sess, r, t.kind)
+			var payload []byte
+			if t.kind == "scene" {
+				payload = sc.payload(t.id, r)
+			} else {
+				payload = foxPayload(sess, r, t.kind)
+			}
 			if payload == nil {
 				continue
 			}
@@ -86,8 +101,54 @@ func (fc *foxClient) pump(sess *session, sub *sim.Subscription) {
 	}
 }
 
-// foxPayload encodes one channel's message for a record (nil: nothing to
-// send, as for events on a step without events).
+// foxScene encodes one session's scene channel for one client: a full
+// update for a subscription's first message and at each reset, per-step
+// updates otherwise. Used by the client's pump goroutine only.
+type foxScene struct {
+	b          *foxglove.Builder
+	sent       map[uint32]bool // subscriptions that have had a full update
+	full, step []byte          // this record's encodings, reused across records
+	fullOK     bool            // full holds this record's full update
+	stepOK     bool
+}
+
+func newFoxScene(sess *session) *foxScene {
+	return &foxScene{b: foxglove.NewBuilder(sess.scene, sess.spec.Units), sent: map[uint32]bool{}}
+}
+
+// begin starts a new record.
+func (s *foxScene) begin() { s.fullOK, s.stepOK = false, false }
+
+// payload is the scene message of r for subscription id (nil when the
+// poses cannot be encoded, e.g. NaN; the subscription then gets a full
+// update next time).
+func (s *foxScene) payload(id uint32, r *sim.Record) []byte {
+	var err error
+	if r.Kind == sim.ResetRecord || !s.sent[id] {
+		if !s.fullOK {
+			s.full, err = s.b.Full(r.Poses, r.Wall).AppendJSON(s.full[:0])
+			s.fullOK = err == nil
+		}
+		if !s.fullOK {
+			delete(s.sent, id)
+			return nil
+		}
+		s.sent[id] = true
+		return s.full
+	}
+	if !s.stepOK {
+		s.step, err = s.b.Step(r.Poses, r.Wall).AppendJSON(s.step[:0])
+		s.stepOK = err == nil
+	}
+	if !s.stepOK {
+		return nil
+	}
+	return s.step
+}
+
+// foxPayload encodes one state, action or events message for a record
+// (nil: nothing to send, as for events on a step without events). Scene
+// messages come from foxScene.
 func foxPayload(sess *session, r *sim.Record, kind string) []byte {
 	t := 0
 	if r.Kind == sim.StepRecord {
@@ -95,8 +156,6 @@ func foxPayload(sess *session, r *sim.Record, kind string) []byte {
 	}
 	var v any
 	switch kind {
-	case "scene":
-		v = sceneUpdate(sess.scene, r.Poses, foxTime{Sec: r.Wall.Unix(), Nsec: int64(r.Wall.Nanosecond())})
 	case "state":
 		obs := map[string]float64{}
 		o := r.Next.Slice()
