@@ -90,3 +90,15 @@ func (b *sceneBuilder) pad() int {
 	b.box(p, padHalfW, padHalfH, vec{}, 0, colTissue, 1)
 	return p
 }
+
+// layNeedle builds the layout needle-reach and needle-pick share: the
+// floor, a tissue pad whose centre x is drawn in ±1 cm (SurRoL's needle
+// position range) and whose slope in ±25° (standing in for SurRoL's ±90°
+// needle yaw, which the plane cannot show), and the needle lying on it.
+func (s *bench) layNeedle() (pad, needle *box2d.B2Body) {
+	x := s.uniform(-1, 1)
+	psi := s.uniform(-25, 25) * deg
+	pad = addPad(s.world, x, psi)
+	addFloor(s.world, 0)
+	return pad, addNeedle(s.world, needleOnPad(x, psi), psi)
+}

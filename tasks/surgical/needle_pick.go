@@ -44,11 +44,7 @@ func newNeedlePick() sim.Task {
 // N(0, 1 cm) (SurRoL), clipped, at needleLift.
 func (t *needlePick) Reset(seed uint64) {
 	t.begin(seed)
-	x := t.uniform(-1, 1)
-	psi := t.uniform(-25, 25) * deg
-	t.pad = addPad(t.world, x, psi)
-	addFloor(t.world, 0)
-	t.needle = addNeedle(t.world, needleOnPad(x, psi), psi)
+	t.pad, t.needle = t.layNeedle()
 	t.graspable = append(t.graspable, t.needle)
 	t.goal = sim.Pose{X: clamp(t.rng.NormFloat64(), -2.5, 2.5), Y: needleLift}
 	t.tools[0].place(vec{t.uniform(-4, 4), t.uniform(5.5, 7.5)}, 0, jawOpen)

@@ -51,11 +51,7 @@ func newNeedleReach() sim.Task {
 // standing in for SurRoL's ±90° needle yaw) and a random start pose.
 func (t *needleReach) Reset(seed uint64) {
 	t.begin(seed)
-	x := t.uniform(-1, 1)
-	psi := t.uniform(-25, 25) * deg
-	t.pad = addPad(t.world, x, psi)
-	addFloor(t.world, 0)
-	t.needle = addNeedle(t.world, needleOnPad(x, psi), psi)
+	t.pad, t.needle = t.layNeedle()
 	m := needleMid(t.needle)
 	t.goal = sim.Pose{X: m[0], Y: m[1] + successDist}
 	t.tools[0].place(vec{t.uniform(-4, 4), t.uniform(5.5, 7.5)}, 0, 0)
