@@ -27,6 +27,9 @@ func TestSessionsREST(t *testing.T) {
 			t.Errorf("session object lacks %q: %v", k, list[0])
 		}
 	}
+	if h := list[0]["horizon"]; h != float64(dotSpec.Horizon) {
+		t.Errorf("session horizon %v; want %d ticks at the task's own rate", h, dotSpec.Horizon)
+	}
 	var specs []sim.Spec
 	if code := ts.doREST("GET", "/api/tasks", "", "", &specs); code != 200 || len(specs) != 1 || specs[0].Name != "dot" {
 		t.Errorf("GET /api/tasks: status %d specs %v; want the dot task", code, specs)

@@ -66,6 +66,7 @@ type SessionInfo struct {
 	Seed          uint64       `json:"seed"`
 	T             int          `json:"t"`
 	ControlHz     float64      `json:"control_hz"`
+	Horizon       int          `json:"horizon"` // episode length in ticks at ControlHz
 	Recording     bool         `json:"recording"`
 	Replay        int64        `json:"replay"`
 	Authority     Authority    `json:"authority"`

@@ -219,7 +219,7 @@ func (s *session) infoWith(a ArbiterState, st sim.SessionState) SessionInfo {
 	}
 	return SessionInfo{
 		ID: s.id, Task: s.spec.Name, Mode: a.Mode, Policy: policy, PolicyVersion: pv,
-		Paused: st.Paused, Episode: st.Episode, Seed: st.Seed, T: st.T, ControlHz: st.ControlHz,
+		Paused: st.Paused, Episode: st.Episode, Seed: st.Seed, T: st.T, ControlHz: st.ControlHz, Horizon: s.sim.Horizon(),
 		Recording: s.rec != nil, Replay: s.replayID(),
 		Authority: Authority{Holder: a.Holder, Requests: req, Help: a.Help || st.Help},
 		Clients:   ClientCounts{Operators: ops, Viewers: views},

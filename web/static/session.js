@@ -255,7 +255,8 @@ export function mountSession(root, id) {
     set('mode', h.mode || s.mode || '–');
     set('policy', policyText(s.policy, h.policy_version || s.policy_version) || '–');
     set('episode', String(st.frame?.episode ?? s.episode ?? '–'));
-    set('step', `${h.step ?? st.frame?.t ?? '–'}${st.spec?.horizon ? ' / ' + st.spec.horizon : ''}`);
+    const horizon = s.horizon || st.spec?.horizon; // the session's, scaled to its tick rate
+    set('step', `${h.step ?? st.frame?.t ?? '–'}${horizon ? ' / ' + horizon : ''}`);
     set('return', fmt(h.return, 3));
     set('reward', fmt(h.reward, 3));
     set('success', h.success ? 'yes' : 'no', h.success ? 'good' : '');
