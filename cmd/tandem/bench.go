@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -23,7 +24,7 @@ type benchResult struct {
 	Task             string  `json:"task"`
 	Substeps         int     `json:"substeps"`
 	Continuous       bool    `json:"continuous_collision"`
-	PhysicsUsPerStep float64 `json:"physics_us_per_step"` // per physics substep, controllers included
+	PhysicsUsPerStep float64 `json:"physics_us_per_step"` // per physics substep: the task's controllers and the Box2D step
 	EnvStepUs        float64 `json:"env_step_us"`
 	StepsPerS1       float64 `json:"env_steps_per_s_1core"`
 	StepsPerSAll     float64 `json:"env_steps_per_s_all"`
@@ -103,7 +104,9 @@ func benchTask(ctx context.Context, name string, d time.Duration) (benchResult, 
 	}
 	r.EnvStepUs = elapsed.Seconds() * 1e6 / float64(steps)
 	r.StepsPerS1 = float64(steps) / elapsed.Seconds()
-	r.PhysicsUsPerStep = r.EnvStepUs / float64(r.Substeps)
+	if r.PhysicsUsPerStep, err = substepTime(ctx, maker, actions, d); err != nil {
+		return r, err
+	}
 
 	var wg sync.WaitGroup
 	counts := make([]int, r.Cores)
@@ -173,6 +176,39 @@ func stepLoop(ctx context.Context, maker tasks.Maker, actions [][]float64, d tim
 		}
 	}
 	return steps, time.Since(start), nil
+}
+
+// substepTime replays actions through the task directly, as Env does, and
+// times only the substep loops (the task's controllers and the physics
+// step), not observation, reward or success tests: µs per physics substep.
+func substepTime(ctx context.Context, maker tasks.Maker, actions [][]float64, d time.Duration) (float64, error) {
+	task := maker()
+	spec := task.Spec()
+	n := spec.Substeps(0)
+	period := 1 / spec.ControlHz
+	dt := period / float64(n)
+	var spent time.Duration
+	substeps := 0
+	start := time.Now()
+	for time.Since(start) < d && ctx.Err() == nil {
+		task.Reset(1)
+		for _, a := range actions {
+			task.Act(a, period)
+			t0 := time.Now()
+			for range n {
+				task.Substep(dt)
+			}
+			spent += time.Since(t0)
+			substeps += n
+			if task.Terminal() {
+				break
+			}
+		}
+	}
+	if substeps == 0 {
+		return 0, errors.New("no substeps ran")
+	}
+	return spent.Seconds() * 1e6 / float64(substeps), nil
 }
 
 // allocsPerStep counts heap allocations per Env.Step with the memory
