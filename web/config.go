@@ -66,12 +66,11 @@ type Config struct {
 
 	// The default session created at start (unless NoDefaultSession):
 	// task (DefaultTask), mode (DefaultMode), policy (DefaultPolicy), expert
-	// skill in [0, 1] (0 means the default 1, the best; pass a tiny
-	// positive value for the least able expert) and seed.
+	// skill in [0, 1] (nil means 1, the best) and seed.
 	Task             string
 	Mode             string
 	Policy           string
-	Skill            float64
+	Skill            *float64
 	Seed             uint64
 	NoDefaultSession bool
 	// Devices are opened as operators of the default session (evdev device
@@ -128,9 +127,6 @@ func (c Config) withDefaults() Config {
 	set(&c.Task, DefaultTask)
 	set(&c.Mode, DefaultMode)
 	set(&c.Policy, DefaultPolicy)
-	if c.Skill == 0 {
-		c.Skill = 1
-	}
 	if c.Clock == nil {
 		c.Clock = sim.WallClock{}
 	}
@@ -178,8 +174,8 @@ func (c Config) Validate() error {
 	if !validMode(c.Mode) {
 		return fmt.Errorf("unknown mode %q (valid: shared, teleop, auto)", c.Mode)
 	}
-	if !(c.Skill >= 0 && c.Skill <= 1) {
-		return fmt.Errorf("skill must be in [0, 1], got %g", c.Skill)
+	if c.Skill != nil && !(*c.Skill >= 0 && *c.Skill <= 1) {
+		return fmt.Errorf("skill must be in [0, 1], got %g", *c.Skill)
 	}
 	if c.Token != "" && len(c.Token) < 8 {
 		return errors.New("token must be at least 8 characters")

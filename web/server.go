@@ -108,7 +108,7 @@ func (s *Server) Start() error {
 	host, _, _ := net.SplitHostPort(ln.Addr().String())
 	s.openViewers = isLoopback(host)
 	if !s.cfg.NoDefaultSession {
-		sess, err := s.createSession(SessionOptions{Task: s.cfg.Task, Mode: s.cfg.Mode, Policy: s.cfg.Policy, Skill: &s.cfg.Skill, Seed: s.cfg.Seed})
+		sess, err := s.createSession(SessionOptions{Task: s.cfg.Task, Mode: s.cfg.Mode, Policy: s.cfg.Policy, Skill: s.cfg.Skill, Seed: s.cfg.Seed})
 		if err != nil {
 			ln.Close()
 			return fmt.Errorf("default session: %w", err)

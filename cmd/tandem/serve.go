@@ -85,14 +85,10 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 			return usagef("--device %s: %v", d, err)
 		}
 	}
-	skill := f.skill
-	if skill == 0 {
-		skill = 1e-9 // web.Config treats 0 as "default" (1)
-	}
 	errOut := cmd.ErrOrStderr()
 	srv, err := web.New(web.Config{
 		Addr: f.addr, DataDir: f.data, Token: f.token, Task: f.task, Mode: f.mode, Policy: f.policy,
-		Skill: skill, Seed: f.seed, Devices: f.devices, NoStore: f.noStore,
+		Skill: &f.skill, Seed: f.seed, Devices: f.devices, NoStore: f.noStore,
 		NewPolicy:  newPolicy,
 		OpenDevice: openServeDevice,
 		Log:        errOut,
