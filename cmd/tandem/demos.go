@@ -144,6 +144,25 @@ func openReadOnly(ctx context.Context, dir string) (*demos.Store, error) {
 	return demos.Open(ctx, dir, demos.Options{ReadOnly: true})
 }
 
+// openFiltered reads the filter flags and opens the store read-only,
+// refusing a --task that is neither in the catalogue nor in the store.
+// The caller closes the store.
+func openFiltered(ctx context.Context, dir string, ff *filterFlags) (*demos.Store, demos.Filter, error) {
+	f, err := ff.filter()
+	if err != nil {
+		return nil, f, err
+	}
+	s, err := openReadOnly(ctx, dir)
+	if err != nil {
+		return nil, f, err
+	}
+	if err := checkTask(ctx, s, f.Task); err != nil {
+		s.Close()
+		return nil, f, err
+	}
+	return s, f, nil
+}
+
 func newDemosListCmd(data *string) *cobra.Command {
 	var ff filterFlags
 	var asJSON bool
@@ -152,18 +171,11 @@ func newDemosListCmd(data *string) *cobra.Command {
 		Short: "List recorded episodes",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := ff.filter()
-			if err != nil {
-				return err
-			}
-			s, err := openReadOnly(cmd.Context(), *data)
+			s, f, err := openFiltered(cmd.Context(), *data, &ff)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			if err := checkTask(cmd.Context(), s, f.Task); err != nil {
-				return err
-			}
 			eps, err := s.ListEpisodes(cmd.Context(), f)
 			if err != nil {
 				return err
@@ -341,10 +353,6 @@ func newDemosExportCmd(data *string) *cobra.Command {
 		Short: "Export episodes as MCAP (Foxglove, Lichtblick) or a LeRobot v3.0 dataset",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := ff.filter()
-			if err != nil {
-				return err
-			}
 			if format != "mcap" && format != "lerobot" {
 				return usagef("unknown --format %q (valid: mcap, lerobot)", format)
 			}
@@ -352,14 +360,11 @@ func newDemosExportCmd(data *string) *cobra.Command {
 				return usagef("--out is required: the MCAP file or LeRobot directory to write")
 			}
 			ctx := cmd.Context()
-			s, err := openReadOnly(ctx, *data)
+			s, f, err := openFiltered(ctx, *data, &ff)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			if err := checkTask(ctx, s, f.Task); err != nil {
-				return err
-			}
 			var st demos.ExportStats
 			if format == "mcap" {
 				st, err = exportMCAPFile(ctx, s, f, out)
@@ -465,18 +470,11 @@ func newDemosStatsCmd(data *string) *cobra.Command {
 		Short: "Episodes, steps, success rate and interventions, per operator and policy version",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			f, err := ff.filter()
-			if err != nil {
-				return err
-			}
-			s, err := openReadOnly(cmd.Context(), *data)
+			s, f, err := openFiltered(cmd.Context(), *data, &ff)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			if err := checkTask(cmd.Context(), s, f.Task); err != nil {
-				return err
-			}
 			st, err := s.Summary(cmd.Context(), f)
 			if err != nil {
 				return err
