@@ -2,7 +2,6 @@ package web
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 
 	"tandem/sim"
@@ -83,6 +82,14 @@ func (s *session) authority() ArbiterState {
 	return s.arb.Authority()
 }
 
+// stateKey is what a state message reports; a change sends one.
+type stateKey struct {
+	mode, holder, requests string
+	help, paused           bool
+	version                string
+	ops, views             int
+}
+
 // checkState broadcasts a state message when the session's mode,
 // authority, pause, policy or client counts changed.
 func (s *session) checkState() { s.checkStateWith(s.authority()) }
@@ -92,7 +99,9 @@ func (s *session) checkStateWith(a ArbiterState) {
 	s.mu.Lock()
 	ops, views := s.counts()
 	s.mu.Unlock()
-	key := fmt.Sprintf("%s|%s|%s|%t|%t|%s|%d|%d", a.Mode, a.Holder, strings.Join(a.Requests, ","), a.Help, st.Paused, a.PolicyVersion, ops, views)
+	// Compared every tick: a plain struct, so an unchanged state costs no
+	// allocation (Join of zero or one request returns without copying).
+	key := stateKey{a.Mode, a.Holder, strings.Join(a.Requests, "\x00"), a.Help, st.Paused, a.PolicyVersion, ops, views}
 	old := s.stateKey.Load()
 	if old != nil && *old == key {
 		return

@@ -63,7 +63,7 @@ type session struct {
 	all      atomic.Pointer[[]*client] // fan-out snapshot
 	ops      atomic.Pointer[[]*client] // operators, read by ackController
 	last     atomic.Pointer[frame]
-	stateKey atomic.Pointer[string]
+	stateKey atomic.Pointer[stateKey]
 
 	// fan-out goroutine state
 	seq        uint64
