@@ -54,6 +54,9 @@ func TestExpertCurve(t *testing.T) {
 		s := rollout(t, skill, seedRange(1000, *curveN))
 		t.Logf("ecm-track skill %.1f: success %3.0f%%  mean length %.1f  mean return %.1f (per step %.3f)",
 			skill, 100*s.SuccessRate, s.MeanLength, s.MeanReturn, s.MeanReturn/s.MeanLength)
+		if skill == 1 && s.SuccessRate < 0.95 {
+			t.Errorf("expert at skill 1 succeeds %.0f%%; want ≥ 95%%", 100*s.SuccessRate)
+		}
 	}
 }
 

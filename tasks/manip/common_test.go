@@ -62,6 +62,9 @@ func TestExpertCurve(t *testing.T) {
 		for _, skill := range []float64{1, 0.9, 0.8, 0.6, 0.4} {
 			rate, length := expertRate(t, m.make, skill, seedRange(1000, 100))
 			t.Logf("%-12s skill %.1f: success %3.0f%%  mean length %.1f", m.name, skill, 100*rate, length)
+			if skill == 1 && rate < 0.95 {
+				t.Errorf("%s expert at skill 1 succeeds %.0f%%; want ≥ 95%%", m.name, 100*rate)
+			}
 		}
 	}
 }

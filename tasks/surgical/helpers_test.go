@@ -80,6 +80,9 @@ func TestExpertSweep(t *testing.T) {
 			}
 			sum := sim.Summarize(name, eps)
 			line += fmt.Sprintf(" | %.0f%% (%.1f)", 100*sum.SuccessRate, sum.MeanLength)
+			if skill == 1 && sum.SuccessRate < 0.95 {
+				t.Errorf("%s expert at skill 1 succeeds %.0f%%; want ≥ 95%%", name, 100*sum.SuccessRate)
+			}
 		}
 		t.Log(line)
 	}
