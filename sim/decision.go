@@ -1,5 +1,7 @@
 package sim
 
+import "fmt"
+
 // Source says who produced an executed action.
 type Source string
 
@@ -13,6 +15,41 @@ const (
 	// episode with no policy in control.
 	Demo Source = "demo"
 )
+
+// Mode says who may act in a session or episode. It is part of every
+// record and stored with every step, so the vocabulary lives here, in the
+// kernel every consumer imports (teleop arbitrates by it, demos stores and
+// filters by it, web shows it).
+type Mode string
+
+// Modes.
+const (
+	// ModeTeleop: a demonstrator (a person, a device, a simulated operator)
+	// drives every step; no policy acts. Steps are Demo steps.
+	ModeTeleop Mode = "teleop"
+	// ModeAuto: the policy drives every step; operators are ignored. Steps
+	// are Robot steps.
+	ModeAuto Mode = "auto"
+	// ModeShared: the policy drives and a human may take over (Human steps)
+	// and hand back. An episode in shared mode stays shared even when no
+	// one intervened.
+	ModeShared Mode = "shared"
+)
+
+// Modes lists the modes in the order help texts name them.
+func Modes() []Mode { return []Mode{ModeShared, ModeTeleop, ModeAuto} }
+
+// ParseMode reads "shared", "teleop" or "auto".
+func ParseMode(s string) (Mode, error) {
+	switch m := Mode(s); m {
+	case ModeTeleop, ModeAuto, ModeShared:
+		return m, nil
+	}
+	if len(s) > 32 {
+		s = s[:32] + "…"
+	}
+	return "", fmt.Errorf("unknown mode %q (valid: shared, teleop, auto)", s)
+}
 
 // Decision is what a Controller reports besides the action itself.
 type Decision struct {

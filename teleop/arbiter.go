@@ -10,30 +10,6 @@ import (
 	"tandem/sim"
 )
 
-// Mode says who may act in a session.
-type Mode string
-
-// Arbiter modes.
-const (
-	// ModeTeleop: a human drives every tick; steps are Demo steps.
-	ModeTeleop Mode = "teleop"
-	// ModeAuto: the policy drives every tick; operators are ignored.
-	ModeAuto Mode = "auto"
-	// ModeShared: the policy drives and a human takes over when engaged;
-	// the policy runs every tick so its proposal is recorded beside the
-	// executed action.
-	ModeShared Mode = "shared"
-)
-
-// ParseMode reads "teleop", "auto" or "shared".
-func ParseMode(s string) (Mode, error) {
-	switch m := Mode(s); m {
-	case ModeTeleop, ModeAuto, ModeShared:
-		return m, nil
-	}
-	return "", fmt.Errorf("teleop: unknown mode %q (valid: teleop, auto, shared)", s)
-}
-
 // OnDisconnect says what happens when the operator holding authority
 // disconnects in shared mode.
 type OnDisconnect string
@@ -81,8 +57,8 @@ func (taskSpace) TaskSpace() bool { return true }
 
 // Config configures an Arbiter. Zero values mean defaults.
 type Config struct {
-	// Mode is the initial mode (default ModeShared).
-	Mode Mode
+	// Mode is the initial mode (default sim.ModeShared).
+	Mode sim.Mode
 	// Policy is the initial policy (nil: the robot holds still) and
 	// PolicyVersion its label.
 	Policy        sim.Policy
@@ -136,7 +112,7 @@ type SourceState struct {
 // nobody does (teleop mode without an operator, or holding after a
 // disconnect).
 type State struct {
-	Mode               Mode          `json:"mode"`
+	Mode               sim.Mode      `json:"mode"`
 	Holder             string        `json:"holder"`
 	Sticky             bool          `json:"sticky,omitempty"`  // explicit or toggled takeover
 	Holding            bool          `json:"holding,omitempty"` // holding still after a disconnect
@@ -213,13 +189,13 @@ type Arbiter struct {
 	nextPolicy    sim.Policy
 	nextVersion   string
 	policyPending bool
-	nextMode      Mode
+	nextMode      sim.Mode
 	snap          State
 	lat           [latencyRing]time.Duration
 	latN          int
 
 	// loop goroutine state
-	mode      Mode
+	mode      sim.Mode
 	policy    sim.Policy
 	version   string
 	seed      uint64
@@ -253,9 +229,9 @@ func NewArbiter(task sim.Task, cfg Config) (*Arbiter, error) {
 		return nil, err
 	}
 	if cfg.Mode == "" {
-		cfg.Mode = ModeShared
+		cfg.Mode = sim.ModeShared
 	}
-	if _, err := ParseMode(string(cfg.Mode)); err != nil {
+	if _, err := sim.ParseMode(string(cfg.Mode)); err != nil {
 		return nil, err
 	}
 	switch cfg.OnDisconnect {

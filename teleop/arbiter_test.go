@@ -13,18 +13,18 @@ func TestModes(t *testing.T) {
 	human := []float64{-0.2, 0.3, -1}
 	for _, tc := range []struct {
 		name    string
-		mode    Mode
+		mode    sim.Mode
 		engaged bool
 		source  sim.Source
 		action  []float64
 		op      string
 		ranPol  bool
 	}{
-		{"teleop drives without engaging", ModeTeleop, false, sim.Demo, human, "pad", false},
-		{"teleop engaged", ModeTeleop, true, sim.Demo, human, "pad", false},
-		{"auto ignores an engaged operator", ModeAuto, true, sim.Robot, policy, "", true},
-		{"shared idle operator", ModeShared, false, sim.Robot, policy, "", true},
-		{"shared engaged operator", ModeShared, true, sim.Human, human, "pad", true},
+		{"teleop drives without engaging", sim.ModeTeleop, false, sim.Demo, human, "pad", false},
+		{"teleop engaged", sim.ModeTeleop, true, sim.Demo, human, "pad", false},
+		{"auto ignores an engaged operator", sim.ModeAuto, true, sim.Robot, policy, "", true},
+		{"shared idle operator", sim.ModeShared, false, sim.Robot, policy, "", true},
+		{"shared engaged operator", sim.ModeShared, true, sim.Human, human, "pad", true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			task := &stubTask{}
@@ -52,7 +52,7 @@ func TestModes(t *testing.T) {
 
 func TestModeSwitchAtRuntime(t *testing.T) {
 	task := &stubTask{}
-	a := newTestArbiter(t, task, Config{Mode: ModeAuto, Policy: &fixedPolicy{a: []float64{0.1, 0.1, 0}}})
+	a := newTestArbiter(t, task, Config{Mode: sim.ModeAuto, Policy: &fixedPolicy{a: []float64{0.1, 0.1, 0}}})
 	l := NewLatch("pad")
 	a.AddSource("pad", l)
 	l.Set(cmd("pad", true, 0.5, 0, 0))
@@ -62,20 +62,20 @@ func TestModeSwitchAtRuntime(t *testing.T) {
 	if err := a.SetMode("bogus"); err == nil {
 		t.Error("SetMode(bogus) succeeded; want an error")
 	}
-	a.SetMode(ModeShared)
-	if got := a.State().Mode; got != ModeShared {
+	a.SetMode(sim.ModeShared)
+	if got := a.State().Mode; got != sim.ModeShared {
 		t.Errorf("State().Mode before the tick %q; want shared (pending)", got)
 	}
 	d, _ := tick(a, task)
 	if d.Source != sim.Human || !d.InterventionStart {
 		t.Errorf("after switch to shared: source %q start %v; want human true", d.Source, d.InterventionStart)
 	}
-	a.SetMode(ModeTeleop)
+	a.SetMode(sim.ModeTeleop)
 	d, _ = tick(a, task)
 	if d.Source != sim.Demo || d.Operator != "pad" || !d.InterventionEnd {
 		t.Errorf("shared → teleop: source %q operator %q end %v; want demo pad true", d.Source, d.Operator, d.InterventionEnd)
 	}
-	a.SetMode(ModeAuto)
+	a.SetMode(sim.ModeAuto)
 	if d, _ = tick(a, task); d.Source != sim.Robot {
 		t.Errorf("teleop → auto: source %q; want robot", d.Source)
 	}
@@ -83,7 +83,7 @@ func TestModeSwitchAtRuntime(t *testing.T) {
 
 func TestPolicyHotSwap(t *testing.T) {
 	task := &stubTask{}
-	a := newTestArbiter(t, task, Config{Mode: ModeAuto, Policy: &fixedPolicy{a: []float64{0.1, 0, 0}}, PolicyVersion: "v1"})
+	a := newTestArbiter(t, task, Config{Mode: sim.ModeAuto, Policy: &fixedPolicy{a: []float64{0.1, 0, 0}}, PolicyVersion: "v1"})
 	if d, act := tick(a, task); d.PolicyVersion != "v1" || act[0] != 0.1 {
 		t.Fatalf("before swap: version %q action %v; want v1 0.1", d.PolicyVersion, act)
 	}
@@ -189,7 +189,7 @@ func TestBumplessAbsoluteTakeover(t *testing.T) {
 
 func TestClutchKeepsJaw(t *testing.T) {
 	task := &stubTask{}
-	a := newTestArbiter(t, task, Config{Mode: ModeTeleop})
+	a := newTestArbiter(t, task, Config{Mode: sim.ModeTeleop})
 	l := NewLatch("pad")
 	a.AddSource("pad", l)
 	c := cmd("pad", true, 0.8, -0.8, -1)
@@ -202,7 +202,7 @@ func TestClutchKeepsJaw(t *testing.T) {
 
 func TestCameraFrameAndScaling(t *testing.T) {
 	task := &camTask{cam: sim.Pose{X: 3, Y: 1, Angle: math.Pi / 2}}
-	a := newTestArbiter(t, task, Config{Mode: ModeTeleop, MotionScale: 0.5})
+	a := newTestArbiter(t, task, Config{Mode: sim.ModeTeleop, MotionScale: 0.5})
 	l := NewLatch("pad")
 	a.AddSource("pad", l)
 	l.Set(cmd("pad", true, 1, 0, 1)) // right on screen
@@ -265,7 +265,7 @@ func TestConcurrentCalls(t *testing.T) {
 			a.HandBack("pad")
 			a.Request("pad")
 			a.SetPolicy(&fixedPolicy{a: []float64{0.3, 0, 0}}, "v")
-			a.SetMode([]Mode{ModeShared, ModeTeleop, ModeAuto}[i%3])
+			a.SetMode([]sim.Mode{sim.ModeShared, sim.ModeTeleop, sim.ModeAuto}[i%3])
 			a.AddSource("web", NewLatch("web"))
 			a.RemoveSource("web")
 			_ = a.State()

@@ -1,5 +1,7 @@
 package teleop
 
+import "tandem/sim"
+
 // Authority: who holds control. Everything here runs on the loop goroutine
 // inside Decide, after the sources were sampled.
 
@@ -26,7 +28,7 @@ func (a *Arbiter) applyOps() {
 		s := a.liveSlot(o.id)
 		switch o.kind {
 		case opTakeOver, opRequest:
-			if s == nil || !s.connected || a.mode == ModeAuto {
+			if s == nil || !s.connected || a.mode == sim.ModeAuto {
 				continue
 			}
 			if o.kind == opTakeOver && (a.holder == nil || a.holder == s) {
@@ -57,10 +59,10 @@ func (a *Arbiter) arbitrate() {
 		switch {
 		case !a.isLive(h) || !h.connected:
 			a.drop(false)
-			a.holding = a.mode == ModeShared && a.cfg.OnDisconnect == HoldOnDisconnect
+			a.holding = a.mode == sim.ModeShared && a.cfg.OnDisconnect == HoldOnDisconnect
 		case h.cmd.Buttons.Has(HandBack):
 			a.drop(true)
-		case a.mode == ModeShared && !a.sticky:
+		case a.mode == sim.ModeShared && !a.sticky:
 			if h.cmd.Engaged {
 				a.released = 0
 			} else if a.released++; a.released > a.release {
@@ -68,7 +70,7 @@ func (a *Arbiter) arbitrate() {
 			}
 		}
 	}
-	if a.mode == ModeAuto {
+	if a.mode == sim.ModeAuto {
 		for _, s := range a.requests {
 			s.requesting, s.explicit = false, false
 		}
@@ -97,7 +99,7 @@ func (a *Arbiter) arbitrate() {
 			}
 		}
 		for _, s := range a.live {
-			if c == nil && a.mode == ModeTeleop && s.connected {
+			if c == nil && a.mode == sim.ModeTeleop && s.connected {
 				c = s
 			}
 		}

@@ -79,8 +79,8 @@ func (a *Arbiter) find(id string) *slot {
 }
 
 // SetMode switches mode at the next tick. Safe for concurrent use.
-func (a *Arbiter) SetMode(m Mode) error {
-	if _, err := ParseMode(string(m)); err != nil {
+func (a *Arbiter) SetMode(m sim.Mode) error {
+	if _, err := sim.ParseMode(string(m)); err != nil {
 		return err
 	}
 	a.mu.Lock()
@@ -128,7 +128,7 @@ func (a *Arbiter) holderName() string {
 	switch {
 	case a.holder != nil:
 		return a.holder.id
-	case a.mode == ModeAuto, a.mode == ModeShared && !a.holding:
+	case a.mode == sim.ModeAuto, a.mode == sim.ModeShared && !a.holding:
 		return "robot"
 	}
 	return ""

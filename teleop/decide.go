@@ -21,7 +21,7 @@ func (a *Arbiter) Decide(obs, dst []float64) sim.Decision {
 	a.beginTick()
 	var d sim.Decision
 	var proposed []float64
-	if a.mode != ModeTeleop && a.policy != nil {
+	if a.mode != sim.ModeTeleop && a.policy != nil {
 		a.policy.Act(obs, a.pa)
 		if finite(a.pa) {
 			proposed = a.pa
@@ -53,12 +53,12 @@ func (a *Arbiter) Decide(obs, dst []float64) sim.Decision {
 	switch {
 	case a.holder != nil:
 		d.Source = sim.Demo
-		if a.mode == ModeShared {
+		if a.mode == sim.ModeShared {
 			d.Source = sim.Human
 		}
 		d.Operator = a.holder.id
 		lat = a.humanAction(dst)
-	case a.mode == ModeAuto || a.mode == ModeShared && !a.holding:
+	case a.mode == sim.ModeAuto || a.mode == sim.ModeShared && !a.holding:
 		d.Source = sim.Robot
 		if proposed != nil {
 			copy(dst, proposed)
@@ -68,7 +68,7 @@ func (a *Arbiter) Decide(obs, dst []float64) sim.Decision {
 		a.targetOK = false
 	default: // teleop without an operator, or holding after a disconnect
 		d.Source = sim.Demo
-		if a.mode == ModeShared {
+		if a.mode == sim.ModeShared {
 			d.Source = sim.Human
 			d.Help = true
 		}
@@ -110,7 +110,7 @@ func (a *Arbiter) Reset(seed uint64) {
 	}
 	a.lastHuman, a.interv, a.targetOK, a.help = false, 0, false, false
 	a.lastSrc, a.lastOp = "", ""
-	if a.mode == ModeShared {
+	if a.mode == sim.ModeShared {
 		if a.holder != nil {
 			a.drop(false)
 		}
@@ -143,11 +143,11 @@ func (a *Arbiter) beginTick() {
 // setMode switches mode. Operators keep authority only from shared to
 // teleop (the intervening human goes on as the demonstrator); every other
 // switch starts with the policy (or, in teleop, the first operator).
-func (a *Arbiter) setMode(m Mode) {
+func (a *Arbiter) setMode(m sim.Mode) {
 	if m == a.mode {
 		return
 	}
-	if !(a.mode == ModeShared && m == ModeTeleop) && a.holder != nil {
+	if !(a.mode == sim.ModeShared && m == sim.ModeTeleop) && a.holder != nil {
 		a.drop(false)
 	}
 	a.holding = false

@@ -21,7 +21,7 @@ import (
 func TestCommandAppliedAtNextTick(t *testing.T) {
 	task := &stubTask{}
 	clock := sim.NewManualClock(time.Unix(1000, 0))
-	a, err := NewArbiter(task, Config{Mode: ModeTeleop, Clock: clock})
+	a, err := NewArbiter(task, Config{Mode: sim.ModeTeleop, Clock: clock})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -247,7 +247,7 @@ func NewShared(task sim.Task, p sim.Policy, version string, cfg OperatorConfig) 
 	if err != nil {
 		return nil, nil, err
 	}
-	a, err := NewArbiter(task, Config{Mode: ModeShared, Policy: p, PolicyVersion: version})
+	a, err := NewArbiter(task, Config{Mode: sim.ModeShared, Policy: p, PolicyVersion: version})
 	if err != nil {
 		return nil, nil, err
 	}

@@ -317,7 +317,7 @@ func TestSimOperatorDelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := NewArbiter(task, Config{Mode: ModeTeleop})
+	a, err := NewArbiter(task, Config{Mode: sim.ModeTeleop})
 	if err != nil {
 		t.Fatal(err)
 	}

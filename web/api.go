@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"tandem/sim"
 
 	"github.com/labstack/echo/v4"
 )
@@ -174,8 +175,8 @@ func (s *Server) sessionAction(c echo.Context) error {
 		if sess.arb == nil {
 			return echo.NewHTTPError(http.StatusConflict, "a replay session has no mode")
 		}
-		if !validMode(body.Mode) {
-			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("unknown mode %q (valid: shared, teleop, auto)", truncate(body.Mode, 32)))
+		if _, err := sim.ParseMode(body.Mode); err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 		}
 		err = sess.arb.SetMode(body.Mode)
 	default:
@@ -188,21 +189,8 @@ func (s *Server) sessionAction(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, map[string]string{"status": "queued"})
 }
 
-// policyNames are the policies sessions can run until learners register
-// theirs.
-var policyNames = []string{"expert", "random"}
-
 func (s *Server) listPolicies(c echo.Context) error {
-	type pol struct {
-		Name        string `json:"name"`
-		Version     string `json:"version"`
-		Kind        string `json:"kind"`
-		Description string `json:"description"`
-	}
-	return c.JSON(http.StatusOK, []pol{
-		{Name: "expert", Version: "expert", Kind: "builtin", Description: "the task's scripted expert"},
-		{Name: "random", Version: "random", Kind: "builtin", Description: "uniform random actions within the bounds"},
-	})
+	return c.JSON(http.StatusOK, s.cfg.Policies.List())
 }
 
 type policyReq struct {
@@ -210,15 +198,14 @@ type policyReq struct {
 	Policy  string `json:"policy"`
 }
 
-// activatePolicy hot-swaps a session's policy. Only the built-in policies
-// exist until learners register checkpoints.
+// activatePolicy hot-swaps a session's policy for any registered one.
 func (s *Server) activatePolicy(c echo.Context) error {
 	var req policyReq
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	if req.Policy != "expert" && req.Policy != "random" {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("unknown policy %q: only the built-ins expert and random can be activated until learned policies are registered", truncate(req.Policy, 64)))
+	if _, err := s.cfg.Policies.Lookup(req.Policy); err != nil {
+		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
 	return s.swapPolicies(c, req.Session, func(sess *session) string { return req.Policy })
 }

@@ -90,7 +90,7 @@ func TestSessionsREST(t *testing.T) {
 		})
 	}
 	sess, _ := ts.session("s1")
-	if a := sess.arb.Authority(); a.Mode != ModeTeleop {
+	if a := sess.arb.Authority(); a.Mode != string(sim.ModeTeleop) {
 		t.Errorf("mode after POST mode %q; want teleop", a.Mode)
 	}
 	if info := sess.info(); info.Policy != "random" {

@@ -54,7 +54,7 @@ type NewArbiterFunc func(cfg ArbiterConfig) (Arbiter, error)
 // defaultArbiter wraps teleop.Arbiter.
 func defaultArbiter(cfg ArbiterConfig) (Arbiter, error) {
 	a, err := teleop.NewArbiter(cfg.Task, teleop.Config{
-		Mode: teleop.Mode(cfg.Mode), Policy: cfg.Policy, PolicyVersion: cfg.PolicyVersion,
+		Mode: sim.Mode(cfg.Mode), Policy: cfg.Policy, PolicyVersion: cfg.PolicyVersion,
 		ControlHz: cfg.ControlHz, Clock: cfg.Clock,
 	})
 	if err != nil {
@@ -68,7 +68,7 @@ type teleopArbiter struct{ *teleop.Arbiter }
 
 func (a teleopArbiter) Attach(op string, src teleop.Source) error { return a.AddSource(op, src) }
 func (a teleopArbiter) Detach(op string)                          { a.RemoveSource(op) }
-func (a teleopArbiter) SetMode(m string) error                    { return a.Arbiter.SetMode(teleop.Mode(m)) }
+func (a teleopArbiter) SetMode(m string) error                    { return a.Arbiter.SetMode(sim.Mode(m)) }
 
 func (a teleopArbiter) Authority() ArbiterState {
 	st := a.State()

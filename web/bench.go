@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"tandem/policies"
+	"tandem/sim"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -80,7 +82,7 @@ func RunCapacity(ctx context.Context, cfg CapacityConfig) (CapacityResult, error
 	}()
 	var ids []string
 	for range cfg.Sessions {
-		info, err := srv.CreateSession(SessionOptions{Task: cfg.Task, Mode: ModeAuto, Policy: "expert", ControlHz: cfg.Hz})
+		info, err := srv.CreateSession(SessionOptions{Task: cfg.Task, Mode: string(sim.ModeAuto), Policy: policies.Expert, ControlHz: cfg.Hz})
 		if err != nil {
 			return CapacityResult{}, err
 		}

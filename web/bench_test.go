@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"tandem/sim"
 	"testing"
 	"time"
 
@@ -38,7 +39,7 @@ func BenchmarkEventToScreen(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer srv.Shutdown(context.Background())
-	info, err := srv.CreateSession(SessionOptions{Mode: ModeShared, ControlHz: 20})
+	info, err := srv.CreateSession(SessionOptions{Mode: string(sim.ModeShared), ControlHz: 20})
 	if err != nil {
 		b.Fatal(err)
 	}

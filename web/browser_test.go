@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"tandem/sim"
 	"testing"
 	"time"
 
@@ -169,7 +170,7 @@ Object.defineProperty(navigator, 'getGamepads', { configurable: true, value: () 
 // the left stick pushed), then checks the store.
 func TestBrowserConsolePointerAndGamepad(t *testing.T) {
 	srv, dataDir, bin := startBrowserServer(t)
-	info, err := srv.CreateSession(SessionOptions{Task: "push-t", Mode: ModeShared, Policy: "expert", Seed: 11})
+	info, err := srv.CreateSession(SessionOptions{Task: "push-t", Mode: string(sim.ModeShared), Policy: "expert", Seed: 11})
 	if err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}

@@ -5,13 +5,13 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"math/rand/v2"
 	"net"
 	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"tandem/policies"
 	"tandem/sim"
 	"tandem/tasks"
 )
@@ -21,8 +21,8 @@ const (
 	DefaultAddr    = "127.0.0.1:8080"
 	DefaultDataDir = "./tandem-data"
 	DefaultTask    = "push-t"
-	DefaultMode    = ModeShared
-	DefaultPolicy  = "expert"
+	DefaultMode    = string(sim.ModeShared)
+	DefaultPolicy  = policies.Expert
 
 	defaultMaxBody      = 1 << 20  // REST request bodies
 	defaultMaxMessage   = 16 << 10 // a WebSocket message is refused above this...
@@ -47,10 +47,6 @@ type registryCatalog struct{}
 
 func (registryCatalog) Specs() []sim.Spec                 { return tasks.Specs() }
 func (registryCatalog) New(name string) (sim.Task, error) { return tasks.New(name) }
-
-// PolicyFunc builds a named policy on a task instance, like the CLI's
-// newPolicy; skill in [0, 1] applies to scripted experts.
-type PolicyFunc func(name string, task sim.Task, skill float64, seed uint64) (sim.Policy, error)
 
 // Config configures a Server. Zero values mean the defaults named on each
 // field; Validate reports what is wrong.
@@ -84,8 +80,8 @@ type Config struct {
 	Clock sim.Clock
 	// Catalog of tasks (the tasks registry).
 	Catalog Catalog
-	// NewPolicy builds policies by name ("expert", "random").
-	NewPolicy PolicyFunc
+	// Policies resolves policy names (policies.NewRegistry(): the built-ins).
+	Policies *policies.Registry
 	// NewArbiter builds each session's arbiter (web's own by default).
 	NewArbiter NewArbiterFunc
 	// OpenDevice opens a --device argument as an input source; nil refuses
@@ -133,8 +129,8 @@ func (c Config) withDefaults() Config {
 	if c.Catalog == nil {
 		c.Catalog = registryCatalog{}
 	}
-	if c.NewPolicy == nil {
-		c.NewPolicy = builtinPolicy
+	if c.Policies == nil {
+		c.Policies = policies.NewRegistry()
 	}
 	if c.NewArbiter == nil {
 		c.NewArbiter = defaultArbiter
@@ -171,11 +167,13 @@ func (c Config) Validate() error {
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
 		return fmt.Errorf("address %q: %v", c.Addr, err)
 	}
-	if !validMode(c.Mode) {
-		return fmt.Errorf("unknown mode %q (valid: shared, teleop, auto)", c.Mode)
+	if _, err := sim.ParseMode(c.Mode); err != nil {
+		return err
 	}
-	if c.Skill != nil && !(*c.Skill >= 0 && *c.Skill <= 1) {
-		return fmt.Errorf("skill must be in [0, 1], got %g", *c.Skill)
+	if !c.NoDefaultSession {
+		if err := c.Policies.Check(c.Policy, policies.Options{Skill: c.Skill}); err != nil {
+			return err
+		}
 	}
 	if c.Token != "" && len(c.Token) < 8 {
 		return errors.New("token must be at least 8 characters")
@@ -205,35 +203,6 @@ func (c Config) Validate() error {
 		return errors.New("input devices are not available in this build")
 	}
 	return nil
-}
-
-// builtinPolicy offers the built-in policies: the task's scripted expert
-// and a uniform random policy.
-func builtinPolicy(name string, task sim.Task, skill float64, seed uint64) (sim.Policy, error) {
-	switch name {
-	case "expert":
-		return task.Expert(skill, seed), nil
-	case "random":
-		spec := task.Spec()
-		p := &randomPolicy{low: spec.ActionLow, high: spec.ActionHigh, seed: seed}
-		p.Reset(0)
-		return p, nil
-	}
-	return nil, fmt.Errorf("unknown policy %q (valid: expert, random)", name)
-}
-
-type randomPolicy struct {
-	low, high []float64
-	seed      uint64
-	rng       *rand.Rand
-}
-
-func (p *randomPolicy) Reset(seed uint64) { p.rng = rand.New(rand.NewPCG(p.seed, seed)) }
-
-func (p *randomPolicy) Act(_, dst []float64) {
-	for i := range dst {
-		dst[i] = p.low[i] + p.rng.Float64()*(p.high[i]-p.low[i])
-	}
 }
 
 // finite reports whether every value is a finite number.

@@ -235,15 +235,6 @@ func commandFrom(m *inMsg, spec *sim.Spec) (teleop.Command, *msgErr) {
 	return c, nil
 }
 
-// Modes of a session.
-const (
-	ModeShared = "shared"
-	ModeTeleop = "teleop"
-	ModeAuto   = "auto"
-)
-
-func validMode(m string) bool { return m == ModeShared || m == ModeTeleop || m == ModeAuto }
-
 var operatorName = regexp.MustCompile(`^[A-Za-z0-9_.@-]{1,64}$`)
 
 func truncate(s string, n int) string {

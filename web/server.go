@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"tandem/sim"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -215,8 +216,8 @@ func (s *Server) createSession(o SessionOptions) (*session, error) {
 	if o.Policy == "" {
 		o.Policy = s.cfg.Policy
 	}
-	if !validMode(o.Mode) {
-		return nil, fmt.Errorf("unknown mode %q (valid: shared, teleop, auto)", o.Mode)
+	if _, err := sim.ParseMode(o.Mode); err != nil {
+		return nil, err
 	}
 	if o.Skill != nil && !(*o.Skill >= 0 && *o.Skill <= 1) {
 		return nil, fmt.Errorf("skill must be in [0, 1], got %g", *o.Skill)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"tandem/demos"
+	"tandem/policies"
 	"tandem/sim"
 	"tandem/teleop"
 )
@@ -95,11 +96,7 @@ func (srv *Server) newSession(id string, o SessionOptions) (*session, error) {
 	if hz < 0 || !finite(hz) || hz > spec.PhysicsHz {
 		return nil, fmt.Errorf("control_hz %g out of range (0, %g]", hz, spec.PhysicsHz)
 	}
-	skill := 1.0
-	if o.Skill != nil {
-		skill = *o.Skill
-	}
-	pol, err := srv.cfg.NewPolicy(o.Policy, task, skill, o.Seed)
+	pol, err := srv.cfg.Policies.New(o.Policy, task, policies.Options{Skill: o.Skill, Seed: o.Seed})
 	if err != nil {
 		return nil, err
 	}
@@ -358,13 +355,13 @@ func (s *session) setPolicy(name string) error {
 	if s.arb == nil {
 		return errors.New("a replay session has no policy")
 	}
-	skill := 1.0
-	if s.opts.Skill != nil {
-		skill = *s.opts.Skill
+	o := policies.Options{Seed: s.opts.Seed}
+	if name == policies.Expert {
+		o.Skill = s.opts.Skill
 	}
 	errc := make(chan error, 1)
 	err := s.sim.Do(func() {
-		p, err := s.srv.cfg.NewPolicy(name, s.task, skill, s.opts.Seed)
+		p, err := s.srv.cfg.Policies.New(name, s.task, o)
 		if err != nil {
 			errc <- err
 			return

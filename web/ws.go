@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"strconv"
+	"tandem/sim"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -230,8 +231,8 @@ func (c *client) control(m *inMsg) *msgErr {
 		case "request":
 			err = s.arb.Request(c.operator)
 		default:
-			if !validMode(m.Mode) {
-				return badMsg(codeBadValue, "unknown mode %q (valid: shared, teleop, auto)", truncate(m.Mode, 32))
+			if _, err := sim.ParseMode(m.Mode); err != nil {
+				return badMsg(codeBadValue, "%v", err)
 			}
 			err = s.arb.SetMode(m.Mode)
 		}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"tandem/sim"
 	"testing"
 
 	"github.com/gorilla/websocket"
@@ -24,7 +25,7 @@ func TestProtocolRoundTrip(t *testing.T) {
 	if hello.Spec.Name != "dot" || hello.Scene == nil || len(hello.Scene.Bodies) != 2 {
 		t.Errorf("hello spec %q scene %+v; want dot with 2 bodies", hello.Spec.Name, hello.Scene)
 	}
-	if hello.Session.ID != "s1" || hello.Session.Mode != ModeShared || hello.Session.Authority.Holder != "robot" {
+	if hello.Session.ID != "s1" || hello.Session.Mode != string(sim.ModeShared) || hello.Session.Authority.Holder != "robot" {
 		t.Errorf("hello session %+v; want s1 shared held by robot", hello.Session)
 	}
 	var hf anyMsg
@@ -72,8 +73,8 @@ func TestProtocolRoundTrip(t *testing.T) {
 	// Control: mode change and handback arrive as state.
 	op.send(`{"type":"control","op":"mode","mode":"teleop"}`)
 	ts.tick("s1", 1)
-	st = op.find("teleop state", func(m anyMsg) bool { return m.Type == "state" && m.Session.Mode == ModeTeleop })
-	if st.Session.Mode != ModeTeleop {
+	st = op.find("teleop state", func(m anyMsg) bool { return m.Type == "state" && m.Session.Mode == string(sim.ModeTeleop) })
+	if st.Session.Mode != string(sim.ModeTeleop) {
 		t.Errorf("mode %q; want teleop", st.Session.Mode)
 	}
 }

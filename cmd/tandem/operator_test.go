@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"tandem/policies"
 	"testing"
 
 	"tandem/sim"
@@ -59,7 +60,7 @@ func TestOperatorHookRunsSharedEpisodes(t *testing.T) {
 		NewTask: func() sim.Task { return &opTask{} },
 		Seeds:   []uint64{1, 2, 3},
 		Controller: func(task sim.Task, _ int, seed uint64) (sim.Controller, error) {
-			p := newRandomPolicy(task.Spec(), seed)
+			p := policies.NewRandom(task.Spec(), seed)
 			return newOperator("skill=0.9,rule=distance,threshold=0.5", task, p, "random", seed)
 		},
 		KeepSteps: true,
@@ -90,7 +91,7 @@ func TestOperatorHookKeepsExplicitZeros(t *testing.T) {
 			NewTask: func() sim.Task { return &opTask{} },
 			Seeds:   []uint64{1, 2, 3},
 			Controller: func(task sim.Task, _ int, seed uint64) (sim.Controller, error) {
-				return newOperator(spec, task, newRandomPolicy(task.Spec(), seed), "random", seed)
+				return newOperator(spec, task, policies.NewRandom(task.Spec(), seed), "random", seed)
 			},
 		})
 		if err != nil {

@@ -5,54 +5,18 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"os/signal"
 	"syscall"
 
 	"github.com/spf13/cobra"
 
+	"tandem/policies"
 	"tandem/sim"
 	"tandem/tasks"
 	"tandem/teleop"
 )
 
 func init() { commands = append(commands, newRolloutCmd) }
-
-// policyNames are the built-in policies a rollout or session can run until
-// learned policies exist.
-var policyNames = []string{"expert", "random"}
-
-// newPolicy builds the named built-in policy on task.
-func newPolicy(name string, task sim.Task, skill float64, seed uint64) (sim.Policy, error) {
-	switch name {
-	case "expert":
-		return task.Expert(skill, seed), nil
-	case "random":
-		return newRandomPolicy(task.Spec(), seed), nil
-	}
-	return nil, usagef("unknown policy %q (valid: expert, random)", name)
-}
-
-// randomPolicy acts uniformly at random within the action bounds.
-type randomPolicy struct {
-	low, high []float64
-	seed      uint64
-	rng       *rand.Rand
-}
-
-func newRandomPolicy(spec sim.Spec, seed uint64) *randomPolicy {
-	p := &randomPolicy{low: spec.ActionLow, high: spec.ActionHigh, seed: seed}
-	p.Reset(0)
-	return p
-}
-
-func (p *randomPolicy) Reset(seed uint64) { p.rng = rand.New(rand.NewPCG(p.seed, seed)) }
-
-func (p *randomPolicy) Act(_, dst []float64) {
-	for i := range dst {
-		dst[i] = p.low[i] + p.rng.Float64()*(p.high[i]-p.low[i])
-	}
-}
 
 // rolloutSink stores finished rollout episodes (tandem rollout --record).
 type rolloutSink interface {
@@ -100,8 +64,8 @@ func newRolloutCmd() *cobra.Command {
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.task, "task", "push-t", "task name (see tandem tasks)")
-	fl.StringVar(&f.policy, "policy", "expert", "policy: expert or random")
-	fl.Float64Var(&f.skill, "skill", 1, "expert skill in [0, 1] (1 = best)")
+	fl.StringVar(&f.policy, "policy", policies.Expert, "policy name (see tandem policies list; built-ins: expert, random)")
+	fl.Float64Var(&f.skill, "skill", 1, "expert skill in [0, 1] (1 = best); only with --policy expert")
 	fl.IntVar(&f.episodes, "episodes", 10, "number of episodes")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed of the first episode; episode i uses seed+i")
 	fl.IntVar(&f.workers, "workers", 0, "parallel workers (0 = all cores)")
@@ -117,14 +81,16 @@ func runRollout(ctx context.Context, cmd *cobra.Command, f rolloutFlags) error {
 	if err != nil {
 		return usageError{err}
 	}
-	if f.policy != "expert" && f.policy != "random" {
-		return usagef("unknown policy %q (valid: expert, random)", f.policy)
+	reg := policies.NewRegistry()
+	popts := policies.Options{}
+	if cmd.Flags().Changed("skill") {
+		popts.Skill = &f.skill
+	}
+	if err := reg.Check(f.policy, popts); err != nil {
+		return usageError{err}
 	}
 	if f.episodes < 1 {
 		return usagef("--episodes must be at least 1, got %d", f.episodes)
-	}
-	if !(f.skill >= 0 && f.skill <= 1) {
-		return usagef("--skill must be in [0, 1], got %g", f.skill)
 	}
 	opSpec := ""
 	if f.operator != "" {
@@ -175,7 +141,9 @@ func runRollout(ctx context.Context, cmd *cobra.Command, f rolloutFlags) error {
 		Workers:   f.workers,
 		KeepSteps: f.record,
 		Controller: func(task sim.Task, episode int, seed uint64) (sim.Controller, error) {
-			p, err := newPolicy(f.policy, task, f.skill, seed)
+			o := popts
+			o.Seed = seed
+			p, err := reg.New(f.policy, task, o)
 			if err != nil {
 				return nil, err
 			}

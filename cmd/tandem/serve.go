@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"tandem/policies"
 
 	"github.com/spf13/cobra"
 
@@ -48,8 +49,8 @@ tick boundary, flush the recorder and exit 0.`,
 	fl.StringVar(&f.data, "data", web.DefaultDataDir, "data directory (store, checkpoints, exports)")
 	fl.StringVar(&f.task, "task", web.DefaultTask, "task of the default session (see tandem tasks)")
 	fl.StringVar(&f.mode, "mode", web.DefaultMode, "mode of the default session: shared, teleop or auto")
-	fl.StringVar(&f.policy, "policy", web.DefaultPolicy, "policy of the default session: expert or random")
-	fl.Float64Var(&f.skill, "skill", 1, "expert skill in [0, 1] (1 = best)")
+	fl.StringVar(&f.policy, "policy", web.DefaultPolicy, "policy of the default session (built-ins: expert, random)")
+	fl.Float64Var(&f.skill, "skill", 1, "expert skill in [0, 1] (1 = best); only with --policy expert")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed of the default session's first episode")
 	fl.StringArrayVar(&f.devices, "device", nil, "input device for the default session: /dev/input/eventN or an evemu recording (repeatable)")
 	fl.StringVar(&f.token, "token", "", "operator token (default $TANDEM_TOKEN, else generated)")
@@ -63,16 +64,16 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if _, err := tasks.Lookup(f.task); err != nil {
 		return usageError{err}
 	}
-	switch f.mode {
-	case web.ModeShared, web.ModeTeleop, web.ModeAuto:
-	default:
-		return usagef("unknown mode %q (valid: shared, teleop, auto)", f.mode)
+	if _, err := sim.ParseMode(f.mode); err != nil {
+		return usageError{err}
 	}
-	if f.policy != "expert" && f.policy != "random" {
-		return usagef("unknown policy %q (valid: expert, random)", f.policy)
+	reg := policies.NewRegistry()
+	var skill *float64
+	if cmd.Flags().Changed("skill") {
+		skill = &f.skill
 	}
-	if !(f.skill >= 0 && f.skill <= 1) {
-		return usagef("--skill must be in [0, 1], got %g", f.skill)
+	if err := reg.Check(f.policy, policies.Options{Skill: skill}); err != nil {
+		return usageError{err}
 	}
 	if f.token == "" {
 		f.token = os.Getenv("TANDEM_TOKEN")
@@ -88,8 +89,8 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	errOut := cmd.ErrOrStderr()
 	srv, err := web.New(web.Config{
 		Addr: f.addr, DataDir: f.data, Token: f.token, Task: f.task, Mode: f.mode, Policy: f.policy,
-		Skill: &f.skill, Seed: f.seed, Devices: f.devices, NoStore: f.noStore,
-		NewPolicy:  newPolicy,
+		Skill: skill, Seed: f.seed, Devices: f.devices, NoStore: f.noStore,
+		Policies:   reg,
 		OpenDevice: openServeDevice,
 		Log:        errOut,
 	})
