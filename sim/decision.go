@@ -51,7 +51,36 @@ func ParseMode(s string) (Mode, error) {
 	return "", fmt.Errorf("unknown mode %q (valid: shared, teleop, auto)", s)
 }
 
-// Decision is what a Controller reports besides the action itself.
+// Ask is a request a Controller passes to its Session on an operator's
+// behalf: the buttons and console actions that act on the episode rather
+// than on the tool. A Session honours them at the tick they arrive.
+type Ask uint8
+
+// Asks.
+const (
+	// AskReset ends the episode now (stored as cut) and starts the next.
+	AskReset Ask = 1 << iota
+	// AskSuccess and AskFailure label the running episode by the operator.
+	AskSuccess
+	AskFailure
+	// AskHelpAck acknowledges a help request (the controller clears it).
+	AskHelpAck
+)
+
+// Has reports whether every ask in m is set.
+func (a Ask) Has(m Ask) bool { return a&m == m }
+
+// Input is the newest command sequence number a controller sampled from
+// one operator at a tick, so a client can tell which of its commands a
+// frame reflects.
+type Input struct {
+	Operator string `json:"operator"`
+	Seq      uint64 `json:"seq"`
+}
+
+// Decision is what a Controller reports besides the action itself. Its
+// slices belong to the controller and are valid until its next call; a
+// Session copies them into the Record it publishes.
 type Decision struct {
 	Source Source
 	// PolicyAction is what the policy proposed this tick, when a policy ran
@@ -64,17 +93,51 @@ type Decision struct {
 	// intervention and the first tick after it handed back.
 	InterventionStart bool
 	InterventionEnd   bool
-	// Help is raised when the policy asks for a human.
+	// Help is raised when the policy (or a lost operator) asks for a human,
+	// and stays raised until acknowledged, answered by a takeover, or the
+	// episode ends.
 	Help bool
+
+	// Mode is the mode the decision was made in; Holder who held authority:
+	// "robot", an operator id, or "" when nobody did (teleop without an
+	// operator, holding after a disconnect). Requests lists the operators
+	// waiting for authority, in queue order.
+	Mode     Mode
+	Holder   string
+	Requests []string
+	// Inputs lists, per connected operator, the newest command sequence
+	// number sampled this tick.
+	Inputs []Input
+	// Asks are operator requests for the session (reset, labels, help
+	// acknowledgement) and AskBy who made them.
+	Asks  Ask
+	AskBy string
+	// SubTicks says that the holder's input is applied at every sub-tick
+	// of this period (a device or browser operator holds authority): the
+	// Session calls SubController.Sub for each later sub-tick's action.
+	// Otherwise the period's action is applied once, as a headless Env
+	// step would.
+	SubTicks bool
 }
 
-// Controller chooses the action for each control tick: a policy, a
+// Controller chooses the action for each control period: a policy, a
 // demonstrator, or the teleop arbiter that switches between them. Decide is
-// called once per tick from the goroutine that owns the task; it writes the
-// action into dst. A Controller that also implements Resetter is reset at
-// every episode start.
+// called once per period from the goroutine that owns the task; it writes
+// the action into dst. A Controller that also implements Resetter is reset
+// at every episode start.
 type Controller interface {
 	Decide(obs, dst []float64) Decision
+}
+
+// SubController is a Controller that samples its operators again between
+// decisions. A live Session calls Sub at every sub-tick of a period after
+// the first (the first is Decide's): it reports the inputs and asks of the
+// sub-tick and, when the period's Decision set SubTicks, writes the
+// sub-tick's action into dst. Authority, mode and policy change only at
+// Decide. Loop goroutine only.
+type SubController interface {
+	Controller
+	Sub(dst []float64) Decision
 }
 
 // Auto runs policy p autonomously: every step is a Robot step labelled with

@@ -78,12 +78,15 @@ type Env struct {
 	substeps int
 	horizon  int
 
-	started bool
-	done    bool
-	seed    uint64
-	t       int
-	obs     []float64
-	act     []float64
+	started  bool
+	done     bool
+	inPeriod bool
+	advanced int  // substeps run in the current period
+	pending  Step // the period being executed
+	seed     uint64
+	t        int
+	obs      []float64
+	act      []float64
 }
 
 // NewEnv validates task's Spec and returns an Env for it.
@@ -140,7 +143,7 @@ func (e *Env) Done() bool { return e.done }
 // Reset starts an episode from seed and returns the initial observation.
 func (e *Env) Reset(seed uint64) Vec {
 	e.task.Reset(seed)
-	e.seed, e.t, e.done, e.started = seed, 0, false, true
+	e.seed, e.t, e.done, e.started, e.inPeriod = seed, 0, false, true, false
 	e.task.Observe(e.obs)
 	return VecOf(e.obs)
 }
@@ -150,28 +153,87 @@ func (e *Env) Observe(dst []float64) { e.task.Observe(dst) }
 
 // Step checks action (length, finite), clamps it to the spec's bounds,
 // applies it for one control period and returns the outcome. A refused
-// action returns an *ActionError and leaves the episode untouched.
+// action returns an *ActionError and leaves the episode untouched. It is
+// Begin, Apply(action, 1), Advance(Substeps()) and End, in that order.
 func (e *Env) Step(action []float64) (Step, error) {
-	if !e.started {
-		return Step{}, ErrNotReset
-	}
-	if e.done {
-		return Step{}, ErrEpisodeOver
-	}
-	if err := CheckAction(&e.spec, action); err != nil {
+	if err := e.Begin(); err != nil {
 		return Step{}, err
 	}
-	var s Step
-	s.Seed, s.T = e.seed, e.t
-	s.Obs.n = copy(s.Obs.a[:], e.obs)
-	for i, v := range action {
-		e.act[i] = min(max(v, e.spec.ActionLow[i]), e.spec.ActionHigh[i])
+	if err := e.Apply(action, 1); err != nil {
+		e.inPeriod = false
+		return Step{}, err
 	}
-	s.Action.n = copy(s.Action.a[:], e.act)
+	e.Advance(e.substeps)
+	return e.End(e.act), nil
+}
 
-	e.task.Act(e.act, e.period)
-	for range e.substeps {
+// Substeps is the number of physics substeps in one control period.
+func (e *Env) Substeps() int { return e.substeps }
+
+// Begin starts a control period executed in parts: live sessions apply
+// human input several times per period (sub-ticks), and replays repeat
+// them. A period is Begin, then any number of Apply and Advance calls whose
+// Advance counts sum to Substeps(), then End. The observation the period
+// starts from is the one End reports as Step.Obs.
+func (e *Env) Begin() error {
+	switch {
+	case !e.started:
+		return ErrNotReset
+	case e.done:
+		return ErrEpisodeOver
+	}
+	e.inPeriod = true
+	e.advanced = 0
+	e.pending.Seed, e.pending.T = e.seed, e.t
+	e.pending.Obs.n = copy(e.pending.Obs.a[:], e.obs)
+	return nil
+}
+
+// Apply checks action, clamps it to the bounds and sets it as the command
+// for the next 1/parts of the period (Task.Act with period/parts). A
+// refused action returns an *ActionError and changes nothing.
+func (e *Env) Apply(action []float64, parts int) error {
+	if !e.inPeriod {
+		return errNoPeriod
+	}
+	if err := CheckAction(&e.spec, action); err != nil {
+		return err
+	}
+	e.Clamp(e.act, action)
+	e.task.Act(e.act, e.period/float64(max(parts, 1)))
+	return nil
+}
+
+// Clamp writes action clamped to the spec's bounds into dst.
+func (e *Env) Clamp(dst, action []float64) {
+	for i, v := range action {
+		dst[i] = min(max(v, e.spec.ActionLow[i]), e.spec.ActionHigh[i])
+	}
+}
+
+// Advance runs n physics substeps of the current period (never beyond the
+// period's Substeps()).
+func (e *Env) Advance(n int) {
+	if !e.inPeriod {
+		return
+	}
+	n = min(n, e.substeps-e.advanced)
+	for range n {
 		e.task.Substep(e.dt)
+	}
+	e.advanced += n
+}
+
+// End finishes the period: it runs any substeps Advance left out, counts
+// the step and returns its outcome with learned (clamped) as the step's
+// action: the one action a learner sees for the whole period.
+func (e *Env) End(learned []float64) Step {
+	e.Advance(e.substeps - e.advanced)
+	e.inPeriod = false
+	s := e.pending
+	s.Action.n = len(learned)
+	for i, v := range learned {
+		s.Action.a[i] = min(max(v, e.spec.ActionLow[i]), e.spec.ActionHigh[i])
 	}
 	e.t++
 	e.task.Observe(e.obs)
@@ -181,5 +243,7 @@ func (e *Env) Step(action []float64) (Step, error) {
 	s.Terminal = e.task.Terminal()
 	s.Truncated = !s.Terminal && e.t >= e.horizon
 	e.done = s.Terminal || s.Truncated
-	return s, nil
+	return s
 }
+
+var errNoPeriod = errors.New("sim: Apply outside a period; call Begin")

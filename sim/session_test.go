@@ -190,21 +190,36 @@ func TestSessionRunInVirtualTime(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.Run(ctx) }()
 	want := []RecordKind{ResetRecord, StepRecord, StepRecord, StepRecord}
+	deadline := time.After(10 * time.Second)
 	for i, k := range want {
 		if i >= 2 {
 			for clock.Waiters() == 0 { // loop parked on the clock
-				time.Sleep(time.Millisecond)
+				select {
+				case <-deadline:
+					t.Fatal("the loop never waited on the clock within 10 s")
+				case <-time.After(time.Millisecond):
+				}
 			}
 			clock.Advance(100 * time.Millisecond)
 		}
-		r := <-sub.C
+		var r *Record
+		select {
+		case r = <-sub.C:
+		case <-deadline:
+			t.Fatalf("record %d did not arrive within 10 s", i)
+		}
 		if r.Kind != k {
 			t.Fatalf("record %d kind %s; want %s", i, r.Kind, k)
 		}
 	}
 	cancel()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return within 10 s of its context ending")
 	}
 	if _, ok := <-sub.C; ok {
 		// drain anything left, then the channel must be closed

@@ -70,6 +70,7 @@ func NewPickPlace() *PickPlace {
 		Source:      "robosuite PickPlaceCan success test; SurRoL constraint grasp; robomimic horizon 400 at 20 Hz",
 		ObsNames:    ppObs,
 		ActionNames: []string{"vx", "vz", "jaw"},
+		ActionKinds: []sim.ActionKind{sim.ActionRate, sim.ActionRate, sim.ActionLevel},
 		ActionLow:   low, ActionHigh: high,
 		ControlHz: ppHz, TeleopHz: 60, PhysicsHz: ppPhysicsHz,
 		Horizon: ppHorizon, Units: "cm", Continuous: false, Version: 1,

@@ -65,6 +65,9 @@ var spec = func() sim.Spec {
 		Source:      "Diffusion Policy Push-T: real-stanford/diffusion_policy, diffusion_policy/env/pusht/pusht_env.py",
 		ObsNames:    []string{"agent_x", "agent_y", "block_x", "block_y", "block_angle"},
 		ActionNames: []string{"target_x", "target_y"},
+		// Absolute targets: a period's last sub-tick target is where the
+		// agent was sent.
+		ActionKinds: []sim.ActionKind{sim.ActionLevel, sim.ActionLevel},
 		ActionLow:   low,
 		ActionHigh:  high,
 		ControlHz:   controlHz,

@@ -80,6 +80,11 @@ func newBench(spec sim.Spec, ports []vec, wss []rect) *bench {
 				name = a + string(rune('1'+k))
 			}
 			spec.ActionNames = append(spec.ActionNames, name)
+			kind := sim.ActionRate // increments: a period's sub-ticks add up
+			if a == "jaw" {
+				kind = sim.ActionLevel // open or closed: the last command holds
+			}
+			spec.ActionKinds = append(spec.ActionKinds, kind)
 		}
 	}
 	spec.ActionLow, spec.ActionHigh = sim.Normalised(len(spec.ActionNames))
