@@ -124,7 +124,9 @@ func runEpisode(ctx context.Context, env *Env, cfg RolloutConfig, i int) (Episod
 			ep.Interventions++
 		}
 		if cfg.KeepSteps {
-			ep.Steps = append(ep.Steps, Record{Kind: StepRecord, Step: s, Decision: d})
+			r := Record{Kind: StepRecord, Step: s, Decision: d}
+			copyDecision(&r.Decision) // the controller reuses its slices
+			ep.Steps = append(ep.Steps, r)
 		}
 	}
 	return ep, nil

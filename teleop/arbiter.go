@@ -64,8 +64,12 @@ type Config struct {
 	Policy        sim.Policy
 	PolicyVersion string
 	// ControlHz is the rate Decide is called at (default the task's
-	// ControlHz); it converts HandBackAfter and RateGain to ticks.
+	// ControlHz); it converts HandBackAfter to periods.
 	ControlHz float64
+	// TeleopHz is the rate at which a live session samples input within a
+	// period: Decide at the first sub-tick, Sub at the others (default
+	// ControlHz: no sub-ticks). RateGain integrates per sub-tick.
+	TeleopHz float64
 	// HandBackTicks is how many released ticks an operator keeps authority
 	// after a rule-based takeover before the policy acts again (default 0:
 	// the first released tick is a robot tick, as in HIL-SERL and Sirius
@@ -142,20 +146,23 @@ const (
 	opTakeOver opKind = iota
 	opHandBack
 	opRequest
+	opPress // buttons pressed from a console (Press)
 )
 
 type op struct {
-	kind opKind
-	id   string
+	kind    opKind
+	id      string
+	buttons Buttons
 }
 
 // slot is one attached source. id, src and taskSpace are immutable; the
 // other fields belong to the loop goroutine.
 type slot struct {
-	id        string
-	src       Source
-	taskSpace bool
-	observer  Observer
+	id          string
+	src         Source
+	taskSpace   bool
+	controlRate bool
+	observer    Observer
 
 	cmd        Command
 	connected  bool
@@ -165,6 +172,7 @@ type slot struct {
 	requesting bool
 	needsReset bool
 	lastAt     time.Time
+	lastBtn    Buttons // buttons at the previous sample, for press edges
 }
 
 // Arbiter decides who acts each tick: the policy, a human operator, or
@@ -180,7 +188,8 @@ type Arbiter struct {
 	viewer  sim.Viewer
 	axes    []Axes
 	release int     // released ticks before hand-back
-	gain    float64 // rate integration per tick, normalised units
+	gain    float64 // rate integration per sub-tick, normalised units
+	grips   []int   // jaw and gripper channels (Grip closes them)
 	cfg     Config
 
 	mu            sync.Mutex // guards the fields below up to loop state
@@ -218,7 +227,13 @@ type Arbiter struct {
 	targetOK  bool
 	lastSrc   sim.Source
 	lastOp    string
-	help      bool
+	help      bool // a help request is raised and not yet answered
+	subTicks  bool // this period's holder is sampled at every sub-tick
+	presses   []op // console presses taken for this tick
+	reqIDs    []string
+	inputs    []sim.Input
+	asks      sim.Ask
+	askBy     string
 }
 
 // NewArbiter returns an arbiter for task. The task is only touched from
@@ -244,6 +259,9 @@ func NewArbiter(task sim.Task, cfg Config) (*Arbiter, error) {
 	if cfg.ControlHz == 0 {
 		cfg.ControlHz = spec.ControlHz
 	}
+	if cfg.TeleopHz == 0 {
+		cfg.TeleopHz = cfg.ControlHz
+	}
 	if cfg.MotionScale == 0 {
 		cfg.MotionScale = 1
 	}
@@ -253,6 +271,8 @@ func NewArbiter(task sim.Task, cfg Config) (*Arbiter, error) {
 	switch {
 	case !(cfg.ControlHz > 0) || math.IsInf(cfg.ControlHz, 0):
 		return nil, fmt.Errorf("teleop: control rate %g Hz must be positive", cfg.ControlHz)
+	case !sim.Divides(cfg.ControlHz, cfg.TeleopHz):
+		return nil, fmt.Errorf("teleop: teleoperation rate %g Hz must be a whole multiple of the control rate %g Hz", cfg.TeleopHz, cfg.ControlHz)
 	case cfg.HandBackTicks < 0 || cfg.HandBackAfter < 0:
 		return nil, errors.New("teleop: hand-back time must not be negative")
 	case !(cfg.MotionScale > 0) || math.IsInf(cfg.MotionScale, 0):
@@ -279,7 +299,8 @@ func NewArbiter(task sim.Task, cfg Config) (*Arbiter, error) {
 	if cfg.HandBackAfter > 0 {
 		a.release = int(math.Ceil(cfg.HandBackAfter.Seconds()*cfg.ControlHz - 1e-9))
 	}
-	a.gain = cfg.RateGain / cfg.ControlHz
+	a.gain = cfg.RateGain / cfg.TeleopHz
+	a.grips = GripChannels(spec)
 	n := spec.ActionSize()
 	a.pa, a.tmp, a.target = make([]float64, n), make([]float64, n), make([]float64, n)
 	a.mode, a.policy, a.version = cfg.Mode, cfg.Policy, cfg.PolicyVersion

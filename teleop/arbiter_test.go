@@ -256,9 +256,10 @@ func TestConcurrentCalls(t *testing.T) {
 	a := newTestArbiter(t, task, Config{Policy: &fixedPolicy{a: []float64{0.1, 0, 0}}})
 	l := NewLatch("pad")
 	a.AddSource("pad", l)
-	done := make(chan struct{})
+	done, ticking := make(chan struct{}), make(chan struct{})
 	go func() {
 		defer close(done)
+		<-ticking // the calls below must overlap the loop's ticks
 		for i := range 300 {
 			l.Set(cmd("pad", i%5 < 2, 0.2, 0, 0))
 			a.TakeOver("pad")
@@ -273,11 +274,13 @@ func TestConcurrentCalls(t *testing.T) {
 		}
 	}()
 	obs, dst := make([]float64, 4), make([]float64, 3)
+	a.Decide(obs, dst)
+	close(ticking)
 	for {
 		select {
 		case <-done:
-			if st := a.State(); st.Ticks == 0 {
-				t.Error("no ticks")
+			if st := a.State(); st.Ticks < 2 {
+				t.Errorf("%d ticks; want the loop to tick while the calls ran", st.Ticks)
 			}
 			return
 		default:

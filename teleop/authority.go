@@ -36,6 +36,7 @@ func (a *Arbiter) applyOps() {
 			} else if a.holder != s {
 				a.enqueue(s, true)
 			}
+		case opPress: // taken at the start of the tick
 		case opHandBack:
 			switch {
 			case o.id == "":

@@ -24,6 +24,9 @@ func (a *Arbiter) AddSource(id string, src Source) error {
 	if ts, ok := src.(TaskSpacer); ok {
 		s.taskSpace = ts.TaskSpace()
 	}
+	if cr, ok := src.(ControlRater); ok {
+		s.controlRate = cr.ControlRate()
+	}
 	s.observer, _ = src.(Observer)
 	a.sources = append(a.sources, s)
 	return nil
@@ -58,6 +61,23 @@ func (a *Arbiter) HandBack(id string) error { return a.queue(opHandBack, id) }
 // holder hands back (or at once when the policy holds it). Safe for
 // concurrent use.
 func (a *Arbiter) Request(id string) error { return a.queue(opRequest, id) }
+
+// Press presses the buttons b on id's behalf at the next tick (the
+// console's reset, success, failure and help buttons): they raise the same
+// asks as a device's buttons. Only Reset, MarkSuccess, MarkFailure and
+// Help act; others are refused. Safe for concurrent use.
+func (a *Arbiter) Press(id string, b Buttons) error {
+	if b == 0 || b&^(Reset|MarkSuccess|MarkFailure|Help) != 0 {
+		return fmt.Errorf("teleop: only reset, success, failure and help can be pressed from a console")
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.find(id) == nil {
+		return fmt.Errorf("%w %q", ErrUnknownSource, id)
+	}
+	a.ops = append(a.ops, op{kind: opPress, id: id, buttons: b})
+	return nil
+}
 
 func (a *Arbiter) queue(k opKind, id string) error {
 	a.mu.Lock()

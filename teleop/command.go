@@ -1,6 +1,8 @@
 package teleop
 
 import (
+	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +35,58 @@ const (
 // Has reports whether every button in m is held.
 func (b Buttons) Has(m Buttons) bool { return b&m == m }
 
+// buttonNames are the logical buttons' names, the one vocabulary of device
+// mappings (docs/devices.md) and the browser protocol (docs/protocol.md).
+var buttonNames = [...]struct {
+	name string
+	b    Buttons
+}{
+	{"takeover", Takeover}, {"handback", HandBack}, {"grip", Grip}, {"reset", Reset},
+	{"success", MarkSuccess}, {"failure", MarkFailure}, {"help", Help},
+}
+
+// ButtonNames lists the logical buttons' names in a fixed order.
+func ButtonNames() []string {
+	out := make([]string, len(buttonNames))
+	for i, n := range buttonNames {
+		out[i] = n.name
+	}
+	return out
+}
+
+// ParseButton returns the logical button called name.
+func ParseButton(name string) (Buttons, error) {
+	for _, n := range buttonNames {
+		if n.name == name {
+			return n.b, nil
+		}
+	}
+	if len(name) > 32 {
+		name = name[:32] + "…"
+	}
+	return 0, fmt.Errorf("unknown button %q (valid: %s)", name, strings.Join(ButtonNames(), ", "))
+}
+
+// asks maps the buttons that act on the episode to the session asks they
+// raise when pressed.
+var asks = [...]struct {
+	b   Buttons
+	ask sim.Ask
+}{
+	{Reset, sim.AskReset}, {MarkSuccess, sim.AskSuccess}, {MarkFailure, sim.AskFailure}, {Help, sim.AskHelpAck},
+}
+
+// AsksOf returns the session asks raised by pressing the buttons in b.
+func AsksOf(b Buttons) sim.Ask {
+	var a sim.Ask
+	for _, x := range asks {
+		if b.Has(x.b) {
+			a |= x.ask
+		}
+	}
+	return a
+}
+
 // Command is one operator input sample in the task's action space.
 type Command struct {
 	// Operator identifies who produced it ("pad0", "browser:alice").
@@ -49,6 +103,18 @@ type Command struct {
 	// At is when the input happened (device event time or arrival time);
 	// the arbiter uses it to measure input-to-apply latency.
 	At time.Time
+	// Seq is the producer's sequence number of this command (a browser
+	// message's seq; 0 when the producer does not number its input). Each
+	// record lists the newest Seq it applied per operator.
+	Seq uint64
+}
+
+// ControlRater is implemented by sources that produce one command per
+// control period (a simulated operator computing its expert's action from
+// the observation): the arbiter applies their command once per period, as
+// a headless rollout does, instead of sampling them at every sub-tick.
+type ControlRater interface {
+	ControlRate() bool
 }
 
 // Source produces operator commands: one device, one browser client, or a

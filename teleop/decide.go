@@ -7,16 +7,19 @@ import (
 	"tandem/sim"
 )
 
-// Decide implements sim.Controller: it picks who acts this tick and writes
-// the executed action into dst. Loop goroutine only; it does not allocate
-// once the request queue and state snapshot have grown to their working
-// size.
+// Decide implements sim.Controller: it picks who acts for this control
+// period and writes the period's (first sub-tick's) action into dst. Loop
+// goroutine only; it does not allocate once the request queue, input list
+// and state snapshot have grown to their working size.
 //
-// Order within a tick: queued calls (policy swap, mode, take over, hand
-// back, request) are applied; the policy acts (not in teleop mode);
-// observers watch; every source is sampled once; authority is settled; the
-// action is built. A command set on a source before Decide is therefore
-// applied by this Decide.
+// Order within Decide: queued calls are taken (policy swap and mode first,
+// then take-over, hand-back, request and press calls in the order they
+// were made, applied after sampling); the policy acts (not in teleop
+// mode); sources that reset since the last tick are reset and observers
+// watch; every source is sampled once (press edges become asks); the
+// queued calls are applied; authority is settled; the action is built. A
+// command set on a source before Decide is therefore applied by this
+// Decide.
 func (a *Arbiter) Decide(obs, dst []float64) sim.Decision {
 	a.beginTick()
 	var d sim.Decision
@@ -31,7 +34,7 @@ func (a *Arbiter) Decide(obs, dst []float64) sim.Decision {
 			a.badPolicy++
 		}
 		if h, ok := a.policy.(HelpRequester); ok && h.NeedsHelp() {
-			d.Help = true
+			a.help = true
 		}
 	}
 	for _, s := range a.live {
@@ -58,6 +61,7 @@ func (a *Arbiter) Decide(obs, dst []float64) sim.Decision {
 		}
 		d.Operator = a.holder.id
 		lat = a.humanAction(dst)
+		a.help = false // a human answered
 	case a.mode == sim.ModeAuto || a.mode == sim.ModeShared && !a.holding:
 		d.Source = sim.Robot
 		if proposed != nil {
@@ -70,11 +74,12 @@ func (a *Arbiter) Decide(obs, dst []float64) sim.Decision {
 		d.Source = sim.Demo
 		if a.mode == sim.ModeShared {
 			d.Source = sim.Human
-			d.Help = true
+			a.help = true
 		}
 		d.Operator = a.lastID
 		a.holdTarget(dst)
 	}
+	a.subTicks = a.holder != nil && !a.holder.controlRate
 	human := d.Source == sim.Human
 	if human && !a.lastHuman {
 		d.InterventionStart = true
@@ -86,14 +91,71 @@ func (a *Arbiter) Decide(obs, dst []float64) sim.Decision {
 	}
 	a.lastHuman = human
 	a.ticks++
-	a.lastSrc, a.lastOp, a.help = d.Source, d.Operator, d.Help
+	a.lastSrc, a.lastOp = d.Source, d.Operator
+	a.fill(&d)
+	d.SubTicks = a.subTicks
 	a.endTick(lat)
 	return d
 }
 
+// Sub implements sim.SubController: at a sub-tick inside a period it
+// samples every source again (their presses become asks, their sequence
+// numbers are reported) and, when the period's holder is a device or
+// browser operator, writes the holder's current action into dst.
+// Authority, mode and policy change only at Decide. Loop goroutine only;
+// it does not allocate in steady state.
+func (a *Arbiter) Sub(dst []float64) sim.Decision {
+	a.takePresses()
+	a.sample()
+	var lat latencySample
+	if a.subTicks && a.holder != nil {
+		lat = a.humanAction(dst)
+	}
+	var d sim.Decision
+	a.fill(&d)
+	a.endTick(lat)
+	return d
+}
+
+// fill completes d with what every tick reports: mode, holder, requests,
+// inputs, asks and the help request.
+func (a *Arbiter) fill(d *sim.Decision) {
+	if a.asks.Has(sim.AskHelpAck) {
+		a.help = false
+	}
+	d.Mode, d.Holder, d.Help = a.mode, a.holderName(), a.help
+	a.reqIDs = a.reqIDs[:0]
+	for _, s := range a.requests {
+		a.reqIDs = append(a.reqIDs, s.id)
+	}
+	d.Requests = a.reqIDs
+	a.inputs = a.inputs[:0]
+	for _, s := range a.live {
+		if s.connected {
+			a.inputs = append(a.inputs, sim.Input{Operator: s.id, Seq: s.cmd.Seq})
+		}
+	}
+	d.Inputs = a.inputs
+	d.Asks, d.AskBy = a.asks, a.askBy
+	a.asks, a.askBy = 0, ""
+}
+
+// ask records asks made by operator id this tick (the first asker names
+// them).
+func (a *Arbiter) ask(ask sim.Ask, id string) {
+	if ask == 0 {
+		return
+	}
+	if a.asks == 0 {
+		a.askBy = id
+	}
+	a.asks |= ask
+}
+
 // Reset implements sim.Resetter: a new episode starts from seed. The
 // policy and every source that is a sim.Resetter are reset; in shared mode
-// the policy holds authority again. Loop goroutine only.
+// the policy holds authority again; a raised help request is dropped.
+// Loop goroutine only.
 func (a *Arbiter) Reset(seed uint64) {
 	a.seed = seed
 	if r, ok := a.policy.(sim.Resetter); ok {
@@ -108,8 +170,9 @@ func (a *Arbiter) Reset(seed uint64) {
 			r.Reset(seed)
 		}
 	}
-	a.lastHuman, a.interv, a.targetOK, a.help = false, 0, false, false
+	a.lastHuman, a.interv, a.targetOK, a.help, a.subTicks = false, 0, false, false, false
 	a.lastSrc, a.lastOp = "", ""
+	a.asks, a.askBy = 0, ""
 	if a.mode == sim.ModeShared {
 		if a.holder != nil {
 			a.drop(false)
@@ -135,6 +198,11 @@ func (a *Arbiter) beginTick() {
 	a.opsSpare, a.ops = a.ops, a.opsSpare[:0]
 	a.live = append(a.live[:0], a.sources...)
 	a.mu.Unlock()
+	for _, o := range a.opsSpare {
+		if o.kind == opPress {
+			a.ask(AsksOf(o.buttons), o.id)
+		}
+	}
 	if r, ok := swapped.(sim.Resetter); ok {
 		r.Reset(a.seed)
 	}
@@ -154,9 +222,31 @@ func (a *Arbiter) setMode(m sim.Mode) {
 	a.mode = m
 }
 
+// takePresses takes the console presses queued since the last tick (a
+// sub-tick leaves every other queued call for the next Decide).
+func (a *Arbiter) takePresses() {
+	a.mu.Lock()
+	keep := a.ops[:0]
+	for _, o := range a.ops {
+		if o.kind == opPress {
+			a.ask(AsksOf(o.buttons), o.id)
+			continue
+		}
+		keep = append(keep, o)
+	}
+	a.ops = keep
+	a.mu.Unlock()
+}
+
+// sample reads every source once; a button that went down since the last
+// sample raises its ask.
 func (a *Arbiter) sample() {
 	for _, s := range a.live {
 		s.cmd, s.connected = s.src.Latest()
+		if s.connected {
+			a.ask(AsksOf(s.cmd.Buttons&^s.lastBtn), s.id)
+			s.lastBtn = s.cmd.Buttons
+		}
 		if !s.cmd.Engaged {
 			s.suppressed = false
 		}
@@ -210,6 +300,11 @@ func (a *Arbiter) humanAction(dst []float64) latencySample {
 			v := a.target[i] + a.gain*dst[i]
 			a.target[i] = min(max(v, a.spec.ActionLow[i]), a.spec.ActionHigh[i])
 			dst[i] = a.target[i]
+		}
+	}
+	if c.Buttons.Has(Grip) {
+		for _, i := range a.grips {
+			dst[i] = a.spec.ActionLow[i] // closed while held
 		}
 	}
 	return lat

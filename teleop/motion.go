@@ -84,6 +84,22 @@ func MotionAxes(spec sim.Spec) []Axes {
 	return kept
 }
 
+// gripNames are the base names of jaw and gripper actions: levels where a
+// negative value closes.
+var gripNames = []string{"jaw", "gripper", "grip", "claw"}
+
+// GripChannels returns the indices of spec's jaw and gripper actions (any
+// tool): the channels the Grip button closes while held.
+func GripChannels(spec sim.Spec) []int {
+	var out []int
+	for i, name := range spec.ActionNames {
+		if _, base := splitActionName(name); has(gripNames, base) {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
 // splitActionName splits "psm1_dx" into ("psm1", "dx") and "dx2" into
 // ("2", "dx"), lower-cased.
 func splitActionName(name string) (tool, base string) {

@@ -94,6 +94,10 @@ func (o *SimOperator) Interventions() int { return o.count }
 // they are.
 func (o *SimOperator) TaskSpace() bool { return true }
 
+// ControlRate implements ControlRater: a simulated operator acts once per
+// control period, from the observation it was shown.
+func (o *SimOperator) ControlRate() bool { return true }
+
 // Latest implements Source. Safe for concurrent use.
 func (o *SimOperator) Latest() (Command, bool) {
 	o.mu.Lock()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -190,7 +191,7 @@ func TestSimOperatorDeterministic(t *testing.T) {
 				}
 				for k := range a[i].Steps {
 					x, y := a[i].Steps[k], b[i].Steps[k]
-					if x.Decision != y.Decision || x.Step != y.Step {
+					if !reflect.DeepEqual(x.Decision, y.Decision) || x.Step != y.Step {
 						t.Fatalf("episode %d step %d differs:\n%+v\n%+v", i, k, x.Decision, y.Decision)
 					}
 				}
@@ -440,7 +441,7 @@ func TestSimOperatorInSessionMatchesRollout(t *testing.T) {
 		t.Fatalf("session steps %d; want %d", len(got), len(want))
 	}
 	for k := range want {
-		if got[k].Decision != want[k].Decision || got[k].Step.Action != want[k].Step.Action {
+		if !reflect.DeepEqual(got[k].Decision, want[k].Decision) || got[k].Step.Action != want[k].Step.Action {
 			t.Fatalf("step %d: session %+v; rollout %+v", k, got[k].Decision, want[k].Decision)
 		}
 	}

@@ -194,17 +194,6 @@ func asTypeError(err error, te **json.UnmarshalTypeError) bool {
 	return ok
 }
 
-// buttonNames maps protocol button names to logical buttons.
-var buttonNames = map[string]teleop.Buttons{
-	"takeover": teleop.Takeover,
-	"handback": teleop.HandBack,
-	"grip":     teleop.Grip,
-	"reset":    teleop.Reset,
-	"success":  teleop.MarkSuccess,
-	"failure":  teleop.MarkFailure,
-	"help":     teleop.Help,
-}
-
 // commandFrom validates a command message against spec and builds the
 // teleop.Command (without Operator and At).
 func commandFrom(m *inMsg, spec *sim.Spec) (teleop.Command, *msgErr) {
@@ -225,9 +214,9 @@ func commandFrom(m *inMsg, spec *sim.Spec) (teleop.Command, *msgErr) {
 	}
 	c.Action.Set(a[:len(m.Action)])
 	for _, name := range m.Buttons {
-		b, ok := buttonNames[name]
-		if !ok {
-			return c, badMsg(codeBadValue, "unknown button %q (valid: takeover, handback, grip, reset, success, failure, help)", truncate(name, 32))
+		b, err := teleop.ParseButton(name)
+		if err != nil {
+			return c, badMsg(codeBadValue, "%v", err)
 		}
 		c.Buttons |= b
 	}

@@ -102,17 +102,16 @@ func (n *Names) UnmarshalJSON(b []byte) error {
 // roleClutch is the role that sets Command.Clutch rather than a button bit.
 const roleClutch = "clutch"
 
-// Roles maps role names to logical buttons.
-var Roles = map[string]teleop.Buttons{
-	"takeover": teleop.Takeover,
-	"handback": teleop.HandBack,
-	"grip":     teleop.Grip,
-	"reset":    teleop.Reset,
-	"success":  teleop.MarkSuccess,
-	"failure":  teleop.MarkFailure,
-	"help":     teleop.Help,
-	roleClutch: 0,
-}
+// Roles maps role names to logical buttons: teleop's button names plus
+// the clutch.
+var Roles = func() map[string]teleop.Buttons {
+	m := map[string]teleop.Buttons{roleClutch: 0}
+	for _, name := range teleop.ButtonNames() {
+		b, _ := teleop.ParseButton(name)
+		m[name] = b
+	}
+	return m
+}()
 
 func roleNames() string {
 	out := make([]string, 0, len(Roles))
