@@ -46,6 +46,7 @@ func (s *Store) AddEpisode(ctx context.Context, info Info, steps []sim.Record) (
 			Source: r.Source, Reward: r.Reward, Terminal: r.Terminal, Truncated: r.Truncated,
 			Success: r.Success, Wall: wall, Operator: r.Operator, PolicyVersion: r.PolicyVersion,
 			InterventionStart: r.InterventionStart, InterventionEnd: r.InterventionEnd,
+			Subticks: r.Subticks, Help: r.Help,
 		}
 		if r.PolicyAction.Len() > 0 {
 			st.PolicyAction = r.PolicyAction.Append(nil)
@@ -155,7 +156,7 @@ func (s *Store) Insert(ctx context.Context, session string, ep Episode, steps []
 	ops := make([]op, 0, len(steps)+2)
 	ops = append(ops, op{kind: opBegin, key: 1, begin: &beginRow{
 		uid: uid, sessionID: sid, task: ep.Task, taskVersion: ep.TaskVersion, seed: ep.Seed, mode: ep.Mode,
-		controlHz: ep.ControlHz, spec: string(spec), start: ep.Start.UnixNano(), initialObs: blob(ep.InitialObs),
+		controlHz: ep.ControlHz, teleopHz: ep.TeleopHz, spec: string(spec), start: ep.Start.UnixNano(), initialObs: blob(ep.InitialObs),
 		tags: joinList(ep.Tags), note: ep.Note,
 	}})
 	for i := range steps {
@@ -170,6 +171,9 @@ func (s *Store) Insert(ctx context.Context, session string, ep Episode, steps []
 	outcome := ep.Outcome
 	if outcome == "" || outcome == Running {
 		outcome = Cut
+	}
+	if ep.Label != "" {
+		ops = append(ops, op{kind: opLabel, key: 1, label: &sim.Label{Outcome: ep.Label, By: ep.LabelBy}})
 	}
 	ops = append(ops, op{kind: opEnd, key: 1, end: &endRow{
 		end: end.UnixNano(), outcome: outcome, length: len(steps), ret: ep.Return, success: ep.Success,
@@ -193,5 +197,6 @@ func rowOfStep(st *Step) stepRow {
 		source: string(src), reward: st.Reward, terminal: st.Terminal, truncated: st.Truncated,
 		success: st.Success, wall: st.Wall.UnixNano(), operator: st.Operator, version: st.PolicyVersion,
 		ivStart: st.InterventionStart, ivEnd: st.InterventionEnd,
+		subticks: blob(st.Subticks), help: st.Help,
 	}
 }

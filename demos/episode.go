@@ -81,8 +81,15 @@ type Episode struct {
 	Return        float64   `json:"return"`
 	Success       bool      `json:"success"`
 	Interventions int       `json:"interventions"`
-	Tags          []string  `json:"tags"`
-	Note          string    `json:"note"`
+	// TeleopHz is the sub-tick rate of a live session's episode (0 when it
+	// had none: rollouts, imports of older stores).
+	TeleopHz float64 `json:"teleop_hz,omitempty"`
+	// Label is an operator's verdict (success or failure) and LabelBy who
+	// gave it; empty when nobody labelled the episode.
+	Label   string   `json:"label,omitempty"`
+	LabelBy string   `json:"label_by,omitempty"`
+	Tags    []string `json:"tags"`
+	Note    string   `json:"note"`
 	// Complete reports an episode that ended cleanly (terminal or horizon)
 	// with every step on disk.
 	Complete bool `json:"complete"`
@@ -121,6 +128,12 @@ type Step struct {
 	PolicyVersion     string     `json:"policy_version,omitempty"`
 	InterventionStart bool       `json:"intervention_start,omitempty"`
 	InterventionEnd   bool       `json:"intervention_end,omitempty"`
+	// Subticks holds the commands a live period applied at its sub-ticks
+	// (k·len(Action) values, sub-tick after sub-tick) when a human's input
+	// was applied at each; replay re-executes them. Nil otherwise.
+	Subticks []float64 `json:"subticks,omitempty"`
+	// Help reports that a help request was raised at this step.
+	Help bool `json:"help,omitempty"`
 }
 
 // Info describes an episode that is not coming from a live session's

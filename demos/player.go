@@ -71,9 +71,18 @@ func NewReplay(ctx context.Context, s *Store, id int64, lookup TaskLookup, cfg R
 	if err := clock.SetSpeed(cfg.Speed); err != nil {
 		return nil, err
 	}
-	p := &player{task: task, steps: steps}
+	spec := task.Spec()
+	p := &player{task: task, steps: steps, n: spec.ActionSize()}
+	// Sub-ticked steps replay at the rate they were recorded at.
+	teleop := ep.ControlHz
+	for i := range steps {
+		if k := len(steps[i].Subticks) / max(p.n, 1); k > 1 {
+			teleop = float64(k) * ep.ControlHz
+			break
+		}
+	}
 	sess, err := sim.NewSession(task, sim.SessionConfig{
-		ID: cfg.ID, Controller: p, Clock: clock, Seed: ep.Seed, ControlHz: ep.ControlHz,
+		ID: cfg.ID, Controller: p, Clock: clock, Seed: ep.Seed, ControlHz: ep.ControlHz, TeleopHz: teleop,
 		ManualReset: true, Paused: cfg.Paused,
 	})
 	if err != nil {
@@ -115,12 +124,30 @@ func (r *Replay) Position() (next, total int) {
 type player struct {
 	task     sim.Task
 	steps    []Step
+	n        int // action size
+	sub      int // sub-tick of the current step (loop goroutine)
 	sess     *sim.Session
 	next     atomic.Int64
 	stepOnce atomic.Bool
 }
 
-func (p *player) Reset(uint64) { p.next.Store(0) }
+func (p *player) Reset(uint64) { p.next.Store(0); p.sub = 0 }
+
+// CurrentMode implements sim.Moded: a replay shows recorded steps.
+func (p *player) CurrentMode() sim.Mode { return "" }
+
+// Sub implements sim.SubController: the recorded sub-tick commands of the
+// step being played.
+func (p *player) Sub(dst []float64) sim.Decision {
+	p.sub++
+	i := int(p.next.Load()) - 1
+	if i >= 0 && i < len(p.steps) {
+		if st := &p.steps[i]; (p.sub+1)*p.n <= len(st.Subticks) {
+			copy(dst, st.Subticks[p.sub*p.n:])
+		}
+	}
+	return sim.Decision{Holder: "replay"}
+}
 
 func (p *player) Decide(_, dst []float64) sim.Decision {
 	i := int(p.next.Load())
@@ -129,13 +156,19 @@ func (p *player) Decide(_, dst []float64) sim.Decision {
 		// and stop.
 		sim.HoldAction(p.task, dst)
 		p.sess.Pause()
-		return sim.Decision{Source: sim.Demo, Operator: "replay"}
+		return sim.Decision{Source: sim.Demo, Operator: "replay", Holder: "replay"}
 	}
 	st := &p.steps[i]
+	p.sub = 0
 	copy(dst, st.Action)
 	d := sim.Decision{
 		Source: st.Source, PolicyVersion: st.PolicyVersion, Operator: st.Operator,
 		InterventionStart: st.InterventionStart, InterventionEnd: st.InterventionEnd,
+		Holder: "replay", Help: st.Help,
+	}
+	if len(st.Subticks) > 0 {
+		copy(dst, st.Subticks[:p.n])
+		d.SubTicks = true
 	}
 	if len(st.PolicyAction) > 0 {
 		d.PolicyAction.Set(st.PolicyAction)

@@ -81,7 +81,7 @@ func namesOf(kind string) string {
 
 var episodeCols = `id, uid, session_id, task, task_version, seed, mode, ` + namesOf(nameOperator) + `, ` + namesOf(namePolicy) + `, control_hz,
 	spec, started_at, coalesce(ended_at, 0), outcome, length, return, success, interventions, tags, note,
-	complete, dropped, initial_obs, final_obs`
+	complete, dropped, initial_obs, final_obs, teleop_hz, label, label_by`
 
 func scanEpisode(sc interface{ Scan(...any) error }) (Episode, error) {
 	var e Episode
@@ -90,7 +90,7 @@ func scanEpisode(sc interface{ Scan(...any) error }) (Episode, error) {
 	var init, final []byte
 	err := sc.Scan(&e.ID, &e.UID, &e.SessionID, &e.Task, &e.TaskVersion, &seed, &e.Mode, &ops, &vers, &e.ControlHz,
 		&spec, &start, &end, &e.Outcome, &e.Length, &e.Return, &e.Success, &e.Interventions, &tags, &e.Note,
-		&e.Complete, &e.Dropped, &init, &final)
+		&e.Complete, &e.Dropped, &init, &final, &e.TeleopHz, &e.Label, &e.LabelBy)
 	if err != nil {
 		return e, err
 	}
@@ -162,7 +162,7 @@ func (s *Store) Steps(ctx context.Context, id int64) ([]Step, error) {
 
 func (s *Store) steps(ctx context.Context, ep *Episode) ([]Step, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT t, obs, action, policy_action, source, reward, terminal, truncated,
-	success, wall, operator, policy_version, intervention_start, intervention_end
+	success, wall, operator, policy_version, intervention_start, intervention_end, subticks, help
 	FROM steps WHERE episode_id = ? ORDER BY t`, ep.ID)
 	if err != nil {
 		return nil, fmt.Errorf("demos: steps of episode %d: %w", ep.ID, err)
@@ -171,11 +171,11 @@ func (s *Store) steps(ctx context.Context, ep *Episode) ([]Step, error) {
 	out := make([]Step, 0, ep.Length)
 	for rows.Next() {
 		var st Step
-		var obs, act, pol []byte
+		var obs, act, pol, subs []byte
 		var src string
 		var wall int64
 		if err := rows.Scan(&st.T, &obs, &act, &pol, &src, &st.Reward, &st.Terminal, &st.Truncated,
-			&st.Success, &wall, &st.Operator, &st.PolicyVersion, &st.InterventionStart, &st.InterventionEnd); err != nil {
+			&st.Success, &wall, &st.Operator, &st.PolicyVersion, &st.InterventionStart, &st.InterventionEnd, &subs, &st.Help); err != nil {
 			return nil, err
 		}
 		st.Source, st.Wall = sim.Source(src), time.Unix(0, wall).UTC()
@@ -187,6 +187,12 @@ func (s *Store) steps(ctx context.Context, ep *Episode) ([]Step, error) {
 		}
 		if st.PolicyAction, err = decodeVec(pol); err != nil {
 			return nil, err
+		}
+		if st.Subticks, err = decodeVec(subs); err != nil {
+			return nil, err
+		}
+		if n := len(st.Action); len(st.Subticks) > 0 && (n == 0 || len(st.Subticks)%n != 0) {
+			return nil, fmt.Errorf("demos: episode %d step %d: %d sub-tick values for %d actions", ep.ID, st.T, len(st.Subticks), n)
 		}
 		out = append(out, st)
 	}

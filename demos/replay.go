@@ -175,7 +175,7 @@ func resimulate(ctx context.Context, task sim.Task, ep *Episode, steps []Step, v
 			return i, ctx.Err()
 		}
 		st := &steps[i]
-		s, err := env.Step(st.Action)
+		s, err := StepRecorded(env, st)
 		if err != nil {
 			return i, fmt.Errorf("demos: episode %d step %d: %w", ep.ID, i, err)
 		}
@@ -200,6 +200,31 @@ func resimulate(ctx context.Context, task sim.Task, ep *Episode, steps []Step, v
 		}
 	}
 	return len(steps), nil
+}
+
+// StepRecorded executes one recorded step on env exactly as it was
+// recorded: a period whose human input was applied at sub-ticks replays
+// its sub-tick commands (Subticks), every other step is one Env.Step of its
+// action.
+func StepRecorded(env *sim.Env, st *Step) (sim.Step, error) {
+	n := len(st.Action)
+	if len(st.Subticks) == 0 {
+		return env.Step(st.Action)
+	}
+	k := len(st.Subticks) / max(n, 1)
+	if n == 0 || k*n != len(st.Subticks) || env.Substeps()%k != 0 {
+		return sim.Step{}, fmt.Errorf("demos: step %d has %d sub-tick values for %d actions and %d physics substeps", st.T, len(st.Subticks), n, env.Substeps())
+	}
+	if err := env.Begin(); err != nil {
+		return sim.Step{}, err
+	}
+	for j := range k {
+		if err := env.Apply(st.Subticks[j*n:(j+1)*n], k); err != nil {
+			return sim.Step{}, err
+		}
+		env.Advance(env.Substeps() / k)
+	}
+	return env.End(st.Action), nil
 }
 
 func b2f(b bool) float64 {

@@ -94,6 +94,17 @@ SELECT episode_id, kind, ord, name FROM split WHERE ord >= 0 AND name != '';
 ALTER TABLE episodes DROP COLUMN operators;
 ALTER TABLE episodes DROP COLUMN policy_version;
 `,
+	// 3: live sessions record one step per control period and apply human
+	// input at sub-ticks inside it: a step keeps the sub-tick commands that
+	// re-execute it exactly, and whether help was raised; an episode keeps
+	// its sub-tick rate and an operator's success or failure label.
+	`
+ALTER TABLE steps ADD COLUMN subticks BLOB;
+ALTER TABLE steps ADD COLUMN help INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE episodes ADD COLUMN teleop_hz REAL NOT NULL DEFAULT 0;
+ALTER TABLE episodes ADD COLUMN label TEXT NOT NULL DEFAULT '';
+ALTER TABLE episodes ADD COLUMN label_by TEXT NOT NULL DEFAULT '';
+`,
 }
 
 // Kinds of episode_names rows.

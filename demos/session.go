@@ -60,6 +60,7 @@ type episodeState struct {
 	demo, done   bool
 	lastWall     time.Time
 	finalObs     []byte
+	mode         string // given or the session's at the reset; "" derives it
 }
 
 // Attach subscribes to sess and records its episodes until the session
@@ -90,13 +91,13 @@ func (r *Recorder) Attach(ctx context.Context, sess *sim.Session, info SessionIn
 		return nil, fmt.Errorf("demos: session %q is already recorded", sess.ID())
 	}
 	sid, err := r.store.newSession(ctx, sess.ID(), spec.Name, time.Now(), map[string]any{
-		"mode": info.Mode, "operator": info.Operator, "control_hz": 1 / sess.Period().Seconds(),
+		"mode": info.Mode, "operator": info.Operator, "control_hz": sess.State().ControlHz, "teleop_hz": sess.State().TeleopHz,
 	})
 	if err != nil {
 		return nil, err
 	}
 	t := &Recording{
-		r: r, sess: sess, sub: sess.Subscribe(r.cfg.Buffer), sessionID: sid, info: info,
+		r: r, sess: sess, sub: sess.SubscribeSteps(r.cfg.Buffer), sessionID: sid, info: info,
 		spec: spec, specJSON: string(js), done: make(chan struct{}),
 	}
 	t.status = RecordingStatus{Session: sess.ID(), Active: true}
@@ -158,6 +159,9 @@ func (t *Recording) read() {
 			t.lose(int(d - t.lastDropped))
 			t.lastDropped = d
 		}
+		if rec.Label != nil && t.cur != nil && !t.cur.done && t.cur.sessEpisode == rec.Episode {
+			t.r.enqueue(op{kind: opLabel, key: t.cur.key, label: rec.Label})
+		}
 		switch rec.Kind {
 		case sim.ResetRecord:
 			t.cut(rec.Wall)
@@ -187,9 +191,13 @@ func (t *Recording) begin(rec *sim.Record, initial []float64) {
 	key := t.r.newKey()
 	t.cur = &episodeState{key: key, sessEpisode: rec.Episode, lastWall: rec.Wall}
 	mode := t.info.Mode
+	if mode == "" {
+		mode = string(rec.Mode) // the mode the episode starts in
+	}
+	t.cur.mode = mode
 	t.r.enqueue(op{kind: opBegin, key: key, begin: &beginRow{
 		uid: newUID(), sessionID: t.sessionID, task: t.spec.Name, taskVersion: t.spec.Version, seed: rec.Seed, mode: mode,
-		controlHz: rec.ControlHz, spec: t.specJSON, start: rec.Wall.UnixNano(), initialObs: blob(initial),
+		controlHz: rec.ControlHz, teleopHz: rec.TeleopHz, spec: t.specJSON, start: rec.Wall.UnixNano(), initialObs: blob(initial),
 		tags: joinList(t.info.Tags), note: t.info.Note,
 	}})
 	t.mu.Lock()
@@ -266,7 +274,7 @@ func (t *Recording) cut(wall time.Time) {
 func (t *Recording) end(outcome Outcome, wall time.Time) {
 	e := t.cur
 	e.done = true
-	mode := t.info.Mode
+	mode := e.mode
 	if mode == "" {
 		mode = deriveMode(e.robot, e.human, e.demo)
 	}

@@ -18,6 +18,7 @@ const (
 	opBegin opKind = iota + 1
 	opStep
 	opEnd
+	opLabel
 )
 
 // op is one queued write. key identifies the episode inside the writer
@@ -28,6 +29,7 @@ type op struct {
 	begin *beginRow
 	step  stepRow
 	end   *endRow
+	label *sim.Label
 }
 
 type beginRow struct {
@@ -38,6 +40,7 @@ type beginRow struct {
 	seed        uint64
 	mode        string
 	controlHz   float64
+	teleopHz    float64
 	spec        string
 	start       int64
 	initialObs  []byte
@@ -54,6 +57,8 @@ type stepRow struct {
 	wall                int64
 	operator, version   string
 	ivStart, ivEnd      bool
+	subticks            []byte
+	help                bool
 	count               int     // steps stored in the episode including this one
 	ret                 float64 // episode return after this step
 	interventions       int     // interventions so far
@@ -76,12 +81,12 @@ type endRow struct {
 }
 
 // stepCols lists the steps columns in insert order.
-const stepCols = "episode_id, t, obs, action, policy_action, source, reward, terminal, truncated, success, wall, operator, policy_version, intervention_start, intervention_end"
+const stepCols = "episode_id, t, obs, action, policy_action, source, reward, terminal, truncated, success, wall, operator, policy_version, intervention_start, intervention_end, subticks, help"
 
-const nStepCols = 15
+const nStepCols = 17
 
-// rowsPerInsert is how many steps one multi-row INSERT carries; 64 × 15 =
-// 960 parameters, well under SQLite's 32766 limit.
+// rowsPerInsert is how many steps one multi-row INSERT carries; 64 × 17 =
+// 1088 parameters, well under SQLite's 32766 limit.
 const rowsPerInsert = 64
 
 func insertSQL(rows int) string {
@@ -179,9 +184,9 @@ func (w *batch) run(ctx context.Context, ops []op) error {
 		case opBegin:
 			b := o.begin
 			res, err := w.tx.ExecContext(ctx, `INSERT INTO episodes
-	(uid, session_id, task, task_version, seed, mode, control_hz, spec, started_at, initial_obs, tags, note)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
-				b.uid, b.sessionID, b.task, b.taskVersion, int64(b.seed), b.mode, b.controlHz, b.spec, b.start, b.initialObs, b.tags, b.note)
+	(uid, session_id, task, task_version, seed, mode, control_hz, teleop_hz, spec, started_at, initial_obs, tags, note)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+				b.uid, b.sessionID, b.task, b.taskVersion, int64(b.seed), b.mode, b.controlHz, b.teleopHz, b.spec, b.start, b.initialObs, b.tags, b.note)
 			if err != nil {
 				return fmt.Errorf("demos: insert episode: %w", err)
 			}
@@ -200,6 +205,15 @@ func (w *batch) run(ctx context.Context, ops []op) error {
 				if err := w.flush(ctx); err != nil {
 					return err
 				}
+			}
+		case opLabel:
+			id, err := w.id(o.key)
+			if err != nil {
+				return err
+			}
+			if _, err := w.tx.ExecContext(ctx, `UPDATE episodes SET label = ?, label_by = ? WHERE id = ?`,
+				o.label.Outcome, o.label.By, id); err != nil {
+				return fmt.Errorf("demos: label episode %d: %w", id, err)
 			}
 		case opEnd:
 			if err := w.flush(ctx); err != nil {
@@ -293,7 +307,8 @@ func (w *batch) insertSteps(ctx context.Context, rows []*op) error {
 			}
 			st := &o.step
 			w.args = append(w.args, id, st.t, st.obs, st.act, st.pol, st.source, st.reward,
-				st.terminal, st.truncated, st.success, st.wall, st.operator, st.version, st.ivStart, st.ivEnd)
+				st.terminal, st.truncated, st.success, st.wall, st.operator, st.version, st.ivStart, st.ivEnd,
+				st.subticks, st.help)
 		}
 		stmt, err := w.stmt(ctx, n)
 		if err != nil {
@@ -369,9 +384,13 @@ func stepRowOf(r *sim.Record, wall time.Time, operator string) stepRow {
 		version:   r.PolicyVersion,
 		ivStart:   r.InterventionStart,
 		ivEnd:     r.InterventionEnd,
+		help:      r.Help,
 	}
 	if len(pol) > 0 {
 		row.pol = buf[na:]
+	}
+	if r.Subticks != nil {
+		row.subticks = blob(r.Subticks)
 	}
 	return row
 }

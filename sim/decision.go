@@ -129,6 +129,13 @@ type Controller interface {
 	Decide(obs, dst []float64) Decision
 }
 
+// Moded is implemented by controllers that know their mode before they
+// decide (the arbiter, Auto, Demonstrate): a Session labels each episode's
+// reset record with it. Loop goroutine only.
+type Moded interface {
+	CurrentMode() Mode
+}
+
 // SubController is a Controller that samples its operators again between
 // decisions. A live Session calls Sub at every sub-tick of a period after
 // the first (the first is Decide's): it reports the inputs and asks of the
@@ -151,10 +158,13 @@ type auto struct {
 
 func (a *auto) Decide(obs, dst []float64) Decision {
 	a.p.Act(obs, dst)
-	d := Decision{Source: Robot, PolicyVersion: a.version}
+	d := Decision{Source: Robot, PolicyVersion: a.version, Mode: ModeAuto, Holder: "robot"}
 	d.PolicyAction.Set(dst)
 	return d
 }
+
+// CurrentMode implements Moded.
+func (a *auto) CurrentMode() Mode { return ModeAuto }
 
 func (a *auto) Reset(seed uint64) {
 	if r, ok := a.p.(Resetter); ok {
@@ -173,8 +183,11 @@ type demo struct {
 
 func (d *demo) Decide(obs, dst []float64) Decision {
 	d.p.Act(obs, dst)
-	return Decision{Source: Demo, Operator: d.operator}
+	return Decision{Source: Demo, Operator: d.operator, Mode: ModeTeleop, Holder: d.operator}
 }
+
+// CurrentMode implements Moded.
+func (d *demo) CurrentMode() Mode { return ModeTeleop }
 
 func (d *demo) Reset(seed uint64) {
 	if r, ok := d.p.(Resetter); ok {

@@ -485,6 +485,9 @@ func (s *Session) reset(seed uint64) {
 	r := s.record(ResetRecord, s.cfg.Clock.Now())
 	r.Step = Step{Seed: seed, Next: s.obs}
 	r.Decision = Decision{Mode: s.decCopy.Mode, Holder: s.decCopy.Holder, Requests: s.decCopy.Requests, PolicyVersion: s.decCopy.PolicyVersion}
+	if m, ok := s.cfg.Controller.(Moded); ok {
+		r.Mode = m.CurrentMode()
+	}
 	s.publish(r)
 	s.syncState()
 }

@@ -117,6 +117,17 @@ func (a *Arbiter) Sub(dst []float64) sim.Decision {
 	return d
 }
 
+// CurrentMode implements sim.Moded: the mode the next Decide starts from
+// (a queued switch applies there). Loop goroutine only.
+func (a *Arbiter) CurrentMode() sim.Mode {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.nextMode != "" {
+		return a.nextMode
+	}
+	return a.mode
+}
+
 // fill completes d with what every tick reports: mode, holder, requests,
 // inputs, asks and the help request.
 func (a *Arbiter) fill(d *sim.Decision) {
