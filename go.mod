@@ -9,7 +9,6 @@ require (
 	github.com/foxglove/mcap/go/mcap v1.7.0
 	github.com/go-gl/mathgl v1.2.0
 	github.com/gorilla/websocket v1.5.3
-	github.com/gvalkov/golang-evdev v0.0.0-20220815104727-7e27d6ce89b6
 	github.com/labstack/echo/v4 v4.16.0
 	github.com/parquet-go/parquet-go v0.32.0
 	github.com/prometheus/client_golang v1.25.0

@@ -1,4 +1,4 @@
-//go:build linux && cgo
+//go:build linux
 
 package evdev
 
@@ -6,47 +6,35 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
 	"unsafe"
 
-	gevdev "github.com/gvalkov/golang-evdev"
 	"golang.org/x/sys/unix"
 
 	"tandem/teleop"
 )
 
-// liveSupported reports whether this build can open live devices.
-const liveSupported = true
-
-// eventPaths lists dir's evdev nodes (event<N> character devices) in
-// numeric order. The listing is golang-evdev's ListInputDevicePaths, a
-// glob plus a character-device check: the one part of that module that
-// opens nothing (doc.go says why the rest is not used).
-func eventPaths(dir string) ([]string, error) {
-	paths, err := gevdev.ListInputDevicePaths(filepath.Join(globEscape(dir), "event*"))
-	if err != nil {
-		return nil, fmt.Errorf("evdev: listing %s: %w", dir, err)
-	}
-	return sortEventPaths(paths), nil
-}
-
 // node is an open evdev file. Ioctls go through SyscallConn so the file
 // stays non-blocking (File.Fd would switch it to blocking mode and disable
 // read deadlines, which the decay timer needs).
 type node struct {
-	f  *os.File
-	rw bool
+	f    *os.File
+	path string
+	rw   bool
 }
 
 // openNode opens a device read-write (force feedback needs it), falling
 // back to read-only when only that is permitted.
 func openNode(path string) (*node, error) {
+	if !liveArch(runtime.GOARCH) {
+		return nil, fmt.Errorf("evdev: cannot open %s: live devices need 64-bit little-endian Linux with the generic ioctl encoding (amd64, arm64, riscv64, loong64; this is linux/%s); recordings still replay", path, runtime.GOARCH)
+	}
 	f, err := os.OpenFile(path, os.O_RDWR, 0)
 	if err == nil {
-		return &node{f: f, rw: true}, nil
+		return &node{f: f, path: path, rw: true}, nil
 	}
 	if !errors.Is(err, os.ErrPermission) && !errors.Is(err, syscall.EROFS) {
 		return nil, fmt.Errorf("evdev: %w", err)
@@ -58,28 +46,40 @@ func openNode(path string) (*node, error) {
 		}
 		return nil, fmt.Errorf("evdev: %w", err2)
 	}
-	return &node{f: f}, nil
+	return &node{f: f, path: path}, nil
 }
 
 const permissionHint = "add yourself to the 'input' group or install the udev rule in docs/devices.md"
 
-// ioctl issues a request whose argument is a pointer to buf (or a plain
-// value when buf is nil).
-func (n *node) ioctl(req uintptr, buf unsafe.Pointer, val uintptr) error {
+// ioctl implements ioctler: a request whose argument points to buf, which
+// must be exactly as long as the request declares.
+func (n *node) ioctl(req uintptr, buf []byte) error {
+	if len(buf) != iocSize(req) || len(buf) == 0 {
+		return fmt.Errorf("evdev: ioctl %#x with a %d-byte buffer; the request declares %d", req, len(buf), iocSize(req))
+	}
+	return n.control(func(fd uintptr) syscall.Errno {
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, fd, req, uintptr(unsafe.Pointer(&buf[0])))
+		return errno
+	})
+}
+
+// ioctlValue issues a request whose argument is a plain value (EVIOCGRAB,
+// EVIOCRMFF).
+func (n *node) ioctlValue(req, val uintptr) error {
+	return n.control(func(fd uintptr) syscall.Errno {
+		_, _, errno := unix.Syscall(unix.SYS_IOCTL, fd, req, val)
+		return errno
+	})
+}
+
+func (n *node) control(call func(fd uintptr) syscall.Errno) error {
 	rc, err := n.f.SyscallConn()
 	if err != nil {
 		return err
 	}
 	var errno syscall.Errno
-	cerr := rc.Control(func(fd uintptr) {
-		if buf != nil {
-			_, _, errno = unix.Syscall(unix.SYS_IOCTL, fd, req, uintptr(buf))
-		} else {
-			_, _, errno = unix.Syscall(unix.SYS_IOCTL, fd, req, val)
-		}
-	})
-	if cerr != nil {
-		return cerr
+	if err := rc.Control(func(fd uintptr) { errno = call(fd) }); err != nil {
+		return err
 	}
 	if errno != 0 {
 		return errno
@@ -87,80 +87,25 @@ func (n *node) ioctl(req uintptr, buf unsafe.Pointer, val uintptr) error {
 	return nil
 }
 
-// describe reads name, ids, capability bitmaps and absinfo. Every bitmap
-// gets a fresh, zeroed buffer whose true size is the size in the request
-// (the two golang-evdev defects doc.go describes).
+// describe reads the node's description; errors name the node.
 func (n *node) describe() (Description, int, error) {
-	d := Description{Bits: map[uint16][]byte{}, Abs: map[uint16]AbsInfo{}, AbsValues: true}
-	var id [4]uint16
-	if err := n.ioctl(eviocgid, unsafe.Pointer(&id[0]), 0); err != nil {
-		return d, 0, fmt.Errorf("evdev: EVIOCGID: %w (not an evdev node?)", err)
+	d, effects, err := describe(n)
+	if err != nil {
+		return d, 0, fmt.Errorf("evdev: %s: %w", n.path, err)
 	}
-	d.Bus, d.Vendor, d.Product, d.Version = id[0], id[1], id[2], id[3]
-	var name [256]byte
-	if err := n.ioctl(eviocgname(uintptr(len(name))), unsafe.Pointer(&name[0]), 0); err == nil {
-		d.Name = cString(name[:])
-	}
-	props := make([]byte, bitmapBytes(0x1f))
-	if n.ioctl(eviocgprop(uintptr(len(props))), unsafe.Pointer(&props[0]), 0) == nil {
-		d.Props = props
-	}
-	types := make([]byte, bitmapBytes(EvMax))
-	if err := n.ioctl(eviocgbit(0, uintptr(len(types))), unsafe.Pointer(&types[0]), 0); err != nil {
-		return d, 0, fmt.Errorf("evdev: EVIOCGBIT(0): %w", err)
-	}
-	d.Bits[0] = types
-	for t := uint16(1); t <= EvMax; t++ {
-		if types[t/8]&(1<<(t%8)) == 0 {
-			continue
-		}
-		bits := make([]byte, bitmapBytes(maxCode(t)))
-		if err := n.ioctl(eviocgbit(uintptr(t), uintptr(len(bits))), unsafe.Pointer(&bits[0]), 0); err != nil {
-			continue // some types (EV_REP) answer EINVAL on some devices
-		}
-		d.Bits[t] = bits
-	}
-	for _, c := range d.Codes(EvAbs) {
-		var a [6]int32
-		if err := n.ioctl(eviocgabs(uintptr(c)), unsafe.Pointer(&a[0]), 0); err != nil {
-			continue
-		}
-		d.Abs[c] = AbsInfo{Value: a[0], Min: a[1], Max: a[2], Fuzz: a[3], Flat: a[4], Resolution: a[5]}
-	}
-	effects := int32(0)
-	if d.Bits[EvFF] != nil {
-		_ = n.ioctl(eviocgeffects, unsafe.Pointer(&effects), 0)
-	}
-	return d, int(effects), nil
-}
-
-func cString(b []byte) string {
-	for i, c := range b {
-		if c == 0 {
-			return string(b[:i])
-		}
-	}
-	return string(b)
+	return d, effects, nil
 }
 
 // QueryKeys implements StateQuerier with EVIOCGKEY.
-func (n *node) QueryKeys(bits []byte) error {
-	return n.ioctl(eviocgkey(uintptr(len(bits))), unsafe.Pointer(&bits[0]), 0)
-}
+func (n *node) QueryKeys(bits []byte) error { return queryKeys(n, bits) }
 
 // QueryAbs implements StateQuerier with EVIOCGABS.
-func (n *node) QueryAbs(code uint16) (AbsInfo, error) {
-	var a [6]int32
-	if err := n.ioctl(eviocgabs(uintptr(code)), unsafe.Pointer(&a[0]), 0); err != nil {
-		return AbsInfo{}, err
-	}
-	return AbsInfo{Value: a[0], Min: a[1], Max: a[2], Fuzz: a[3], Flat: a[4], Resolution: a[5]}, nil
-}
+func (n *node) QueryAbs(code uint16) (AbsInfo, error) { return queryAbs(n, code) }
 
 // upload implements ffSys: EVIOCSFF, after which the kernel has written
 // the effect's id into the struct.
 func (n *node) upload(b *[ffEffectSize]byte) (int16, error) {
-	if err := n.ioctl(eviocsff, unsafe.Pointer(&b[0]), 0); err != nil {
+	if err := n.ioctl(eviocsff, b[:]); err != nil {
 		return -1, err
 	}
 	return int16(uint16(b[2]) | uint16(b[3])<<8), nil
@@ -175,7 +120,7 @@ func (n *node) writeFF(code uint16, value int32) error {
 }
 
 // erase implements ffSys: EVIOCRMFF takes the id as the argument value.
-func (n *node) erase(id int16) error { return n.ioctl(eviocrmff, nil, uintptr(id)) }
+func (n *node) erase(id int16) error { return n.ioctlValue(eviocrmff, uintptr(id)) }
 
 func probe(path string) (Info, error) {
 	n, err := openNode(path)
@@ -232,7 +177,7 @@ func openLive(path string, opts Options) (Device, error) {
 		return nil, err
 	}
 	if opts.Grab {
-		if err := n.ioctl(eviocgrab, nil, 1); err != nil {
+		if err := n.ioctlValue(eviocgrab, 1); err != nil {
 			n.f.Close()
 			return nil, fmt.Errorf("evdev: grab %s: %w (another program holds it?)", path, err)
 		}

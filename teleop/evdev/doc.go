@@ -40,10 +40,16 @@
 //     Frame times count from the first event. Replay waits the difference
 //     between consecutive frames: none when time went backwards, at most
 //     MaxReplayGap (1 s) for a long silence, so a replay never stalls.
-//   - Devices (open.go, device_linux.go): Open accepts a device node or a
-//     recording. The live layer is a linux && cgo file; device_other.go
-//     compiles everywhere else (CGO_ENABLED=0, other systems) and returns a
-//     clear error for live nodes while recordings still replay.
+//   - Devices (open.go, describe.go, device_linux.go): Open accepts a
+//     device node or a recording. The live layer is plain Go for linux
+//     (golang.org/x/sys/unix ioctls, no cgo), so CGO_ENABLED=0 builds list,
+//     inspect and attach devices exactly as cgo builds do; it opens
+//     devices on 64-bit little-endian Linux with the generic ioctl
+//     encoding (amd64, arm64, riscv64, loong64: liveArch) and says so
+//     elsewhere. device_other.go compiles on other systems and returns a
+//     clear error for live nodes while recordings still replay. A
+//     character device that does not answer EVIOCGID (ENOTTY, EINVAL) is
+//     ErrNotInputDevice.
 //   - Force feedback (ff.go, haptics.go): ff_effect upload, play and stop,
 //     FF_GAIN; Haptics renders contact force and help requests.
 //
@@ -67,17 +73,22 @@
 // Mapper.Map do not allocate in steady state (tested with AllocsPerRun).
 // OnFrame callbacks run on the device goroutine and receive reused frames.
 //
-// # github.com/gvalkov/golang-evdev
+// # Why not github.com/gvalkov/golang-evdev
 //
-// The module (a cgo package) is used where it is sound and nowhere else.
-// device_linux.go (linux && cgo) enumerates nodes with its
-// ListInputDevicePaths: filepath.Glob plus an os.Stat character-device
-// check, which opens nothing. Builds without cgo or on other systems
-// cannot import it; device_other.go does the same listing itself.
+// tandem used to list nodes with that module's ListInputDevicePaths in cgo
+// builds (the module includes linux/input.h through cgo, so a
+// CGO_ENABLED=0 build could not import it and had no live devices). The
+// listing is now info.go's eventPaths in every build: the same result
+// (event<N> entries that are or link to character devices, numeric order,
+// nothing opened), and it survives entries whose stat fails, where
+// golang-evdev's IsInputDevice dereferences a nil FileInfo (a link loop
+// named event* crashed `tandem devices list` and the hot-plug watcher;
+// TestListSkipsBrokenLinks). Nothing else of the module was ever used,
+// and it is no longer a dependency.
 //
-// Everything that opens a device goes through its Open, which has defects
-// we verified by reading device.go at v0.0.0-20220815104727-7e27d6ce89b6
-// against the kernel's drivers/input/evdev.c, so tandem does not use it:
+// Its Open was never used: reading device.go at
+// v0.0.0-20220815104727-7e27d6ce89b6 against the kernel's
+// drivers/input/evdev.c shows
 //
 //   - EVIOCGBIT(0, EV_MAX) is issued into new([4]byte) ((EV_MAX+1)/8 = 4
 //     bytes), but the request encodes a size of EV_MAX = 31 and the kernel
@@ -94,13 +105,17 @@
 //     Time.Sec is 0 rather than by the byte count read.
 //   - No absinfo getter, no force feedback, no SYN_DROPPED handling, and
 //     Open is read-only (EVIOCSFF and writing EV_FF need O_RDWR).
-//   - ListInputDevices opens every node with that Open; only
-//     ListInputDevicePaths is sound.
 //
-// tandem's device layer therefore issues its own ioctls through
-// golang.org/x/sys/unix with each buffer sized exactly as its request
-// declares and freshly zeroed (ioctl.go holds the request numbers, tested
-// against the x86-64 values in input-reference.md). None of this has been
-// run against hardware here (the build machine has no /dev/input); the
-// pure parts are tested, the ioctl code is compiled and reviewed.
+// tandem's device layer issues its own ioctls through golang.org/x/sys/unix
+// (describe.go reads a description through a small ioctler seam;
+// device_linux.go is the syscall). Every buffer is freshly zeroed and
+// exactly as long as its request declares, which node.ioctl checks before
+// the syscall; ioctl.go holds the request numbers, tested against the
+// x86-64 values in input-reference.md and computed ones. None of this has
+// been run against hardware here (the build machine has no /dev/input):
+// describe is tested against a fake that answers as evdev.c does (bitmaps
+// as unsigned long words, copies bounded by the declared size, EINVAL for
+// EV_REP), built from the evemu recordings; the syscall path is tested on
+// /dev/null (ENOTTY: not an input device); cmd/tandem's
+// TestCgoAndPureGoBinariesAgree compares CGO_ENABLED=0 and =1 binaries.
 package evdev

@@ -15,6 +15,7 @@ import (
 // N/I/P/B/A/L/S lines, or of the EVIOCG* ioctls on a live device.
 type Description struct {
 	Name    string `json:"name"`
+	Phys    string `json:"phys,omitempty"` // EVIOCGPHYS; evemu records none
 	Bus     uint16 `json:"bus"`
 	Vendor  uint16 `json:"vendor"`
 	Product uint16 `json:"product"`

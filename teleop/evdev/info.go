@@ -2,9 +2,9 @@ package evdev
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"sort"
-	"strconv"
 	"strings"
 )
 
@@ -12,7 +12,8 @@ import (
 type Info struct {
 	Path    string     `json:"path"`
 	Name    string     `json:"name"`
-	ID      string     `json:"id"` // vendor:product, hex
+	Phys    string     `json:"phys,omitempty"` // EVIOCGPHYS (usb-0000:00:14.0-1/input0): tells identical pads apart; recordings have none
+	ID      string     `json:"id"`             // vendor:product, hex
 	Bus     uint16     `json:"bus"`
 	Version uint16     `json:"version"`
 	Axes    []AxisInfo `json:"axes"`
@@ -37,7 +38,7 @@ type AxisInfo struct {
 
 // DescribeInfo builds an Info from a description.
 func DescribeInfo(path string, d *Description, profile string) Info {
-	in := Info{Path: path, Name: d.Name, ID: fmt.Sprintf("%04x:%04x", d.Vendor, d.Product), Bus: d.Bus,
+	in := Info{Path: path, Name: d.Name, Phys: d.Phys, ID: fmt.Sprintf("%04x:%04x", d.Vendor, d.Product), Bus: d.Bus,
 		Version: d.Version, Profile: profile, Axes: []AxisInfo{}, Buttons: []string{}}
 	codes := make([]int, 0, len(d.Abs))
 	for c := range d.Abs {
@@ -74,68 +75,71 @@ func ChooseName(d *Description) string {
 // DefaultDir is where Linux creates evdev nodes.
 const DefaultDir = "/dev/input"
 
-// eventNodes lists dir's event* entries in numeric order (event2 before
-// event10).
+// eventNodes keeps the names of the form event<N> (N decimal digits) and
+// orders them by N (event2 before event10).
 func eventNodes(names []string) []string {
 	var out []string
 	for _, n := range names {
-		if strings.HasPrefix(n, "event") {
-			if _, err := strconv.Atoi(n[len("event"):]); err == nil {
-				out = append(out, n)
-			}
+		if eventNumber(n) >= 0 {
+			out = append(out, n)
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		a, _ := strconv.Atoi(out[i][5:])
-		b, _ := strconv.Atoi(out[j][5:])
-		return a < b
-	})
+	sort.SliceStable(out, func(i, j int) bool { return eventNumber(out[i]) < eventNumber(out[j]) })
 	return out
 }
 
-// sortEventPaths keeps the paths whose base name is event<N> and orders
-// them by N.
-func sortEventPaths(paths []string) []string {
-	byName := make(map[string]string, len(paths))
-	names := make([]string, 0, len(paths))
-	for _, p := range paths {
-		n := filepath.Base(p)
-		byName[n] = p
-		names = append(names, n)
+// eventNumber is N for a name event<N>, or -1.
+func eventNumber(name string) int {
+	digits, ok := strings.CutPrefix(name, "event")
+	if !ok || digits == "" || len(digits) > 9 {
+		return -1
+	}
+	n := 0
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// eventPaths lists dir's evdev nodes, event<N> entries that are (or link
+// to) character devices, in numeric order. It opens nothing. A missing or
+// unreadable directory is an empty one, and an entry whose stat fails (a
+// dangling link, a link loop) is not a node.
+//
+// golang-evdev's ListInputDevicePaths (a glob plus the same check) is not
+// used: its IsInputDevice dereferences a nil FileInfo when os.Stat fails
+// with anything but ENOENT, so one link loop named event* crashes the
+// listing and with it the hot-plug watcher.
+func eventPaths(dir string) []string {
+	ents, _ := os.ReadDir(dir) // the entries read before any error
+	names := make([]string, len(ents))
+	for i, e := range ents {
+		names[i] = e.Name()
 	}
 	out := []string{}
 	for _, n := range eventNodes(names) {
-		out = append(out, byName[n])
+		p := filepath.Join(dir, n)
+		if fi, err := os.Stat(p); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			out = append(out, p)
+		}
 	}
 	return out
 }
 
-// globEscape escapes filepath.Match's metacharacters in a literal path.
-func globEscape(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if strings.ContainsRune(`*?[\`, r) {
-			b.WriteByte('\\')
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
-}
-
 // List describes every evdev node (event<N> character device) under dir
-// (DefaultDir when empty). A missing directory yields an empty list;
-// nodes that cannot be opened are listed with Error set, so permission
-// problems are visible.
+// (DefaultDir when empty). A missing or unreadable directory yields an
+// empty list and the error is always nil; nodes that cannot be opened or
+// are not input devices are listed with Error set, so permission problems
+// are visible.
 func List(dir string) ([]Info, error) {
 	if dir == "" {
 		dir = DefaultDir
 	}
-	paths, err := eventPaths(dir)
-	if err != nil {
-		return []Info{}, err
-	}
 	out := []Info{}
-	for _, p := range paths {
+	for _, p := range eventPaths(dir) {
 		in, err := probe(p)
 		if err != nil {
 			in = Info{Path: p, Error: err.Error(), Axes: []AxisInfo{}, Buttons: []string{}}

@@ -11,6 +11,10 @@ func ioc(dir, typ, nr, size uintptr) uintptr {
 	return dir<<30 | size<<16 | typ<<8 | nr
 }
 
+// iocSize is the argument size a request declares: the exact length of the
+// buffer it must be issued with.
+func iocSize(req uintptr) int { return int(req >> 16 & 0x3fff) }
+
 // Sizes of the kernel structures the ioctls carry (x86-64).
 const (
 	absInfoSize  = 24 // struct input_absinfo: six s32
@@ -32,6 +36,10 @@ var (
 // eviocgname reads the device name into a buffer of n bytes.
 func eviocgname(n uintptr) uintptr { return ioc(iocRead, 'E', 0x06, n) }
 
+// eviocgphys reads the physical path (e.g. usb-0000:00:14.0-1/input0) into
+// a buffer of n bytes.
+func eviocgphys(n uintptr) uintptr { return ioc(iocRead, 'E', 0x07, n) }
+
 // eviocgprop reads the property bitmap into a buffer of n bytes.
 func eviocgprop(n uintptr) uintptr { return ioc(iocRead, 'E', 0x09, n) }
 
@@ -50,4 +58,17 @@ func eviocgabs(code uintptr) uintptr { return ioc(iocRead, 'E', 0x40+code, absIn
 // whole 8-byte longs as the kernel copies them.
 func bitmapBytes(max uint16) int {
 	return (int(max)/64 + 1) * 8
+}
+
+// liveArch reports whether the live layer's layouts hold on goarch: Linux
+// with the asm-generic ioctl encoding above (mips and powerpc encode
+// direction and size differently), 8-byte longs (bitmaps, timeval) and
+// little-endian input_event, ff_effect and bitmap words. Elsewhere
+// recordings still replay.
+func liveArch(goarch string) bool {
+	switch goarch {
+	case "amd64", "arm64", "riscv64", "loong64":
+		return true
+	}
+	return false
 }

@@ -83,6 +83,11 @@ const maxRecording = 256 << 20
 // ErrNoDevices is the hint shown when no input device can be opened.
 var ErrNoDevices = errors.New("no readable input devices: /dev/input/event* needs read access (add yourself to the 'input' group or install the udev rule in docs/devices.md)")
 
+// ErrNotInputDevice marks a node that does not answer EVIOCGID: a
+// character device other than an evdev node (ENOTTY or EINVAL from its
+// driver, as /dev/null and /dev/urandom answer).
+var ErrNotInputDevice = errors.New("not an input device")
+
 // Open opens a live device node (/dev/input/eventN) or a recording (evemu
 // text or raw input_event records): a recording is accepted wherever a
 // device path is.

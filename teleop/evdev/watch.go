@@ -47,9 +47,8 @@ func (w *Watcher) Scan() []Change {
 	if w.known == nil {
 		w.known = map[string]bool{}
 	}
-	paths, _ := eventPaths(w.Dir)
 	now := map[string]bool{}
-	for _, p := range paths {
+	for _, p := range eventPaths(w.Dir) {
 		now[p] = true
 	}
 	var out []Change

@@ -60,7 +60,7 @@ func TestWatcherRun(t *testing.T) {
 }
 
 func TestEventNodesOrder(t *testing.T) {
-	got := eventNodes([]string{"event10", "event2", "js0", "event1", "eventx", "by-id"})
+	got := eventNodes([]string{"event10", "event2", "js0", "event1", "eventx", "by-id", "event", "event+3", "event-1", "event 4", "event99999999999"})
 	want := []string{"event1", "event2", "event10"}
 	if len(got) != len(want) {
 		t.Fatalf("got %v; want %v", got, want)
@@ -113,5 +113,29 @@ func TestListDirWithGlobCharacters(t *testing.T) {
 	infos, err := List(dir)
 	if err != nil || len(infos) != 1 || infos[0].Path != filepath.Join(dir, "event1") {
 		t.Errorf("got %+v %v; want event1", infos, err)
+	}
+}
+
+// Entries whose stat fails are not nodes: a dangling link, a link loop
+// (golang-evdev's ListInputDevicePaths dereferences a nil FileInfo on the
+// loop and crashes) and a link into a directory that cannot be searched.
+func TestListSkipsBrokenLinks(t *testing.T) {
+	dir := t.TempDir()
+	charNode(t, dir, "event1")
+	for name, target := range map[string]string{
+		"event2": "event2",                                // loop: ELOOP
+		"event3": filepath.Join(dir, "missing"),           // dangling: ENOENT
+		"event4": filepath.Join(dir, "event1", "nothing"), // through a non-directory: ENOTDIR
+	} {
+		if err := os.Symlink(target, filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	infos, err := List(dir)
+	if err != nil || len(infos) != 1 || infos[0].Path != filepath.Join(dir, "event1") {
+		t.Errorf("got %+v %v; want event1 only", infos, err)
+	}
+	if got := NewWatcher(dir).Scan(); len(got) != 1 || got[0].Path != filepath.Join(dir, "event1") {
+		t.Errorf("watcher saw %v; want event1 only", got)
 	}
 }

@@ -1,5 +1,0 @@
-//go:build cgo
-
-package evdev
-
-const cgoEnabled = true
