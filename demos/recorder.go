@@ -38,6 +38,10 @@ type RecorderConfig struct {
 
 // SessionInfo describes a recorded live session.
 type SessionInfo struct {
+	// Name is the session row's name in the store (default the session's
+	// id); a server names it id@instance so that two servers on one data
+	// directory never share one.
+	Name string
 	// Mode of its episodes (teleop, auto, shared); empty derives it from
 	// the sources seen in each episode.
 	Mode string

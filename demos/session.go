@@ -90,7 +90,11 @@ func (r *Recorder) Attach(ctx context.Context, sess *sim.Session, info SessionIn
 	if dup {
 		return nil, fmt.Errorf("demos: session %q is already recorded", sess.ID())
 	}
-	sid, err := r.store.newSession(ctx, sess.ID(), spec.Name, time.Now(), map[string]any{
+	name := info.Name
+	if name == "" {
+		name = sess.ID()
+	}
+	sid, err := r.store.newSession(ctx, name, spec.Name, time.Now(), map[string]any{
 		"mode": info.Mode, "operator": info.Operator, "control_hz": sess.State().ControlHz, "teleop_hz": sess.State().TeleopHz,
 	})
 	if err != nil {

@@ -72,6 +72,13 @@ type ForceReporter interface {
 	ToolForces(dst []float64) []float64
 }
 
+// ForceScaler is implemented by ForceReporters whose tools have a force
+// limit: the contact force magnitude (task units) that a force-feedback
+// device renders at full strength.
+type ForceScaler interface {
+	ToolForceScale() float64
+}
+
 // Viewer is implemented by tasks with a camera (an endoscope) whose frame
 // operators' commands are expressed in. Without it commands are in the world
 // frame.

@@ -183,3 +183,25 @@ func TestHapticsContactAndHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestHapticsGainAndHardCap(t *testing.T) {
+	rec := &recFF{}
+	h := NewHaptics(rec, 10)
+	h.Gain, h.Cap = 2, 0.7
+	for _, s := range []struct {
+		fx, fy float64
+		want   []string
+	}{
+		{1.5, 2, []string{"rumble 80ms", "constant 0.50"}}, // 0.25 of full scale, doubled
+		{3, 4, []string{"constant 0.70"}},                  // 1.0 doubled, held at the cap
+		{300, 400, nil},                                    // far beyond full scale: still the cap, nothing new
+	} {
+		rec.calls = nil
+		if err := h.Update(s.fx, s.fy, false); err != nil {
+			t.Fatal(err)
+		}
+		if fmt.Sprint(rec.calls) != fmt.Sprint(s.want) {
+			t.Errorf("force (%g, %g): calls %v; want %v", s.fx, s.fy, rec.calls, s.want)
+		}
+	}
+}

@@ -19,6 +19,10 @@ type Haptics struct {
 	// ContactRumble and HelpRumble are the rumble lengths (tandem's own
 	// choices: short enough not to mask the constant force).
 	ContactRumble, HelpRumble time.Duration
+	// Gain multiplies every level (0 means 1) and Cap bounds it (0 means
+	// 1): whatever the force, the device is never driven above Cap of its
+	// full strength.
+	Gain, Cap float64
 
 	inContact bool
 	helping   bool
@@ -50,22 +54,34 @@ func (h *Haptics) Update(fx, fy float64, help bool) error {
 	var errs []error
 	contact := mag > h.Threshold
 	if contact && !h.inContact && h.ContactRumble > 0 {
-		errs = append(errs, ignoreMissing(h.FF.Rumble(0.6, 0.3, h.ContactRumble)))
+		errs = append(errs, ignoreMissing(h.FF.Rumble(h.scale(0.6), h.scale(0.3), h.ContactRumble)))
 	}
 	h.inContact = contact
 	if help && !h.helping && h.HelpRumble > 0 {
-		errs = append(errs, ignoreMissing(h.FF.Rumble(0.2, 1, h.HelpRumble)))
+		errs = append(errs, ignoreMissing(h.FF.Rumble(h.scale(0.2), h.scale(1), h.HelpRumble)))
 	}
 	h.helping = help
 	level := 0.0
 	if contact && h.FullScale > 0 {
-		level = math.Min(1, mag/h.FullScale)
+		level = h.scale(mag / h.FullScale)
 	}
 	if math.Abs(level-h.level) >= levelStep || (level == 0) != (h.level == 0) {
 		h.level = level
 		errs = append(errs, ignoreMissing(h.FF.Constant(level, math.Atan2(fy, fx))))
 	}
 	return errors.Join(errs...)
+}
+
+// scale applies the gain and the cap to a level in [0, 1].
+func (h *Haptics) scale(level float64) float64 {
+	g, c := h.Gain, h.Cap
+	if g <= 0 {
+		g = 1
+	}
+	if c <= 0 || c > 1 {
+		c = 1
+	}
+	return math.Min(c, math.Max(0, level*g))
 }
 
 func ignoreMissing(err error) error {

@@ -1,0 +1,38 @@
+// Package live is tandem's application core: the hub of live sessions in
+// one process, their lifecycle, their arbiters and devices, the link to
+// the recorder, and policy hot swap. Transports (package web's REST,
+// WebSocket and Foxglove endpoints) sit on top of it; every stream they
+// serve is a subscriber of a session's records.
+//
+// # Records, not state
+//
+// A session publishes one immutable sim.Record per tick: who held
+// authority and in which mode, whether it was paused, which operator
+// inputs the tick applied, help, labels. Viewers, metrics, force feedback
+// and the recorder read records; nothing reads a session's mutable state
+// to describe a tick. Info (for REST listings) is built from the newest
+// record plus the session's fixed facts.
+//
+// # Buttons
+//
+// Device buttons and console buttons take one path: teleop requests that
+// the session honours. A device's buttons are sampled by the arbiter at
+// every sub-tick; a console's presses are queued with Session.Press. The
+// arbiter turns presses into asks (reset, success, failure, help
+// acknowledgement) and sim.Session honours them at the tick they arrive:
+// a reset cuts the episode and starts the next, a label is stored on the
+// episode, an acknowledgement clears the help request. Grip closes the
+// jaw inside the arbiter. Force feedback runs the other way: a device
+// with force feedback gets a subscriber that renders the task's contact
+// forces (scaled by sim.ForceScaler, times Config.HapticGain, never above
+// Config.HapticCap) and a rumble when help is raised.
+//
+// # Goroutines and locks
+//
+// Each session has its loop goroutine (sim.Session.Run), the only one that
+// touches its task. Hub.mu guards the session table and id counter;
+// Hub.devMu guards the device table; Session.mu guards a session's policy
+// names. Lock order: Hub.mu, then Hub.devMu, then Session.mu; none is held
+// while calling into a session's loop, the arbiter or the store. Every
+// exported method is safe for concurrent use.
+package live
