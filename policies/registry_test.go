@@ -88,7 +88,9 @@ func TestRandomRepeatsPerEpisodeSeed(t *testing.T) {
 
 func TestRegisterRefusesDuplicatesAndLists(t *testing.T) {
 	r := policies.NewRegistry()
-	mk := func(task sim.Task, o policies.Options) (sim.Policy, error) { return policies.NewRandom(task.Spec(), 0), nil }
+	mk := func(task sim.Task, o policies.Options) (sim.Policy, error) {
+		return policies.NewRandom(task.Spec(), 0), nil
+	}
 	if err := r.Register(policies.Info{Name: "expert"}, mk); err == nil {
 		t.Fatal("registering over a built-in succeeded")
 	}

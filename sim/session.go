@@ -532,9 +532,12 @@ func (s *Session) tickOnce(now time.Time) {
 			d = s.dec
 			d.Asks, d.AskBy = 0, ""
 		}
-		// Interventions and hand-backs happen at a period's first tick.
-		d.InterventionStart, d.InterventionEnd = false, false
 	}
+	// An intervention starts or ends with a period: the learning step
+	// carries the mark, display sub-ticks never do.
+	last := s.k == s.subs-1
+	d.InterventionStart = last && s.dec.InterventionStart
+	d.InterventionEnd = last && s.dec.InterventionEnd
 	if rejected {
 		d.Help = true
 		s.dec.Help = true
@@ -542,7 +545,7 @@ func (s *Session) tickOnce(now time.Time) {
 	s.env.Advance(s.perSub)
 	kind := SubRecord
 	var step Step
-	if s.k == s.subs-1 {
+	if last {
 		kind = StepRecord
 		if s.dec.SubTicks {
 			s.spec.CombineSubticks(s.learned, s.subticks, s.subs)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"tandem/live"
 	"tandem/sim"
 
 	"github.com/labstack/echo/v4"
@@ -109,9 +110,7 @@ func bindJSON(c echo.Context, v any) error {
 }
 
 func (s *Server) health(c echo.Context) error {
-	s.mu.Lock()
-	n := len(s.sessions)
-	s.mu.Unlock()
+	n := s.hub.Len()
 	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "sessions": n, "store": s.store != nil})
 }
 
@@ -153,7 +152,7 @@ func (s *Server) deleteSession(c echo.Context) error {
 // sessionAction serves POST /api/sessions/{id}/reset|pause|resume|mode.
 // reset takes an optional {"seed": n}; mode takes {"mode": "teleop"}.
 func (s *Server) sessionAction(c echo.Context) error {
-	sess, err := s.session(c.Param("id"))
+	v, err := s.session(c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -164,28 +163,29 @@ func (s *Server) sessionAction(c echo.Context) error {
 	if err := bindJSON(c, &body); err != nil {
 		return err
 	}
+	sess := v.sess
 	switch a := c.Param("action"); a {
 	case "reset":
-		err = sess.reset(body.Seed)
+		err = sess.Reset(body.Seed)
 	case "pause":
-		err = sess.sim.Pause()
+		err = sess.Pause()
 	case "resume":
-		err = sess.sim.Resume()
+		err = sess.Resume()
 	case "mode":
-		if sess.arb == nil {
+		if !sess.Live() {
 			return echo.NewHTTPError(http.StatusConflict, "a replay session has no mode")
 		}
-		if _, err := sim.ParseMode(body.Mode); err != nil {
-			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+		m, perr := sim.ParseMode(body.Mode)
+		if perr != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, perr.Error())
 		}
-		err = sess.arb.SetMode(body.Mode)
+		err = sess.SetMode(m)
 	default:
 		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("unknown action %q (valid: reset, pause, resume, mode)", truncate(a, 32)))
 	}
 	if err != nil {
 		return echo.NewHTTPError(http.StatusConflict, err.Error())
 	}
-	sess.pokeState()
 	return c.JSON(http.StatusAccepted, map[string]string{"status": "queued"})
 }
 
@@ -207,7 +207,7 @@ func (s *Server) activatePolicy(c echo.Context) error {
 	if _, err := s.cfg.Policies.Lookup(req.Policy); err != nil {
 		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 	}
-	return s.swapPolicies(c, req.Session, func(sess *session) string { return req.Policy })
+	return s.swapPolicies(c, req.Session, func(sess *live.Session) (string, error) { return req.Policy, nil })
 }
 
 // rollbackPolicy returns sessions to the policy they ran before the last
@@ -217,36 +217,42 @@ func (s *Server) rollbackPolicy(c echo.Context) error {
 	if err := bindJSON(c, &req); err != nil {
 		return err
 	}
-	return s.swapPolicies(c, req.Session, func(sess *session) string { return sess.prevPolicy() })
+	return s.swapPolicies(c, req.Session, func(sess *live.Session) (string, error) {
+		prev := sess.PreviousPolicy()
+		if prev == "" {
+			return "", echo.NewHTTPError(http.StatusConflict, "session "+sess.ID()+" has no earlier policy to roll back to")
+		}
+		return prev, nil
+	})
 }
 
-func (s *Server) swapPolicies(c echo.Context, id string, pick func(*session) string) error {
-	var list []*session
+func (s *Server) swapPolicies(c echo.Context, id string, pick func(*live.Session) (string, error)) error {
+	var list []*view
 	if id != "" {
-		sess, err := s.session(id)
+		v, err := s.session(id)
 		if err != nil {
 			return err
 		}
-		list = []*session{sess}
+		list = []*view{v}
 	} else {
-		list = s.sessionList()
+		list = s.viewList()
 	}
 	out := []SessionInfo{}
-	for _, sess := range list {
-		if sess.arb == nil {
+	for _, v := range list {
+		if !v.sess.Live() {
 			continue
 		}
-		name := pick(sess)
-		if name == "" {
+		name, err := pick(v.sess)
+		if err != nil {
 			if id != "" {
-				return echo.NewHTTPError(http.StatusConflict, "session "+sess.id+" has no earlier policy to roll back to")
+				return err
 			}
 			continue
 		}
-		if err := sess.setPolicy(name); err != nil {
+		if err := v.sess.SetPolicy(name); err != nil {
 			return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 		}
-		out = append(out, sess.info())
+		out = append(out, v.info())
 	}
 	return c.JSON(http.StatusOK, out)
 }

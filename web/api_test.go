@@ -90,7 +90,7 @@ func TestSessionsREST(t *testing.T) {
 		})
 	}
 	sess, _ := ts.session("s1")
-	if a := sess.arb.Authority(); a.Mode != string(sim.ModeTeleop) {
+	if a := sess.sess.Info(); a.Mode != sim.ModeTeleop {
 		t.Errorf("mode after POST mode %q; want teleop", a.Mode)
 	}
 	if info := sess.info(); info.Policy != "random" {
@@ -293,7 +293,8 @@ func TestFrameEncodingIsJSONAndDoesNotAllocate(t *testing.T) {
 	r.T, r.Reward, r.Success = 4, 0.25, true
 	r.Action.Set([]float64{0.5, -1})
 	r.Source, r.Operator, r.PolicyVersion = sim.Human, "browser:\"q\"\n", "expert"
-	buf := appendFrame(nil, 9, r, evInterventionStart|evSuccess, hudState{holder: "browser:x", mode: "shared"})
+	r.Holder, r.Mode = "browser:x", sim.ModeShared
+	buf := appendFrame(nil, 9, r, evInterventionStart|evSuccess, false, true)
 	full := appendFrameTail(append([]byte(nil), buf...), 3, 7)
 	var m anyMsg
 	if err := json.Unmarshal(full, &m); err != nil {
@@ -302,9 +303,12 @@ func TestFrameEncodingIsJSONAndDoesNotAllocate(t *testing.T) {
 	if m.Seq != 9 || m.T != 5 || m.Ack != 7 || m.Dropped != 3 || len(m.Events) != 2 || m.HUD["operator"] != "browser:\"q\"\n" {
 		t.Errorf("decoded frame %+v; want seq 9, t 5, ack 7, dropped 3, 2 events, the escaped operator", m)
 	}
+	if m.HUD["holder"] != "browser:x" || m.HUD["mode"] != "shared" || m.HUD["success"] != true {
+		t.Errorf("hud %v; want the record's holder and mode and the episode's success", m.HUD)
+	}
 	dst := make([]byte, 0, 4096)
 	if n := testing.AllocsPerRun(100, func() {
-		dst = appendFrame(dst[:0], 9, r, evSuccess, hudState{holder: "robot", mode: "shared"})
+		dst = appendFrame(dst[:0], 9, r, evSuccess, false, true)
 		dst = appendFrameTail(dst, 1, 2)
 	}); n != 0 {
 		t.Errorf("appendFrame allocates %v times per frame; want 0", n)

@@ -203,17 +203,17 @@ func frameWall(b []byte) (int64, bool) {
 
 // tickTotals sums ticks and overruns over live sessions.
 func (s *Server) tickTotals() (ticks, overruns uint64) {
-	for _, sess := range s.sessionList() {
-		st := sess.sim.State()
-		ticks += st.Ticks
-		overruns += st.Overruns
+	for _, v := range s.viewList() {
+		in := v.sess.Info()
+		ticks += in.Ticks
+		overruns += in.Overruns
 	}
 	return ticks, overruns
 }
 
 func (s *Server) droppedTotal() uint64 {
 	var n uint64
-	for _, sess := range s.sessionList() {
+	for _, sess := range s.viewList() {
 		for _, c := range *sess.all.Load() {
 			n += c.dropped.Load()
 		}

@@ -1,8 +1,6 @@
 package web
 
 import (
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -18,38 +16,20 @@ const (
 	closeGrace       = time.Second // how long a kicked client has to answer the close
 )
 
-// outMsg is one queued message: a shared frame or a complete JSON message.
-type outMsg struct {
-	f *frame
-	b []byte
-}
-
 // client is one WebSocket connection to a session. Its handler goroutine
 // reads (readLoop) and its writer goroutine writes (writeLoop); nothing
-// else touches conn except Close. Frames reach it through pushFrame from
-// the session's fan-out goroutine, which never blocks: a full queue drops
-// its oldest frame.
+// else touches conn except Close. Frames reach it through its sendQueue
+// from the session's fan-out goroutine, which never blocks.
 type client struct {
+	*sendQueue
 	srv      *Server
-	sess     *session
+	view     *view
 	conn     *websocket.Conn
 	n        uint64
 	id       string
 	role     string
 	operator string
 	latch    *teleop.Latch // operators only
-	cmdSeq   atomic.Uint64 // newest command seq set into latch
-	acks     ackRing
-
-	qmu        sync.Mutex // guards the queue and kick state
-	q          []outMsg   // ring of capacity cfg.SendQueue
-	head, size int
-	fullSince  time.Time // session clock when pushes started finding the queue full
-	kicked     bool
-	kickCode   int
-	kickReason string
-	notify     chan struct{}
-	dropped    atomic.Uint64
 
 	done chan struct{} // closed when the reader ended
 
@@ -60,124 +40,30 @@ type client struct {
 	tail    []byte
 }
 
-func newClient(srv *Server, sess *session, conn *websocket.Conn, n uint64, id, role, operator string) *client {
+func newClient(srv *Server, v *view, conn *websocket.Conn, n uint64, id, role, operator string) *client {
 	c := &client{
-		srv: srv, sess: sess, conn: conn, n: n, id: id, role: role, operator: operator,
-		q: make([]outMsg, srv.cfg.SendQueue), notify: make(chan struct{}, 1), done: make(chan struct{}),
-		tail: make([]byte, 0, 64),
+		sendQueue: newSendQueue(srv.cfg.SendQueue, srv.cfg.SlowAfter),
+		srv:       srv, view: v, conn: conn, n: n, id: id, role: role, operator: operator,
+		done: make(chan struct{}), tail: make([]byte, 0, 64),
 	}
+	dropped := srv.metrics.dropped.WithLabelValues(v.id)
+	c.onDrop = dropped.Inc
+	c.onSlow = srv.metrics.slowKicks.Inc
+	// A writer stuck on a stalled socket is unblocked by its write
+	// deadline; this bounds the wait for everything else.
+	c.onKick = func() { time.AfterFunc(defaultWriteWait+closeGrace, func() { conn.Close() }) }
 	if role == RoleOperator {
 		c.latch = teleop.NewLatch(operator)
 	}
 	return c
 }
 
-// pushFrame queues f; when the queue is full the oldest frame is dropped,
-// and a queue that stays full for SlowAfter of session time gets the client
-// disconnected. Called from the session's fan-out goroutine; never blocks.
-func (c *client) pushFrame(f *frame) {
-	c.push(outMsg{f: f}, f.wall)
-}
+// pushFrame queues f (dropping the oldest frame when full). Called from
+// the session's fan-out goroutine; never blocks.
+func (c *client) pushFrame(f *frame) { c.push(outMsg{f: f}, f.wall) }
 
 // pushMsg queues a complete message (hello, state, error, pong).
 func (c *client) pushMsg(b []byte) { c.push(outMsg{b: b}, time.Time{}) }
-
-func (c *client) push(m outMsg, now time.Time) {
-	c.qmu.Lock()
-	if c.kicked {
-		c.qmu.Unlock()
-		return
-	}
-	capacity := len(c.q)
-	if c.size == capacity {
-		c.dropOldestLocked()
-		if m.f != nil {
-			if c.fullSince.IsZero() {
-				c.fullSince = now
-			} else if now.Sub(c.fullSince) >= c.srv.cfg.SlowAfter {
-				c.kickLocked(closeSlow, "too slow: send queue full for "+c.srv.cfg.SlowAfter.String())
-				c.srv.metrics.slowKicks.Inc()
-			}
-		}
-	} else if m.f != nil {
-		c.fullSince = time.Time{}
-	}
-	c.q[(c.head+c.size)%capacity] = m
-	c.size++
-	c.qmu.Unlock()
-	c.wake()
-}
-
-// dropOldestLocked removes the oldest frame (or, if the queue holds no
-// frame, the oldest message) and counts it.
-func (c *client) dropOldestLocked() {
-	capacity := len(c.q)
-	at := 0
-	for i := range c.size {
-		if c.q[(c.head+i)%capacity].f != nil {
-			at = i
-			break
-		}
-	}
-	for i := at; i > 0; i-- { // shift the newer-than-dropped prefix up by one
-		c.q[(c.head+i)%capacity] = c.q[(c.head+i-1)%capacity]
-	}
-	c.q[c.head] = outMsg{}
-	c.head = (c.head + 1) % capacity
-	c.size--
-	c.dropped.Add(1)
-	c.srv.metrics.dropped.WithLabelValues(c.sess.id).Inc()
-}
-
-func (c *client) pop() (outMsg, bool) {
-	c.qmu.Lock()
-	defer c.qmu.Unlock()
-	if c.size == 0 {
-		return outMsg{}, false
-	}
-	m := c.q[c.head]
-	c.q[c.head] = outMsg{}
-	c.head = (c.head + 1) % len(c.q)
-	c.size--
-	return m, true
-}
-
-func (c *client) wake() {
-	select {
-	case c.notify <- struct{}{}:
-	default:
-	}
-}
-
-// kick disconnects the client with a close code and reason: queued
-// messages are discarded and the writer sends the close frame.
-func (c *client) kick(code int, reason string) {
-	c.qmu.Lock()
-	c.kickLocked(code, reason)
-	c.qmu.Unlock()
-	c.wake()
-}
-
-func (c *client) kickLocked(code int, reason string) {
-	if c.kicked {
-		return
-	}
-	c.kicked, c.kickCode, c.kickReason = true, code, reason
-	for c.size > 0 {
-		c.q[c.head] = outMsg{}
-		c.head = (c.head + 1) % len(c.q)
-		c.size--
-	}
-	// A writer stuck on a stalled socket is unblocked by its write
-	// deadline; this bounds the wait for everything else.
-	time.AfterFunc(defaultWriteWait+closeGrace, func() { c.conn.Close() })
-}
-
-func (c *client) kickState() (bool, int, string) {
-	c.qmu.Lock()
-	defer c.qmu.Unlock()
-	return c.kicked, c.kickCode, c.kickReason
-}
 
 // writeLoop writes queued messages and pings until the reader ends or the
 // client is kicked.
@@ -221,54 +107,26 @@ func (c *client) write(m outMsg) error {
 		return c.conn.WriteMessage(websocket.TextMessage, m.b)
 	}
 	f := m.f
-	ack := c.lastAck
+	// The frame's record lists the newest command seq it applied per
+	// operator: this client's is its ack.
 	if c.role == RoleOperator {
-		ack = max(ack, c.acks.lookup(uint64(f.episode)<<32|uint64(f.t)))
-		c.lastAck = ack
+		for _, in := range f.inputs {
+			if in.Operator == c.operator {
+				c.lastAck = max(c.lastAck, in.Seq)
+				break
+			}
+		}
 	}
 	w, err := c.conn.NextWriter(websocket.TextMessage)
 	if err != nil {
 		return err
 	}
 	w.Write(f.body)
-	c.tail = appendFrameTail(c.tail[:0], c.dropped.Load(), ack)
+	c.tail = appendFrameTail(c.tail[:0], c.dropped.Load(), c.lastAck)
 	w.Write(c.tail)
 	if err := w.Close(); err != nil {
 		return err
 	}
 	c.srv.metrics.frameLatency.Observe(c.srv.cfg.Clock.Now().Sub(f.wall).Seconds())
 	return nil
-}
-
-// ackRing remembers, for the last few changes of an operator's command
-// seq, the step key (episode<<32 | steps taken) at which the loop first
-// sampled it. Written by the loop goroutine, read by the writer.
-type ackRing struct {
-	mu   sync.Mutex
-	n    int
-	keys [32]uint64
-	seqs [32]uint64
-}
-
-func (r *ackRing) note(key, seq uint64) {
-	r.mu.Lock()
-	if r.n == 0 || r.seqs[(r.n-1)%len(r.seqs)] != seq {
-		i := r.n % len(r.seqs)
-		r.keys[i], r.seqs[i] = key, seq
-		r.n++
-	}
-	r.mu.Unlock()
-}
-
-// lookup returns the seq sampled at or before key (0 if none is known).
-func (r *ackRing) lookup(key uint64) uint64 {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	for i := r.n - 1; i >= 0 && i >= r.n-len(r.seqs); i-- {
-		j := i % len(r.seqs)
-		if r.keys[j] <= key {
-			return r.seqs[j]
-		}
-	}
-	return 0
 }

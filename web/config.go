@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"tandem/live"
 	"tandem/policies"
 	"tandem/sim"
 	"tandem/tasks"
@@ -38,15 +39,16 @@ const (
 
 // Catalog is the task catalogue a server offers (the tasks registry by
 // default; tests pass their own tasks).
-type Catalog interface {
-	Specs() []sim.Spec
-	New(name string) (sim.Task, error)
-}
+type Catalog = live.Catalog
 
 type registryCatalog struct{}
 
 func (registryCatalog) Specs() []sim.Spec                 { return tasks.Specs() }
 func (registryCatalog) New(name string) (sim.Task, error) { return tasks.New(name) }
+
+// DeviceOpener opens a --device argument (an evdev path or an evemu
+// recording) for a task; cmd wires teleop/evdev here.
+type DeviceOpener = live.DeviceOpener
 
 // Config configures a Server. Zero values mean the defaults named on each
 // field; Validate reports what is wrong.
@@ -82,8 +84,8 @@ type Config struct {
 	Catalog Catalog
 	// Policies resolves policy names (policies.NewRegistry(): the built-ins).
 	Policies *policies.Registry
-	// NewArbiter builds each session's arbiter (web's own by default).
-	NewArbiter NewArbiterFunc
+	// HapticGain and HapticCap scale and bound force feedback (see live.Config).
+	HapticGain, HapticCap float64
 	// OpenDevice opens a --device argument as an input source; nil refuses
 	// devices.
 	OpenDevice DeviceOpener
@@ -131,9 +133,6 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Policies == nil {
 		c.Policies = policies.NewRegistry()
-	}
-	if c.NewArbiter == nil {
-		c.NewArbiter = defaultArbiter
 	}
 	if c.Log == nil {
 		c.Log = os.Stderr

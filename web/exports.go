@@ -17,6 +17,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"tandem/demos"
+	"tandem/live"
 )
 
 // exportDir is where exports are built, inside the data directory; the
@@ -40,14 +41,14 @@ func (s *Server) exportEpisodes(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	eps, err := s.store.store.ListEpisodes(ctx, f)
+	eps, err := s.store.ListEpisodes(ctx, f)
 	if err != nil {
 		return err
 	}
 	if len(eps) == 0 {
 		return echo.NewHTTPError(http.StatusNotFound, "no episodes match the filter")
 	}
-	root := filepath.Join(s.store.store.Dir(), exportDir)
+	root := filepath.Join(s.store.Dir(), exportDir)
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
 	}
@@ -63,7 +64,7 @@ func (s *Server) exportEpisodes(c echo.Context) error {
 		if err != nil {
 			return err
 		}
-		_, err = demos.ExportMCAP(ctx, s.store.store, f, file, s.cfg.Catalog.New)
+		_, err = demos.ExportMCAP(ctx, s.store, f, file, s.cfg.Catalog.New)
 		if cerr := file.Close(); err == nil {
 			err = cerr
 		}
@@ -73,7 +74,7 @@ func (s *Server) exportEpisodes(c echo.Context) error {
 		return c.Attachment(path, "tandem-"+stamp+".mcap")
 	}
 	dir := filepath.Join(tmp, "dataset")
-	if _, err := demos.ExportLeRobot(ctx, s.store.store, f, dir); err != nil {
+	if _, err := demos.ExportLeRobot(ctx, s.store, f, dir); err != nil {
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
 	}
 	name := "tandem-lerobot-" + stamp
@@ -153,22 +154,16 @@ func (s *Server) postReplay(c echo.Context) error {
 	if req.Speed < 0 || req.Speed > demos.MaxSpeed || !finite(req.Speed) {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("speed must be in (0, %d]", demos.MaxSpeed))
 	}
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return echo.NewHTTPError(http.StatusServiceUnavailable, "server is shutting down")
-	}
-	s.nextID++
-	id := fmt.Sprintf("s%d", s.nextID)
-	s.mu.Unlock()
-	rp, err := demos.NewReplay(c.Request().Context(), s.store.store, req.Episode, s.cfg.Catalog.New,
-		demos.ReplayConfig{ID: id, Clock: s.cfg.Clock, Speed: req.Speed, Paused: req.Paused})
+	sess, err := s.hub.CreateReplay(c.Request().Context(), req.Episode, req.Speed, req.Paused)
 	if err != nil {
+		if errors.Is(err, live.ErrClosing) {
+			return echo.NewHTTPError(http.StatusServiceUnavailable, "server is shutting down")
+		}
 		return storeErr(err)
 	}
-	sess, err := s.addSession(id, SessionOptions{Task: rp.Episode.Task, Mode: "replay", Policy: "replay", replay: rp})
+	v, err := s.session(sess.ID())
 	if err != nil {
-		return echo.NewHTTPError(http.StatusConflict, err.Error())
+		return err
 	}
-	return c.JSON(http.StatusCreated, sess.info())
+	return c.JSON(http.StatusCreated, v.info())
 }

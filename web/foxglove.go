@@ -32,7 +32,7 @@ type foxChannel struct {
 	Schema         string `json:"schema"`
 	SchemaEncoding string `json:"schemaEncoding"`
 
-	sess *session
+	sess *view
 	kind string // scene, state, action, events
 }
 
@@ -50,7 +50,7 @@ func newFoxHub(srv *Server) *foxHub {
 	return &foxHub{srv: srv, channels: map[string][]*foxChannel{}, clients: map[*foxClient]struct{}{}}
 }
 
-func (h *foxHub) sessionAdded(sess *session) {
+func (h *foxHub) sessionAdded(sess *view) {
 	h.mu.Lock()
 	var chs []*foxChannel
 	for _, kind := range []string{"scene", "state", "action", "events"} {
@@ -76,7 +76,7 @@ func (h *foxHub) sessionAdded(sess *session) {
 	}
 }
 
-func (h *foxHub) sessionGone(sess *session) {
+func (h *foxHub) sessionGone(sess *view) {
 	h.mu.Lock()
 	chs := h.channels[sess.id]
 	delete(h.channels, sess.id)
@@ -115,22 +115,13 @@ type foxClient struct {
 	conn   *websocket.Conn
 	filter string // only this session, if set
 
-	mu     sync.Mutex             // guards subs, chans, pumps, queue, kicked
-	subs   map[uint32]*foxChannel // subscription id → channel
-	chans  map[uint32]*foxChannel // advertised channels by id
-	pumps  map[string]*sim.Subscription
-	queue  []foxOut
-	kicked bool
-	code   int
-	reason string
-	notify chan struct{}
-	done   chan struct{}
-}
+	*sendQueue // outgoing messages: the one queue type of every client
 
-type foxOut struct {
-	text   bool
-	b      []byte
-	binary bool
+	mu    sync.Mutex             // guards subs, chans, pumps
+	subs  map[uint32]*foxChannel // subscription id → channel
+	chans map[uint32]*foxChannel // advertised channels by id
+	pumps map[string]*sim.Subscription
+	done  chan struct{}
 }
 
 func (s *Server) handleFoxglove(c echo.Context) error {
@@ -155,7 +146,8 @@ func (s *Server) handleFoxglove(c echo.Context) error {
 	}
 	s.setSocketBuffer(conn)
 	fc := &foxClient{hub: s.fox, conn: conn, filter: filter, subs: map[uint32]*foxChannel{}, chans: map[uint32]*foxChannel{},
-		pumps: map[string]*sim.Subscription{}, notify: make(chan struct{}, 1), done: make(chan struct{})}
+		pumps: map[string]*sim.Subscription{}, done: make(chan struct{}), sendQueue: newSendQueue(foxQueue, 0)}
+	fc.onKick = func() { time.AfterFunc(defaultWriteWait+closeGrace, func() { conn.Close() }) }
 	s.clientsWG.Add(1)
 	defer s.clientsWG.Done()
 	s.metrics.clients.WithLabelValues("foxglove").Inc()
@@ -165,11 +157,11 @@ func (s *Server) handleFoxglove(c echo.Context) error {
 		"op": "serverInfo", "name": "tandem", "capabilities": []string{}, "supportedEncodings": []string{"json"},
 		"metadata": map[string]string{"units": "scene in metres (frame world); state and action in task units (see each session's spec)"}, "sessionId": strconv.FormatInt(time.Now().UnixNano(), 36),
 	})
-	fc.enqueue(foxOut{text: true, b: info})
+	fc.enqueue(outMsg{b: info})
 	s.fox.mu.Lock()
 	s.fox.clients[fc] = struct{}{}
 	var chs []*foxChannel
-	for _, sess := range s.sessionList() {
+	for _, sess := range s.viewList() {
 		chs = append(chs, s.fox.channels[sess.id]...)
 	}
 	s.fox.mu.Unlock()
@@ -208,7 +200,7 @@ func (fc *foxClient) advertise(chs []*foxChannel) {
 		return
 	}
 	b, _ := json.Marshal(map[string]any{"op": "advertise", "channels": list})
-	fc.enqueue(foxOut{text: true, b: b})
+	fc.enqueue(outMsg{b: b})
 }
 
 func (fc *foxClient) unadvertise(chs []*foxChannel) {
@@ -231,51 +223,17 @@ func (fc *foxClient) unadvertise(chs []*foxChannel) {
 		return
 	}
 	b, _ := json.Marshal(map[string]any{"op": "unadvertise", "channelIds": ids})
-	fc.enqueue(foxOut{text: true, b: b})
+	fc.enqueue(outMsg{b: b})
 }
 
 func (fc *foxClient) status(level int, msg string) {
 	b, _ := json.Marshal(map[string]any{"op": "status", "level": level, "message": msg})
-	fc.enqueue(foxOut{text: true, b: b})
+	fc.enqueue(outMsg{b: b})
 }
 
-func (fc *foxClient) enqueue(m foxOut) {
-	fc.mu.Lock()
-	if fc.kicked {
-		fc.mu.Unlock()
-		return
-	}
-	if len(fc.queue) >= foxQueue {
-		// Drop the oldest data message; control messages are kept.
-		for i, q := range fc.queue {
-			if q.binary {
-				fc.queue = slices.Delete(fc.queue, i, i+1)
-				break
-			}
-		}
-		if len(fc.queue) >= foxQueue {
-			fc.queue = fc.queue[1:]
-		}
-	}
-	fc.queue = append(fc.queue, m)
-	fc.mu.Unlock()
-	select {
-	case fc.notify <- struct{}{}:
-	default:
-	}
-}
-
-func (fc *foxClient) kick(code int, reason string) {
-	fc.mu.Lock()
-	if !fc.kicked {
-		fc.kicked, fc.code, fc.reason, fc.queue = true, code, reason, nil
-	}
-	fc.mu.Unlock()
-	select {
-	case fc.notify <- struct{}{}:
-	default:
-	}
-}
+// enqueue queues m: a full queue drops its oldest data message (control
+// messages are kept), as for session clients.
+func (fc *foxClient) enqueue(m outMsg) { fc.push(m, time.Time{}) }
 
 func (fc *foxClient) writeLoop() {
 	for {
@@ -285,22 +243,16 @@ func (fc *foxClient) writeLoop() {
 		case <-fc.notify:
 		}
 		for {
-			fc.mu.Lock()
-			if fc.kicked {
-				code, reason := fc.code, fc.reason
-				fc.mu.Unlock()
+			if kicked, code, reason := fc.kickState(); kicked {
 				fc.conn.SetWriteDeadline(time.Now().Add(closeGrace))
 				fc.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
 				time.AfterFunc(closeGrace, func() { fc.conn.Close() })
 				return
 			}
-			if len(fc.queue) == 0 {
-				fc.mu.Unlock()
+			m, ok := fc.pop()
+			if !ok {
 				break
 			}
-			m := fc.queue[0]
-			fc.queue = fc.queue[1:]
-			fc.mu.Unlock()
 			typ := websocket.TextMessage
 			if m.binary {
 				typ = websocket.BinaryMessage

@@ -26,7 +26,7 @@ func (fc *foxClient) subscribe(id, channel uint32) {
 	fc.subs[id] = ch
 	var sub *sim.Subscription
 	if fc.pumps[ch.sess.id] == nil {
-		sub = ch.sess.sim.Subscribe(8)
+		sub = ch.sess.sess.Subscribe(8)
 		fc.pumps[ch.sess.id] = sub
 	}
 	fc.mu.Unlock()
@@ -59,7 +59,7 @@ func (fc *foxClient) unsubscribe(id uint32) {
 // pump turns a session's records into messages for this client's
 // subscriptions on that session. The scene is built by one Builder owned by
 // this goroutine, once per record whatever the number of subscriptions.
-func (fc *foxClient) pump(sess *session, sub *sim.Subscription) {
+func (fc *foxClient) pump(sess *view, sub *sim.Subscription) {
 	type target struct {
 		id   uint32
 		kind string
@@ -96,7 +96,7 @@ func (fc *foxClient) pump(sess *session, sub *sim.Subscription) {
 			b[0] = 0x01
 			binary.LittleEndian.PutUint32(b[1:], t.id)
 			binary.LittleEndian.PutUint64(b[5:], ts)
-			fc.enqueue(foxOut{binary: true, b: append(b, payload...)})
+			fc.enqueue(outMsg{binary: true, b: append(b, payload...)})
 		}
 	}
 }
@@ -112,7 +112,7 @@ type foxScene struct {
 	stepOK     bool
 }
 
-func newFoxScene(sess *session) *foxScene {
+func newFoxScene(sess *view) *foxScene {
 	return &foxScene{b: foxglove.NewBuilder(sess.scene, sess.spec.Units), sent: map[uint32]bool{}}
 }
 
@@ -149,14 +149,14 @@ func (s *foxScene) payload(id uint32, r *sim.Record) []byte {
 // foxPayload encodes one state, action or events message for a record
 // (nil: nothing to send, as for events on a step without events). Scene
 // messages come from foxScene.
-func foxPayload(sess *session, r *sim.Record, kind string) []byte {
-	t := 0
-	if r.Kind == sim.StepRecord {
-		t = r.T + 1
-	}
+func foxPayload(sess *view, r *sim.Record, kind string) []byte {
+	t := stepsTaken(r)
 	var v any
 	switch kind {
 	case "state":
+		if r.Kind != sim.StepRecord && r.Kind != sim.ResetRecord {
+			return nil // learning-rate channel: display sub-ticks go to the scene only
+		}
 		obs := map[string]float64{}
 		o := r.Next.Slice()
 		for i, n := range sess.spec.ObsNames {
@@ -166,7 +166,8 @@ func foxPayload(sess *session, r *sim.Record, kind string) []byte {
 		}
 		v = map[string]any{"episode": r.Episode, "t": t, "kind": r.Kind, "source": r.Source, "operator": r.Operator,
 			"policy_version": r.PolicyVersion, "reward": r.Reward, "return": r.Return, "success": r.Success,
-			"done": r.Done(), "interventions": r.Interventions, "help": r.Help, "obs": obs}
+			"done": r.Done(), "interventions": r.Interventions, "help": r.Help, "obs": obs,
+			"mode": modeOf(r, sess.replay), "holder": holderOf(r, sess.replay), "paused": r.Paused}
 	case "action":
 		if r.Kind != sim.StepRecord {
 			return nil
@@ -183,10 +184,10 @@ func foxPayload(sess *session, r *sim.Record, kind string) []byte {
 		v = map[string]any{"episode": r.Episode, "t": t, "source": r.Source, "action": named(r.Action), "policy_action": named(r.PolicyAction)}
 	case "events":
 		var ev []string
-		switch {
-		case r.Kind == sim.ResetRecord:
+		switch r.Kind {
+		case sim.ResetRecord:
 			ev = append(ev, "reset")
-		default:
+		case sim.StepRecord:
 			if r.InterventionStart {
 				ev = append(ev, "intervention_start")
 			}
@@ -199,6 +200,9 @@ func foxPayload(sess *session, r *sim.Record, kind string) []byte {
 			if r.Truncated {
 				ev = append(ev, "truncated")
 			}
+		}
+		if r.Label != nil {
+			ev = append(ev, "label:"+r.Label.Outcome)
 		}
 		if len(ev) == 0 {
 			return nil

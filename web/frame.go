@@ -20,41 +20,67 @@ const (
 	evSuccess
 	evTerminal
 	evTruncated
+	evLabel
 )
 
-var eventNames = [...]string{"reset", "intervention_start", "intervention_end", "help", "success", "terminal", "truncated"}
+var eventNames = [...]string{"reset", "intervention_start", "intervention_end", "help", "success", "terminal", "truncated", "label"}
 
 // frame is one session tick encoded once and shared by every client of the
 // session. body is the JSON object up to and including the hud object but
 // without the closing brace; each client's writer appends its own
-// `,"dropped":D,"ack":A}`. A frame is immutable once published.
+// `,"dropped":D,"ack":A}`, its ack found in inputs. A frame is immutable
+// once published.
 type frame struct {
 	seq     uint64
 	episode int
-	t       int // steps taken when the frame was made: Step.T+1 for steps, 0 for resets
-	step    bool
 	wall    time.Time
+	inputs  []sim.Input // the record's: newest command seq applied per operator
 	body    []byte
 }
 
-// hudState is what a frame's HUD shows besides the record itself.
-type hudState struct {
-	holder string
-	mode   string
-	paused bool
+// stepsTaken is the learning steps an episode had taken at r: a step
+// record counts its own.
+func stepsTaken(r *sim.Record) int {
+	switch r.Kind {
+	case sim.StepRecord:
+		return r.T + 1
+	case sim.ResetRecord:
+		return 0
+	}
+	return r.T
 }
 
-// appendFrame encodes r as a frame body into dst.
-func appendFrame(dst []byte, seq uint64, r *sim.Record, ev events, h hudState) []byte {
+// holderOf names who held authority at r as the protocol does: "robot",
+// an operator id, "replay", or "none".
+func holderOf(r *sim.Record, replay bool) string {
+	switch {
+	case replay:
+		return "replay"
+	case r.Holder == "":
+		return "none"
+	}
+	return r.Holder
+}
+
+// modeOf is r's mode as the protocol names it ("replay" for replays).
+func modeOf(r *sim.Record, replay bool) string {
+	if replay {
+		return "replay"
+	}
+	return string(r.Mode)
+}
+
+// appendFrame encodes r as a frame body into dst. Everything in it comes
+// from the record.
+// success is the episode's success after its last learning step (a
+// display sub-tick carries no outcome of its own).
+func appendFrame(dst []byte, seq uint64, r *sim.Record, ev events, replay, success bool) []byte {
 	dst = append(dst, `{"type":"frame","seq":`...)
 	dst = strconv.AppendUint(dst, seq, 10)
 	dst = append(dst, `,"episode":`...)
 	dst = strconv.AppendInt(dst, int64(r.Episode), 10)
 	step := r.Kind == sim.StepRecord
-	t := 0
-	if step {
-		t = r.T + 1
-	}
+	t := stepsTaken(r)
 	dst = append(dst, `,"t":`...)
 	dst = strconv.AppendInt(dst, int64(t), 10)
 	dst = append(dst, `,"kind":`...)
@@ -105,7 +131,7 @@ func appendFrame(dst []byte, seq uint64, r *sim.Record, ev events, h hudState) [
 	dst = append(dst, `,"reward":`...)
 	dst = appendFloat(dst, r.Reward)
 	dst = append(dst, `,"success":`...)
-	dst = strconv.AppendBool(dst, step && r.Success)
+	dst = strconv.AppendBool(dst, success)
 	dst = append(dst, `,"done":`...)
 	dst = strconv.AppendBool(dst, step && r.Done())
 	dst = append(dst, `,"interventions":`...)
@@ -113,11 +139,21 @@ func appendFrame(dst []byte, seq uint64, r *sim.Record, ev events, h hudState) [
 	dst = append(dst, `,"help":`...)
 	dst = strconv.AppendBool(dst, r.Help)
 	dst = append(dst, `,"holder":`...)
-	dst = appendString(dst, h.holder)
+	dst = appendString(dst, holderOf(r, replay))
 	dst = append(dst, `,"mode":`...)
-	dst = appendString(dst, h.mode)
+	dst = appendString(dst, modeOf(r, replay))
 	dst = append(dst, `,"paused":`...)
-	dst = strconv.AppendBool(dst, h.paused)
+	dst = strconv.AppendBool(dst, r.Paused)
+	dst = append(dst, `,"sub":`...)
+	dst = strconv.AppendInt(dst, int64(r.Sub), 10)
+	dst = append(dst, `,"subs":`...)
+	dst = strconv.AppendInt(dst, int64(r.Subs), 10)
+	if r.Label != nil {
+		dst = append(dst, `,"label":`...)
+		dst = appendString(dst, r.Label.Outcome)
+		dst = append(dst, `,"label_by":`...)
+		dst = appendString(dst, r.Label.By)
+	}
 	dst = append(dst, '}')
 	return dst
 }

@@ -136,19 +136,73 @@ func (ts *testServer) tick(id string, n int) {
 		ts.t.Fatal(err)
 	}
 	for range n {
-		before := sess.sim.State().Ticks
+		before := sess.sess.Info().Ticks
 		eventually(ts.t, "session loop to park", func() bool { return ts.clock.Waiters() > 0 })
-		ts.clock.Advance(sess.sim.Period())
-		eventually(ts.t, "tick", func() bool { return sess.sim.State().Ticks > before })
+		ts.clock.Advance(sess.sess.Period())
+		eventually(ts.t, "tick", func() bool { return sess.sess.Info().Ticks > before })
 		// Read the newest record inside the poll: one wake-up may run two
 		// ticks (the loop was late to park), and the second may start a new
 		// episode after the test first looked.
 		eventually(ts.t, "fan-out", func() bool {
-			want := sess.sim.Last()
+			want := sess.sess.Last()
 			f := sess.last.Load()
 			return want == nil || (f != nil && f.wall.Equal(want.Wall) && f.episode == want.Episode)
 		})
 	}
+}
+
+// tickFind ticks session id one period at a time until w has received a
+// message satisfying pred (control messages are queued for the next tick,
+// so the tick that applies one may come after the test's first tick).
+func (ts *testServer) tickFind(id string, w *wsClient, what string, pred func(anyMsg) bool) anyMsg {
+	ts.t.Helper()
+	for range 50 {
+		ts.tick(id, 1)
+		for i := w.used; i < len(w.seen); i++ {
+			if pred(w.seen[i]) {
+				w.used = i + 1
+				return w.seen[i]
+			}
+		}
+		for {
+			w.c.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+			m, err := w.tryRead()
+			if err != nil {
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					// gorilla fails a connection after a read timeout: redial-free
+					// tests must not rely on it, so stop reading here.
+					ts.t.Fatalf("%s: no message within 100 ms of a tick", what)
+				}
+				ts.t.Fatalf("%s: %v", what, err)
+			}
+			if pred(m) {
+				w.used = len(w.seen)
+				return m
+			}
+			if m.Type == "frame" {
+				break // the tick's frame arrived without it: tick again
+			}
+		}
+	}
+	ts.t.Fatalf("no %s within 50 ticks", what)
+	return anyMsg{}
+}
+
+// latched is the newest command seq latched from the first operator of
+// session id (0 without one).
+func (ts *testServer) latched(id string) uint64 {
+	v, err := ts.session(id)
+	if err != nil {
+		ts.t.Fatal(err)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	for _, c := range v.byOp {
+		cmd, _ := c.latch.Latest()
+		return cmd.Seq
+	}
+	return 0
 }
 
 func (ts *testServer) wsURL(path string, q url.Values) string {

@@ -3,6 +3,8 @@ package web
 import (
 	"time"
 
+	"tandem/demos"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -85,8 +87,8 @@ func (m *metrics) sessionEnded(id string) {
 }
 
 // tickHook returns the sim.SessionConfig.TickHook for session id. It runs
-// on the loop goroutine and must not block: it observes and pokes.
-func (m *metrics) tickHook(id string, poke func()) func(time.Duration, int) {
+// on the loop goroutine and must not block: it only observes.
+func (m *metrics) tickHook(id string) func(time.Duration, int) {
 	overruns := m.tickOverruns.WithLabelValues(id)
 	ticks := m.ticks.WithLabelValues(id)
 	return func(elapsed time.Duration, skipped int) {
@@ -95,6 +97,24 @@ func (m *metrics) tickHook(id string, poke func()) func(time.Duration, int) {
 		if skipped > 0 {
 			overruns.Add(float64(skipped))
 		}
-		poke()
 	}
+}
+
+// recorder exports the recorder's counters.
+func (m *metrics) recorder(rec *demos.Recorder) {
+	stat := func(f func(demos.RecorderStats) float64) func() float64 {
+		return func() float64 { return f(rec.Stats()) }
+	}
+	m.reg.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tandem_recorder_lag_seconds", Help: "Age of the oldest step not yet committed."},
+			stat(func(st demos.RecorderStats) float64 { return st.Lag.Seconds() })),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tandem_recorder_pending_steps", Help: "Steps waiting to be committed."},
+			stat(func(st demos.RecorderStats) float64 { return float64(st.PendingSteps) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tandem_recorder_dropped_steps_total", Help: "Steps the recorder dropped (queue full or subscription overflow)."},
+			stat(func(st demos.RecorderStats) float64 { return float64(st.DroppedSteps) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tandem_recorder_committed_steps_total", Help: "Steps committed to the store."},
+			stat(func(st demos.RecorderStats) float64 { return float64(st.CommittedSteps) })),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "tandem_recorder_commit_failures_total", Help: "Failed commits (retried)."},
+			stat(func(st demos.RecorderStats) float64 { return float64(st.CommitFailures) })),
+	)
 }

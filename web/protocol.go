@@ -66,11 +66,13 @@ type SessionInfo struct {
 	Seed          uint64       `json:"seed"`
 	T             int          `json:"t"`
 	ControlHz     float64      `json:"control_hz"`
-	Horizon       int          `json:"horizon"` // episode length in ticks at ControlHz
+	TeleopHz      float64      `json:"teleop_hz"`
+	Horizon       int          `json:"horizon"` // episode length in learning steps at ControlHz
 	Recording     bool         `json:"recording"`
 	Replay        int64        `json:"replay"`
 	Authority     Authority    `json:"authority"`
 	Clients       ClientCounts `json:"clients"`
+	Label         *sim.Label   `json:"label,omitempty"`
 	Ticks         uint64       `json:"ticks"`
 	Overruns      uint64       `json:"overruns"`
 }

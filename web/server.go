@@ -4,23 +4,39 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"sort"
-	"strconv"
 	"sync"
 	"sync/atomic"
-	"tandem/sim"
 	"time"
 
 	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"tandem/demos"
+	"tandem/live"
 )
 
+// SessionOptions describe a session to create (POST /api/sessions); see
+// live.Options for each field's meaning and range.
+type SessionOptions struct {
+	Task      string   `json:"task"`
+	Mode      string   `json:"mode"`
+	Policy    string   `json:"policy"`
+	Skill     *float64 `json:"skill,omitempty"`
+	Seed      uint64   `json:"seed"`
+	ControlHz float64  `json:"control_hz"`
+	TeleopHz  float64  `json:"teleop_hz"`
+	Paused    bool     `json:"paused"`
+	Record    *bool    `json:"record,omitempty"`
+}
+
 // Server is tandem's HTTP server: REST API, session WebSockets, the
-// Foxglove endpoint, metrics and the embedded console. Its methods are safe
-// for concurrent use.
+// Foxglove endpoint, metrics and the embedded console, over a live.Hub.
+// Its methods are safe for concurrent use.
 type Server struct {
 	cfg         Config
 	token       string
@@ -29,20 +45,18 @@ type Server struct {
 	http        *http.Server
 	ln          net.Listener
 	metrics     *metrics
-	store       *storeLink // nil without a store
+	hub         *live.Hub
+	store       *demos.Store // nil without a store
 	upgrader    websocket.Upgrader
 	connSeq     atomic.Uint64
 	clientsWG   sync.WaitGroup
 	served      chan error
 	fox         *foxHub
+	stopWatch   func()
 
-	devMu   sync.Mutex          // guards devices; taken after mu, never before
-	devices map[string]attached // by the path they were opened from
-
-	mu       sync.Mutex // guards sessions, nextID, closing
-	sessions map[string]*session
-	nextID   int
-	closing  bool
+	mu      sync.Mutex // guards views, closing
+	views   map[string]*view
+	closing bool
 }
 
 // New checks cfg, opens the store and prepares a server; Start listens.
@@ -52,11 +66,11 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:      cfg,
-		token:    cfg.Token,
-		metrics:  newMetrics(cfg.Registry),
-		sessions: map[string]*session{},
-		served:   make(chan error, 1),
+		cfg:     cfg,
+		token:   cfg.Token,
+		metrics: newMetrics(cfg.Registry),
+		views:   map[string]*view{},
+		served:  make(chan error, 1),
 	}
 	if s.token == "" {
 		s.token = newToken()
@@ -71,18 +85,70 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.fox = newFoxHub(s)
 	if !cfg.NoStore {
-		st, err := openStore(s, cfg.DataDir)
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		st, err := demos.Open(ctx, cfg.DataDir, demos.Options{})
+		cancel()
 		if err != nil {
 			return nil, err
 		}
 		s.store = st
 	}
+	logger := slog.New(slog.NewTextHandler(cfg.Log, nil))
+	hub, err := live.New(live.Config{
+		Clock: cfg.Clock, Catalog: cfg.Catalog, Policies: cfg.Policies, Store: s.store,
+		Recorder: demos.RecorderConfig{Logger: logger}, MaxSessions: cfg.MaxSessions,
+		TickHook: s.metrics.tickHook, HapticGain: cfg.HapticGain, HapticCap: cfg.HapticCap, Logger: logger,
+	})
+	if err != nil {
+		if s.store != nil {
+			s.store.Close()
+		}
+		return nil, err
+	}
+	s.hub = hub
+	if rec := hub.Recorder(); rec != nil {
+		s.metrics.recorder(rec)
+	}
+	s.stopWatch = hub.Watch(s.sessionEvent)
 	s.echo = s.routes()
 	return s, nil
 }
 
+// sessionEvent adds a view for a new session and closes the view of one
+// that is going away.
+func (s *Server) sessionEvent(e live.Event) {
+	if e.Added {
+		v := s.newView(e.Session)
+		s.mu.Lock()
+		s.views[v.id] = v
+		n := len(s.views)
+		s.mu.Unlock()
+		s.metrics.sessions.Set(float64(n))
+		s.fox.sessionAdded(v)
+		return
+	}
+	s.mu.Lock()
+	v, ok := s.views[e.Session.ID()]
+	delete(s.views, e.Session.ID())
+	n, closing := len(s.views), s.closing
+	s.mu.Unlock()
+	if !ok {
+		return
+	}
+	s.metrics.sessions.Set(float64(n))
+	s.fox.sessionGone(v)
+	if closing {
+		v.close(websocket.CloseGoingAway, "server shutting down")
+	} else {
+		v.close(websocket.CloseNormalClosure, "session deleted")
+	}
+}
+
 // Token is the operator token (generated when Config.Token was empty).
 func (s *Server) Token() string { return s.token }
+
+// Hub is the server's live core.
+func (s *Server) Hub() *live.Hub { return s.hub }
 
 // Handler is the server's HTTP handler (for tests and embedding).
 func (s *Server) Handler() http.Handler { return s.echo }
@@ -99,32 +165,55 @@ func (s *Server) Addr() string {
 func (s *Server) URL() string { return "http://" + s.Addr() }
 
 // Start listens, creates the default session (unless disabled) and serves
-// in the background. It logs "listening on http://ADDR".
+// in the background. It logs "listening on http://ADDR". When it fails,
+// nothing is left running: sessions, recorder and store are closed.
 func (s *Server) Start() error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
+		s.abort()
 		return err
 	}
 	s.ln = ln
 	host, _, _ := net.SplitHostPort(ln.Addr().String())
 	s.openViewers = isLoopback(host)
 	if !s.cfg.NoDefaultSession {
-		sess, err := s.createSession(SessionOptions{Task: s.cfg.Task, Mode: s.cfg.Mode, Policy: s.cfg.Policy, Skill: s.cfg.Skill, Seed: s.cfg.Seed})
-		if err != nil {
+		if err := s.startDefault(); err != nil {
 			ln.Close()
-			return fmt.Errorf("default session: %w", err)
-		}
-		for _, d := range s.cfg.Devices {
-			if err := s.attachDevice(sess, d, s.cfg.OpenDevice); err != nil {
-				ln.Close()
-				return err
-			}
+			s.abort()
+			return err
 		}
 	}
 	s.http = &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second}
 	go func() { s.served <- s.http.Serve(ln) }()
 	fmt.Fprintf(s.cfg.Log, "tandem: listening on %s\n", s.URL())
 	return nil
+}
+
+func (s *Server) startDefault() error {
+	sess, err := s.hub.Create(live.Options{Task: s.cfg.Task, Mode: s.cfg.Mode, Policy: s.cfg.Policy, Skill: s.cfg.Skill, Seed: s.cfg.Seed})
+	if err != nil {
+		return fmt.Errorf("default session: %w", err)
+	}
+	for _, d := range s.cfg.Devices {
+		if err := s.hub.AttachDevice(sess.ID(), d, s.cfg.OpenDevice); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// abort releases what New and a failed Start hold.
+func (s *Server) abort() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s.mu.Lock()
+	s.closing = true
+	s.mu.Unlock()
+	s.hub.Close(ctx) //nolint:errcheck // reporting the start failure instead
+	s.stopWatch()
+	if s.store != nil {
+		s.store.Close()
+	}
 }
 
 // Run starts the server and serves until ctx ends, then shuts down
@@ -156,11 +245,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		return nil
 	}
 	s.closing = true
-	sessions := make([]*session, 0, len(s.sessions))
-	for _, sess := range s.sessions {
-		sessions = append(sessions, sess)
-	}
-	s.sessions = map[string]*session{}
 	s.mu.Unlock()
 	var errs []error
 	if s.http != nil {
@@ -168,18 +252,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 			errs = append(errs, err)
 		}
 	}
-	s.devMu.Lock()
-	for path, d := range s.devices {
-		d.closer.Close()
-		delete(s.devices, path)
+	if err := s.hub.Close(ctx); err != nil {
+		errs = append(errs, err)
 	}
-	s.devMu.Unlock()
-	for _, sess := range sessions {
-		if err := sess.stop(websocket.CloseGoingAway, "server shutting down"); err != nil {
-			errs = append(errs, fmt.Errorf("session %s: %w", sess.id, err))
-		}
-		s.fox.sessionGone(sess)
-	}
+	s.stopWatch()
 	s.fox.close()
 	waited := make(chan struct{})
 	go func() { s.clientsWG.Wait(); close(waited) }()
@@ -189,7 +265,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		errs = append(errs, errors.New("clients did not close in time"))
 	}
 	if s.store != nil {
-		if err := s.store.close(); err != nil {
+		if err := s.store.Close(); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -199,14 +275,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 // CreateSession creates and starts a session; empty options take the
 // server's defaults.
 func (s *Server) CreateSession(o SessionOptions) (SessionInfo, error) {
-	sess, err := s.createSession(o)
+	v, err := s.createSession(o)
 	if err != nil {
 		return SessionInfo{}, err
 	}
-	return sess.info(), nil
+	return v.info(), nil
 }
 
-func (s *Server) createSession(o SessionOptions) (*session, error) {
+func (s *Server) createSession(o SessionOptions) (*view, error) {
 	if o.Task == "" {
 		o.Task = s.cfg.Task
 	}
@@ -216,80 +292,34 @@ func (s *Server) createSession(o SessionOptions) (*session, error) {
 	if o.Policy == "" {
 		o.Policy = s.cfg.Policy
 	}
-	if _, err := sim.ParseMode(o.Mode); err != nil {
-		return nil, err
-	}
-	if o.Skill != nil && !(*o.Skill >= 0 && *o.Skill <= 1) {
-		return nil, fmt.Errorf("skill must be in [0, 1], got %g", *o.Skill)
-	}
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return nil, errors.New("server is shutting down")
-	}
-	if len(s.sessions) >= s.cfg.MaxSessions {
-		s.mu.Unlock()
-		return nil, fmt.Errorf("%d sessions, the limit", len(s.sessions))
-	}
-	s.nextID++
-	id := "s" + strconv.Itoa(s.nextID)
-	s.mu.Unlock()
-	return s.addSession(id, o)
-}
-
-// addSession builds, starts and registers session id.
-func (s *Server) addSession(id string, o SessionOptions) (*session, error) {
-	sess, err := s.newSession(id, o)
+	sess, err := s.hub.Create(live.Options{
+		Task: o.Task, Mode: o.Mode, Policy: o.Policy, Skill: o.Skill, Seed: o.Seed,
+		ControlHz: o.ControlHz, TeleopHz: o.TeleopHz, Paused: o.Paused, Record: o.Record,
+	})
 	if err != nil {
 		return nil, err
 	}
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		sess.stop(websocket.CloseGoingAway, "server shutting down")
-		return nil, errors.New("server is shutting down")
-	}
-	s.sessions[id] = sess
-	s.metrics.sessions.Set(float64(len(s.sessions)))
-	s.mu.Unlock()
-	s.fox.sessionAdded(sess)
-	return sess, nil
+	return s.session(sess.ID())
 }
 
 // DeleteSession stops a session and closes its clients.
 func (s *Server) DeleteSession(id string) error {
-	s.mu.Lock()
-	sess, ok := s.sessions[id]
-	delete(s.sessions, id)
-	s.metrics.sessions.Set(float64(len(s.sessions)))
-	s.mu.Unlock()
-	if !ok {
-		return errUnknownSession(id)
-	}
-	s.fox.sessionGone(sess)
-	s.devMu.Lock()
-	for path, d := range s.devices {
-		if d.sess == sess {
-			d.closer.Close()
-			delete(s.devices, path)
+	if err := s.hub.Delete(id); err != nil {
+		var nf *live.NotFoundError
+		if errors.As(err, &nf) {
+			return errUnknownSession(id)
 		}
+		return err
 	}
-	s.devMu.Unlock()
-	return sess.stop(websocket.CloseNormalClosure, "session deleted")
+	return nil
 }
 
 // Sessions lists the live sessions by id.
 func (s *Server) Sessions() []SessionInfo {
-	s.mu.Lock()
-	list := make([]*session, 0, len(s.sessions))
-	for _, sess := range s.sessions {
-		list = append(list, sess)
-	}
-	s.mu.Unlock()
-	sort.Slice(list, func(i, j int) bool { return idLess(list[i].id, list[j].id) })
+	list := s.viewList()
 	out := make([]SessionInfo, len(list))
-	for i, sess := range list {
-		out[i] = sess.info()
+	for i, v := range list {
+		out[i] = v.info()
 	}
 	return out
 }
@@ -301,23 +331,24 @@ func idLess(a, b string) bool {
 	return a < b
 }
 
-func (s *Server) session(id string) (*session, error) {
+// session returns the view of session id.
+func (s *Server) session(id string) (*view, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	sess, ok := s.sessions[id]
+	v, ok := s.views[id]
 	if !ok {
 		return nil, errUnknownSession(id)
 	}
-	return sess, nil
+	return v, nil
 }
 
-func (s *Server) sessionList() []*session {
+func (s *Server) viewList() []*view {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	list := make([]*session, 0, len(s.sessions))
-	for _, sess := range s.sessions {
-		list = append(list, sess)
+	list := make([]*view, 0, len(s.views))
+	for _, v := range s.views {
+		list = append(list, v)
 	}
+	s.mu.Unlock()
 	sort.Slice(list, func(i, j int) bool { return idLess(list[i].id, list[j].id) })
 	return list
 }

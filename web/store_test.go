@@ -27,8 +27,7 @@ func TestHumanCommandsRecordedAndFlushedOnShutdown(t *testing.T) {
 	ts.tick("s1", 3)
 	op.send(`{"type":"command","seq":1,"action":[-1,0.5],"engaged":true}`)
 	eventually(t, "command latched", func() bool {
-		sess, _ := ts.session("s1")
-		return (*sess.ops.Load())[0].cmdSeq.Load() == 1
+		return ts.latched("s1") == 1
 	})
 	ts.tick("s1", 4)
 	op.until("acked frame", func(m anyMsg) bool { return m.Type == "frame" && m.Ack == 1 })
@@ -175,7 +174,7 @@ func TestEpisodesExportAndReplayOverREST(t *testing.T) {
 	}
 	ctl.send(`{"type":"control","seq":8,"op":"speed","speed":2}`)
 	sess, _ := ts.session(info.ID)
-	eventually(t, "replay speed 2", func() bool { return sess.opts.replay.Speed() == 2 })
+	eventually(t, "replay speed 2", func() bool { return sess.sess.Replay().Speed() == 2 })
 	live := ts.mustDial("s1", testToken, "dave")
 	live.read()
 	live.send(`{"type":"control","seq":9,"op":"step"}`)

@@ -26,7 +26,7 @@ func (s *Server) handleSessionWS(c echo.Context) error {
 	if herr != nil {
 		return herr
 	}
-	sess, err := s.session(c.Param("id"))
+	v, err := s.session(c.Param("id"))
 	if err != nil {
 		return err
 	}
@@ -50,8 +50,8 @@ func (s *Server) handleSessionWS(c echo.Context) error {
 		return nil // the upgrader already answered
 	}
 	s.setSocketBuffer(conn)
-	cl := newClient(s, sess, conn, n, id, role, operator)
-	if err := sess.addClient(cl); err != nil {
+	cl := newClient(s, v, conn, n, id, role, operator)
+	if err := v.addClient(cl); err != nil {
 		conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(websocket.CloseTryAgainLater, err.Error()), time.Now().Add(closeGrace))
 		conn.Close()
 		return nil
@@ -66,7 +66,7 @@ func (s *Server) handleSessionWS(c echo.Context) error {
 		cl.writeLoop()
 	}()
 	cl.readLoop()
-	sess.removeClient(cl)
+	v.removeClient(cl)
 	close(cl.done)
 	<-wdone
 	conn.Close()
@@ -142,6 +142,12 @@ func readAtMost(dst []byte, r io.Reader, n int) ([]byte, error) {
 	return dst, nil
 }
 
+// oneShot are the buttons that act on the episode: a press of any of them
+// in a command is queued with Session.Press (the path device presses take
+// through the arbiter) rather than left in the latch, where a release
+// arriving before the next tick would hide it.
+const oneShot = teleop.Reset | teleop.MarkSuccess | teleop.MarkFailure | teleop.Help
+
 // handle dispatches one message.
 func (c *client) handle(b []byte) {
 	m, merr := decodeMsg(b)
@@ -158,25 +164,27 @@ func (c *client) handle(b []byte) {
 			c.reject(codeForbidden, "viewers cannot send commands; connect with ?token=", &m.Seq)
 			return
 		}
-		if c.sess.arb == nil {
+		sess := c.view.sess
+		if !sess.Live() {
 			c.reject(codeRejected, "a replay session takes no commands", &m.Seq)
 			return
 		}
-		cmd, merr := commandFrom(&m, &c.sess.spec)
+		cmd, merr := commandFrom(&m, &c.view.spec)
 		if merr != nil {
 			c.reject(merr.code, merr.msg, &m.Seq)
 			return
 		}
 		cmd.Operator = c.operator
 		cmd.At = c.srv.cfg.Clock.Now()
-		if cmd.Buttons.Has(teleop.Reset) && !c.lastButtons.Has(teleop.Reset) {
-			c.sess.sim.Reset()
+		cmd.Seq = uint64(m.Seq)
+		if pressed := cmd.Buttons & oneShot &^ c.lastButtons; pressed != 0 {
+			if err := sess.Press(c.operator, pressed); err != nil {
+				c.reject(codeRejected, err.Error(), &m.Seq)
+			}
 		}
 		c.lastButtons = cmd.Buttons
+		cmd.Buttons &^= oneShot
 		c.latch.Set(cmd)
-		if m.Seq > 0 && uint64(m.Seq) > c.cmdSeq.Load() {
-			c.cmdSeq.Store(uint64(m.Seq))
-		}
 	case msgControl:
 		if c.role != RoleOperator {
 			c.reject(codeForbidden, "viewers cannot send control messages; connect with ?token=", &m.Seq)
@@ -184,26 +192,34 @@ func (c *client) handle(b []byte) {
 		}
 		if err := c.control(&m); err != nil {
 			c.reject(err.code, err.msg, &m.Seq)
-			return
 		}
-		c.sess.pokeState()
 	default:
 		c.reject(codeBadType, fmt.Sprintf("unknown message type %q (valid: command, control, ping)", truncate(m.Type, 32)), nil)
 	}
 }
 
 func (c *client) control(m *inMsg) *msgErr {
-	s := c.sess
+	sess := c.view.sess
 	var err error
 	switch m.Op {
 	case "reset":
-		err = s.reset(nil)
+		if !sess.Live() {
+			err = sess.Reset(nil) // a replay restarts
+			break
+		}
+		err = sess.Press(c.operator, teleop.Reset)
+	case "success", "failure", "help":
+		if !sess.Live() {
+			return badMsg(codeRejected, "a replay session takes no labels")
+		}
+		b, _ := teleop.ParseButton(m.Op)
+		err = sess.Press(c.operator, b)
 	case "pause":
-		err = s.sim.Pause()
+		err = sess.Pause()
 	case "resume":
-		err = s.sim.Resume()
+		err = sess.Resume()
 	case "step", "speed":
-		rp := s.opts.replay
+		rp := sess.Replay()
 		if rp == nil {
 			return badMsg(codeRejected, "%s is a replay control; this is a live session", m.Op)
 		}
@@ -220,24 +236,25 @@ func (c *client) control(m *inMsg) *msgErr {
 		}
 		err = rp.SetSpeed(x)
 	case "takeover", "handback", "request", "mode":
-		if s.arb == nil {
+		if !sess.Live() {
 			return badMsg(codeRejected, "a replay session has no authority to take")
 		}
 		switch m.Op {
 		case "takeover":
-			err = s.arb.TakeOver(c.operator)
+			err = sess.TakeOver(c.operator)
 		case "handback":
-			err = s.arb.HandBack(c.operator)
+			err = sess.HandBack(c.operator)
 		case "request":
-			err = s.arb.Request(c.operator)
+			err = sess.Request(c.operator)
 		default:
-			if _, err := sim.ParseMode(m.Mode); err != nil {
-				return badMsg(codeBadValue, "%v", err)
+			mode, perr := sim.ParseMode(m.Mode)
+			if perr != nil {
+				return badMsg(codeBadValue, "%v", perr)
 			}
-			err = s.arb.SetMode(m.Mode)
+			err = sess.SetMode(mode)
 		}
 	default:
-		return badMsg(codeBadValue, "unknown op %q (valid: reset, pause, resume, takeover, handback, request, mode; replays: step, speed)", truncate(m.Op, 32))
+		return badMsg(codeBadValue, "unknown op %q (valid: reset, pause, resume, takeover, handback, request, mode, success, failure, help; replays: step, speed)", truncate(m.Op, 32))
 	}
 	if err != nil {
 		return badMsg(codeRejected, "%s", err.Error())

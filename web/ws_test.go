@@ -43,9 +43,7 @@ func TestProtocolRoundTrip(t *testing.T) {
 	// An engaged command takes over; the first frame that reflects it acks it.
 	op.send(map[string]any{"type": "command", "seq": 7, "action": []float64{1, 0}, "engaged": true})
 	eventually(t, "command latched", func() bool {
-		sess, _ := ts.session("s1")
-		c := (*sess.ops.Load())[0]
-		return c.cmdSeq.Load() == 7
+		return ts.latched("s1") == 7
 	})
 	ts.tick("s1", 1)
 	f = op.until("acked frame", func(m anyMsg) bool { return m.Type == "frame" && m.Ack == 7 })
@@ -72,8 +70,7 @@ func TestProtocolRoundTrip(t *testing.T) {
 
 	// Control: mode change and handback arrive as state.
 	op.send(`{"type":"control","op":"mode","mode":"teleop"}`)
-	ts.tick("s1", 1)
-	st = op.find("teleop state", func(m anyMsg) bool { return m.Type == "state" && m.Session.Mode == string(sim.ModeTeleop) })
+	st = ts.tickFind("s1", op, "teleop state", func(m anyMsg) bool { return m.Type == "state" && m.Session.Mode == string(sim.ModeTeleop) })
 	if st.Session.Mode != string(sim.ModeTeleop) {
 		t.Errorf("mode %q; want teleop", st.Session.Mode)
 	}
@@ -127,7 +124,7 @@ func TestAuthAndRoles(t *testing.T) {
 	}
 	ts.tick("s1", 1)
 	sess, _ := ts.session("s1")
-	if sess.sim.State().Paused {
+	if sess.sess.Info().Paused {
 		t.Error("a viewer paused the session")
 	}
 
@@ -226,7 +223,7 @@ func TestBadMessagesAreRejectedAndSessionKeepsTicking(t *testing.T) {
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
 			before := ts.rejected(row.code)
-			ticks := sess.sim.State().Ticks
+			ticks := sess.sess.Info().Ticks
 			op.send(row.msg)
 			e := op.until("error", isType("error"))
 			if e.Code != row.code || e.Error == "" {
@@ -236,7 +233,7 @@ func TestBadMessagesAreRejectedAndSessionKeepsTicking(t *testing.T) {
 				t.Errorf("rejections counted %v; want 1", got)
 			}
 			ts.tick("s1", 1)
-			if got := sess.sim.State().Ticks; got <= ticks {
+			if got := sess.sess.Info().Ticks; got <= ticks {
 				t.Errorf("ticks %d after a bad message; want more than %d", got, ticks)
 			}
 			f := op.until("frame", isType("frame"))
@@ -307,9 +304,9 @@ func TestSlowClientLosesFramesAndIsDisconnected(t *testing.T) {
 		t.Errorf("close %d %q; want %d with a too-slow reason", code, reason, closeSlow)
 	}
 	// The session is unaffected.
-	ticks := sess.sim.State().Ticks
+	ticks := sess.sess.Info().Ticks
 	ts.tick("s1", 1)
-	if sess.sim.State().Ticks <= ticks {
+	if sess.sess.Info().Ticks <= ticks {
 		t.Error("session stopped ticking after a slow client")
 	}
 }
