@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -239,5 +240,37 @@ func TestCheckRates(t *testing.T) {
 				t.Fatalf("got %g, %g, %v; want %g, %g", c, te, err, tc.wantC, tc.wantT)
 			}
 		})
+	}
+}
+
+// startsOnce marks an intervention start on its second decision.
+type startsOnce struct {
+	scriptedSub
+	decides int
+}
+
+func (c *startsOnce) Decide(obs, dst []float64) Decision {
+	d := c.scriptedSub.Decide(obs, dst)
+	c.decides++
+	d.InterventionStart = c.decides == 2
+	return d
+}
+
+func TestInterventionMarksRideOnTheLearningStep(t *testing.T) {
+	ctl := &startsOnce{scriptedSub: scriptedSub{base: []float64{0.1, 0}}}
+	s, _ := newSubSession(t, ctl)
+	all := s.Subscribe(100)
+	tickN(s, 10)
+	var marked []string
+	for _, r := range drain(all) {
+		if r.InterventionStart {
+			marked = append(marked, fmt.Sprintf("%s t=%d", r.Kind, r.T))
+		}
+	}
+	if len(marked) != 1 || marked[0] != "step t=1" {
+		t.Fatalf("intervention starts on %v; want only the learning step of period 1", marked)
+	}
+	if st := s.State(); st.Interventions != 1 {
+		t.Errorf("%d interventions counted; want 1", st.Interventions)
 	}
 }

@@ -3,12 +3,14 @@ package web
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"tandem/sim"
@@ -407,4 +409,117 @@ func keyEvent(typ input.DispatchKeyEventType, key, code string, vk int64) chrome
 		}
 		return nil
 	})
+}
+
+// captureFramesJS wraps WebSocket so that every step frame the console
+// receives is kept in window.__frames, as the page decoded it.
+const captureFramesJS = `
+window.__frames = [];
+(() => {
+  const Real = window.WebSocket;
+  function Capturing(url, protocols) {
+    const ws = protocols === undefined ? new Real(url) : new Real(url, protocols);
+    ws.addEventListener('message', (e) => {
+      if (typeof e.data !== 'string') return;
+      try { const m = JSON.parse(e.data); if (m.type === 'frame' && m.kind === 'step') window.__frames.push(m); } catch (_) {}
+    });
+    return ws;
+  }
+  Capturing.prototype = Real.prototype;
+  for (const k of ['CONNECTING', 'OPEN', 'CLOSING', 'CLOSED']) Capturing[k] = Real[k];
+  window.WebSocket = Capturing;
+})();`
+
+// TestBrowserFramesMatchStoredSteps drives a surgical session (5 Hz
+// learning steps, 20 Hz sub-ticks) from the console with the keyboard and
+// checks that every step frame the page received agrees, field for field,
+// with the step the store holds for the same tick.
+func TestBrowserFramesMatchStoredSteps(t *testing.T) {
+	srv, dataDir, bin := startBrowserServer(t)
+	info, err := srv.CreateSession(SessionOptions{Task: "needle-reach", Mode: string(sim.ModeShared), Policy: "expert", Seed: 3})
+	if err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	b := newBrowserPage(t, bin, captureFramesJS)
+	b.step("open session", chromedp.Navigate(fmt.Sprintf("%s/?token=%s&operator=%s#/s/%s", srv.URL(), browserToken, browserOperator, info.ID)))
+	b.waitJS("robot in control", `document.querySelector('.banner')?.dataset.who === 'robot'`, 15*time.Second)
+	b.step("focus canvas", chromedp.Focus(chromedp.CSS(`canvas.scene`)))
+	b.step("press T", keyDown("t", "KeyT", 84), keyUp("t", "KeyT", 84))
+	b.waitJS("human in control", `document.querySelector('.banner').dataset.who === 'human'`, 10*time.Second)
+	b.step("hold ArrowUp", keyDown("ArrowUp", "ArrowUp", 38))
+	b.waitJS("a few human steps", `window.__frames.filter((f) => f.hud.source === 'human').length >= 4`, 15*time.Second)
+	b.step("release ArrowUp", keyUp("ArrowUp", "ArrowUp", 38))
+	b.step("press H", keyDown("h", "KeyH", 72), keyUp("h", "KeyH", 72))
+	b.waitJS("robot again", `document.querySelector('.banner').dataset.who === 'robot'`, 10*time.Second)
+	b.waitJS("robot steps after the hand-back", `window.__frames.length >= 12 && window.__frames.slice(-4).every((f) => f.hud.source === 'robot')`, 15*time.Second)
+	type hud struct {
+		Source, Operator string
+		PolicyVersion    string  `json:"policy_version"`
+		Reward           float64 `json:"reward"`
+		Success, Help    bool
+		Holder           string
+	}
+	type stepFrame struct {
+		Episode      int       `json:"episode"`
+		T            int       `json:"t"`
+		Action       []float64 `json:"action"`
+		PolicyAction []float64 `json:"policy_action"`
+		Events       []string  `json:"events"`
+		HUD          hud       `json:"hud"`
+	}
+	raw, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`JSON.stringify(window.__frames)`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var frames []stepFrame
+	if err := json.Unmarshal([]byte(raw), &frames); err != nil {
+		t.Fatal(err)
+	}
+	b.checkExceptions()
+	if err := srv.DeleteSession(info.ID); err != nil { // flushes the recording
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	st, err := demos.Open(ctx, dataDir, demos.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eps, err := st.ListEpisodes(ctx, demos.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	steps := map[int][]demos.Step{} // by the session's episode counter
+	for i, ep := range eps {
+		s, err := st.Steps(ctx, ep.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		steps[i+1] = s
+	}
+	compared, human := 0, 0
+	for _, f := range frames {
+		ss := steps[f.Episode]
+		if f.T < 1 || f.T > len(ss) {
+			t.Fatalf("frame of episode %d step %d has no stored step (%d stored)", f.Episode, f.T, len(ss))
+		}
+		s := ss[f.T-1]
+		iv := slices.Contains(f.Events, "intervention_start")
+		if !slices.Equal(f.Action, s.Action) || !slices.Equal(f.PolicyAction, s.PolicyAction) ||
+			f.HUD.Source != string(s.Source) || f.HUD.Operator != s.Operator || f.HUD.PolicyVersion != s.PolicyVersion ||
+			f.HUD.Reward != s.Reward || f.HUD.Success != s.Success || f.HUD.Help != s.Help || iv != s.InterventionStart {
+			t.Fatalf("episode %d step %d: frame %+v; stored %+v", f.Episode, f.T, f, s)
+		}
+		if s.Source == sim.Human {
+			human++
+			if len(s.Subticks) != 4*len(s.Action) {
+				t.Errorf("human step %d stores %d sub-tick values; want 4 sub-ticks of %d", s.T, len(s.Subticks), len(s.Action))
+			}
+		}
+		compared++
+	}
+	if compared < 10 || human < 4 {
+		t.Fatalf("compared %d step frames, %d human; want at least 10 and 4", compared, human)
+	}
+	t.Logf("%d step frames agree with the store (%d human)", compared, human)
 }
