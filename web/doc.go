@@ -1,32 +1,36 @@
-// Package web is tandem's server: the REST API under /api/, the session
+// Package web is tandem's transport: the REST API under /api/, the session
 // WebSocket protocol (docs/protocol.md), the Foxglove WebSocket endpoint
 // (/foxglove), Prometheus metrics (/metrics, its own registry) and the
-// embedded browser console (/).
+// embedded browser console (/). The sessions themselves live in package
+// live; web owns a live.Hub and turns its sessions' records into messages.
 //
 // # Sessions and goroutines
 //
-// Each live session owns three kinds of goroutine. The loop goroutine runs
-// sim.Session.Run and is the only one that touches the task; the arbiter's
-// Decide and ackController run there. The fan-out goroutine reads the
-// session's records from a sim.Subscription, encodes each as one frame
-// (once, shared by every client) and pushes it to every client's queue.
-// Each client has a reader (the HTTP handler goroutine) and a writer.
+// For each hub session web keeps a view: its WebSocket clients and one
+// fan-out goroutine that reads the session's records from a
+// sim.Subscription, encodes each as one frame (once, shared by every
+// client) and pushes it to every client's queue. Frames and state messages
+// are built from records alone: the holder, mode, pause, help, label and
+// the acknowledged input of a frame are those of the tick that produced
+// it. Each client has a reader (the HTTP handler goroutine) and a writer.
 // Commands from operators go into a teleop.Latch that the arbiter samples
-// once per tick; control messages are queued on the session (sim.Session
-// commands run at the start of the next tick).
+// at every sub-tick; control messages and one-shot button presses go to
+// the session (live.Session.Press and friends) and take effect at the next
+// tick or period.
 //
-// Nothing waits on a client: sim.Session drops the oldest record into a full
-// subscription, and each client's send queue (Config.SendQueue messages)
-// drops its oldest frame when full, counting it; a client whose queue stays
+// Nothing waits on a client: sim.Session drops the oldest record into a
+// full subscription, and each client's sendQueue (Config.SendQueue
+// messages, the same type for session and Foxglove clients) drops its
+// oldest data message when full, counting it; a client whose queue stays
 // full for Config.SlowAfter of session time is disconnected (close 4000).
 //
 // # Acknowledgements
 //
-// A frame's "ack" is the newest command seq of that client that the loop
-// had sampled when it computed the frame's step: ackController notes each
-// operator's seq (read from an atomic written after the latch) before the
-// arbiter samples the latches, keyed by episode and step, and the writer
-// looks the key up. An ack never claims a command the step did not see.
+// A frame's "ack" is the newest command seq of that client that the tick
+// applied: every record lists, per operator, the seq of the command the
+// arbiter sampled (sim.Decision.Inputs), and each client's writer finds its
+// own in the frame it writes. An ack never claims a command the tick did
+// not see.
 //
 // # Time
 //
@@ -37,10 +41,11 @@
 //
 // # Locks
 //
-// Server.mu guards the session table; session.mu guards a session's client
-// set; client.qmu guards a client's queue. Order: Server.mu, then
-// session.mu, then client.qmu; none is held while calling the arbiter or
-// the store.
+// Server.mu guards the view table; view.mu guards a view's client set; a
+// sendQueue's mutex guards its ring; foxClient.mu guards a Foxglove
+// client's subscriptions. Order: Server.mu, then view.mu, then a queue's
+// mutex; the fan-out holds none of them while it encodes, and none is held
+// while calling into live (which has its own order, see package live).
 //
 // # Allocation
 //

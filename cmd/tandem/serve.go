@@ -7,6 +7,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"tandem/live"
 	"tandem/policies"
 
 	"github.com/spf13/cobra"
@@ -27,6 +28,7 @@ type serveFlags struct {
 	devices                               []string
 	noStore, hotplug                      bool
 	inputDir                              string
+	hapticGain, hapticCap                 float64
 }
 
 func newServeCmd() *cobra.Command {
@@ -57,6 +59,8 @@ tick boundary, flush the recorder and exit 0.`,
 	fl.BoolVar(&f.noStore, "no-store", false, "do not record (episode endpoints answer 503)")
 	fl.BoolVar(&f.hotplug, "hotplug", false, "attach every gamepad, joystick or SpaceMouse present or plugged in later (not keyboards) to the default session")
 	fl.StringVar(&f.inputDir, "input-dir", evdev.DefaultDir, "directory watched by --hotplug")
+	fl.Float64Var(&f.hapticGain, "haptic-gain", live.DefaultHapticGain, "force feedback gain in (0, 100]")
+	fl.Float64Var(&f.hapticCap, "haptic-cap", live.DefaultHapticCap, "force feedback hard cap in (0, 1] of a device's full strength")
 	return cmd
 }
 
@@ -81,6 +85,12 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if f.token != "" && len(f.token) < 8 {
 		return usagef("--token must be at least 8 characters")
 	}
+	if !(f.hapticGain > 0 && f.hapticGain <= 100) {
+		return usagef("--haptic-gain must be in (0, 100], got %g", f.hapticGain)
+	}
+	if !(f.hapticCap > 0 && f.hapticCap <= 1) {
+		return usagef("--haptic-cap must be in (0, 1], got %g", f.hapticCap)
+	}
 	for _, d := range f.devices {
 		if _, err := os.Stat(d); err != nil {
 			return usagef("--device %s: %v", d, err)
@@ -91,6 +101,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		Addr: f.addr, DataDir: f.data, Token: f.token, Task: f.task, Mode: f.mode, Policy: f.policy,
 		Skill: skill, Seed: f.seed, Devices: f.devices, NoStore: f.noStore,
 		Policies:   reg,
+		HapticGain: f.hapticGain, HapticCap: f.hapticCap,
 		OpenDevice: openServeDevice,
 		Log:        errOut,
 	})
