@@ -1,8 +1,11 @@
 package web
 
 import (
+	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -11,7 +14,10 @@ import (
 
 	"github.com/gorilla/websocket"
 
+	"tandem/demos"
+	"tandem/live"
 	"tandem/sim"
+	"tandem/teleop"
 )
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
@@ -312,5 +318,46 @@ func TestFrameEncodingIsJSONAndDoesNotAllocate(t *testing.T) {
 		dst = appendFrameTail(dst, 1, 2)
 	}); n != 0 {
 		t.Errorf("appendFrame allocates %v times per frame; want 0", n)
+	}
+}
+
+// TestFailedStartLeavesNothingRunning: a default session whose device
+// cannot be opened fails Start, and the session, its recording and the
+// store are closed instead of left running.
+func TestFailedStartLeavesNothingRunning(t *testing.T) {
+	dir := t.TempDir()
+	opened := 0
+	open := func(path string, spec sim.Spec) (string, teleop.Source, io.Closer, error) {
+		opened++
+		return "", nil, nil, errors.New("no such pad")
+	}
+	srv, err := New(Config{Addr: "127.0.0.1:0", Task: "dot", Token: testToken, Catalog: dotCatalog{}, DataDir: dir,
+		Devices: []string{"pad0"}, OpenDevice: open, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Start(); err == nil || !strings.Contains(err.Error(), "no such pad") {
+		t.Fatalf("Start: %v; want the device's error", err)
+	}
+	if opened != 1 || srv.Hub().Len() != 0 {
+		t.Fatalf("opened %d devices, %d sessions left; want 1 and 0", opened, srv.Hub().Len())
+	}
+	if _, err := srv.Hub().Create(live.Options{Task: "dot"}); !errors.Is(err, live.ErrClosing) {
+		t.Fatalf("creating a session after a failed start: %v; want the hub closed", err)
+	}
+	// The store is closed and its one episode was finished, not left running.
+	st, err := demos.Open(context.Background(), dir, demos.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eps, err := st.ListEpisodes(context.Background(), demos.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range eps {
+		if ep.Outcome == demos.Running {
+			t.Errorf("episode %d still running after the failed start", ep.ID)
+		}
 	}
 }
