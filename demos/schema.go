@@ -105,6 +105,31 @@ ALTER TABLE episodes ADD COLUMN teleop_hz REAL NOT NULL DEFAULT 0;
 ALTER TABLE episodes ADD COLUMN label TEXT NOT NULL DEFAULT '';
 ALTER TABLE episodes ADD COLUMN label_by TEXT NOT NULL DEFAULT '';
 `,
+	// 4: learned policy versions and the promotion history that says which
+	// version is current for each task (the learners' registry).
+	`
+CREATE TABLE policies (
+	version    TEXT    PRIMARY KEY,          -- e.g. reach-bc-3
+	task       TEXT    NOT NULL,
+	algo       TEXT    NOT NULL,
+	parent     TEXT    NOT NULL DEFAULT '',  -- the version it was warm-started from
+	created_at INTEGER NOT NULL,             -- Unix ns
+	path       TEXT    NOT NULL,             -- checkpoint, relative to the data directory
+	digest     TEXT    NOT NULL,             -- sha256 of the checkpoint file, hex
+	card       TEXT    NOT NULL,             -- the checkpoint's JSON card
+	eval       TEXT    NOT NULL DEFAULT '{}',-- evaluation results (JSON)
+	note       TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX policies_task ON policies(task, created_at);
+CREATE TABLE promotions (
+	id      INTEGER PRIMARY KEY AUTOINCREMENT,
+	task    TEXT    NOT NULL,
+	version TEXT    NOT NULL REFERENCES policies(version),
+	at      INTEGER NOT NULL,                -- Unix ns
+	reason  TEXT    NOT NULL DEFAULT ''
+);
+CREATE INDEX promotions_task ON promotions(task, id);
+`,
 }
 
 // Kinds of episode_names rows.
