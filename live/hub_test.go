@@ -297,3 +297,38 @@ func TestCreateValidatesOnce(t *testing.T) {
 		t.Errorf("%d sessions after refused creations; want 0", r.hub.Len())
 	}
 }
+
+func TestSimulatedOperatorRunsASharedSessionUnattended(t *testing.T) {
+	r := newRig(t)
+	for _, bad := range []string{"human", "sim:rule=telepathy", "simulated"} {
+		if _, err := r.hub.Create(Options{Task: "reach", Operator: bad}); err == nil {
+			t.Errorf("operator %q was accepted", bad)
+		}
+	}
+	s, err := r.hub.Create(Options{Task: "reach", Policy: "random", Operator: "sim:skill=1,rule=distance", Seed: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.advance(3*60, s.Period())
+	r.close()
+	eps, err := r.store.ListEpisodes(context.Background(), demos.Filter{})
+	if err != nil || len(eps) == 0 {
+		t.Fatalf("episodes %d, %v", len(eps), err)
+	}
+	steps, err := r.store.Steps(context.Background(), eps[0].ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	human := 0
+	for _, st := range steps {
+		if st.Source == sim.Human {
+			human++
+			if st.Operator != "sim" || st.Subticks != nil {
+				t.Fatalf("human step by %q with %d sub-tick values; want the simulated operator acting once per period", st.Operator, len(st.Subticks))
+			}
+		}
+	}
+	if human == 0 || eps[0].Interventions == 0 || eps[0].Mode != "shared" {
+		t.Fatalf("%d human steps, %d interventions, mode %q; want the operator correcting a random policy in shared mode", human, eps[0].Interventions, eps[0].Mode)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -33,6 +34,20 @@ type Options struct {
 	// Record stores the session's episodes; nil means yes when the hub has
 	// a store.
 	Record *bool
+	// Operator attaches a simulated operator: "sim" or "sim:KEY=VALUE,..."
+	// (teleop.ParseOperator), the same one `tandem rollout --operator`
+	// uses, so a shared-autonomy session can run unattended.
+	Operator string
+}
+
+// ParseOperator reads a simulated operator argument, "sim" or
+// "sim:KEY=VALUE,...", into its configuration.
+func ParseOperator(arg string) (teleop.OperatorConfig, error) {
+	spec, ok := strings.CutPrefix(arg, "sim")
+	if !ok || spec != "" && spec[0] != ':' {
+		return teleop.OperatorConfig{}, fmt.Errorf("unknown operator %q (valid: sim, sim:KEY=VALUE,...)", arg)
+	}
+	return teleop.ParseOperator(strings.TrimPrefix(spec, ":"))
 }
 
 // Session is one live task in a hub: its loop goroutine, arbiter,
@@ -99,6 +114,20 @@ func (h *Hub) Create(o Options) (*Session, error) {
 	})
 	if err != nil {
 		return nil, err
+	}
+	if o.Operator != "" {
+		ocfg, err := ParseOperator(o.Operator)
+		if err != nil {
+			return nil, err
+		}
+		ocfg.Seed += o.Seed
+		op, err := teleop.NewSimOperator(task, ocfg)
+		if err != nil {
+			return nil, err
+		}
+		if err := arb.AddSource(ocfg.ID, op); err != nil {
+			return nil, err
+		}
 	}
 	id, err := h.reserve()
 	if err != nil {

@@ -65,11 +65,14 @@ type Config struct {
 	// The default session created at start (unless NoDefaultSession):
 	// task (DefaultTask), mode (DefaultMode), policy (DefaultPolicy), expert
 	// skill in [0, 1] (nil means 1, the best) and seed.
-	Task             string
-	Mode             string
-	Policy           string
-	Skill            *float64
-	Seed             uint64
+	Task   string
+	Mode   string
+	Policy string
+	Skill  *float64
+	Seed   uint64
+	// Operator attaches a simulated operator to the default session ("sim"
+	// or "sim:KEY=VALUE,...", see live.Options.Operator).
+	Operator         string
 	NoDefaultSession bool
 	// Devices are opened as operators of the default session (evdev device
 	// paths or evemu recordings), through OpenDevice.

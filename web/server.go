@@ -32,6 +32,7 @@ type SessionOptions struct {
 	TeleopHz  float64  `json:"teleop_hz"`
 	Paused    bool     `json:"paused"`
 	Record    *bool    `json:"record,omitempty"`
+	Operator  string   `json:"operator,omitempty"`
 }
 
 // Server is tandem's HTTP server: REST API, session WebSockets, the
@@ -190,7 +191,7 @@ func (s *Server) Start() error {
 }
 
 func (s *Server) startDefault() error {
-	sess, err := s.hub.Create(live.Options{Task: s.cfg.Task, Mode: s.cfg.Mode, Policy: s.cfg.Policy, Skill: s.cfg.Skill, Seed: s.cfg.Seed})
+	sess, err := s.hub.Create(live.Options{Task: s.cfg.Task, Mode: s.cfg.Mode, Policy: s.cfg.Policy, Skill: s.cfg.Skill, Seed: s.cfg.Seed, Operator: s.cfg.Operator})
 	if err != nil {
 		return fmt.Errorf("default session: %w", err)
 	}
@@ -294,7 +295,7 @@ func (s *Server) createSession(o SessionOptions) (*view, error) {
 	}
 	sess, err := s.hub.Create(live.Options{
 		Task: o.Task, Mode: o.Mode, Policy: o.Policy, Skill: o.Skill, Seed: o.Seed,
-		ControlHz: o.ControlHz, TeleopHz: o.TeleopHz, Paused: o.Paused, Record: o.Record,
+		ControlHz: o.ControlHz, TeleopHz: o.TeleopHz, Paused: o.Paused, Record: o.Record, Operator: o.Operator,
 	})
 	if err != nil {
 		return nil, err

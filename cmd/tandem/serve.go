@@ -29,6 +29,7 @@ type serveFlags struct {
 	noStore, hotplug                      bool
 	inputDir                              string
 	hapticGain, hapticCap                 float64
+	operator                              string
 }
 
 func newServeCmd() *cobra.Command {
@@ -59,6 +60,7 @@ tick boundary, flush the recorder and exit 0.`,
 	fl.BoolVar(&f.noStore, "no-store", false, "do not record (episode endpoints answer 503)")
 	fl.BoolVar(&f.hotplug, "hotplug", false, "attach every gamepad, joystick or SpaceMouse present or plugged in later (not keyboards) to the default session")
 	fl.StringVar(&f.inputDir, "input-dir", evdev.DefaultDir, "directory watched by --hotplug")
+	fl.StringVar(&f.operator, "operator", "", "simulated operator on the default session: sim or sim:KEY=VALUE,... (see docs/teleop.md)")
 	fl.Float64Var(&f.hapticGain, "haptic-gain", live.DefaultHapticGain, "force feedback gain in (0, 100]")
 	fl.Float64Var(&f.hapticCap, "haptic-cap", live.DefaultHapticCap, "force feedback hard cap in (0, 1] of a device's full strength")
 	return cmd
@@ -85,6 +87,11 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if f.token != "" && len(f.token) < 8 {
 		return usagef("--token must be at least 8 characters")
 	}
+	if f.operator != "" {
+		if _, err := live.ParseOperator(f.operator); err != nil {
+			return usagef("--operator: %v", err)
+		}
+	}
 	if !(f.hapticGain > 0 && f.hapticGain <= 100) {
 		return usagef("--haptic-gain must be in (0, 100], got %g", f.hapticGain)
 	}
@@ -101,7 +108,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		Addr: f.addr, DataDir: f.data, Token: f.token, Task: f.task, Mode: f.mode, Policy: f.policy,
 		Skill: skill, Seed: f.seed, Devices: f.devices, NoStore: f.noStore,
 		Policies:   reg,
-		HapticGain: f.hapticGain, HapticCap: f.hapticCap,
+		HapticGain: f.hapticGain, HapticCap: f.hapticCap, Operator: f.operator,
 		OpenDevice: openServeDevice,
 		Log:        errOut,
 	})
