@@ -12,7 +12,14 @@ import (
 // policy is built on the loop goroutine (an expert binds to its task
 // instance), reset to the running episode and acts from the next period.
 // The expert keeps the session's skill.
-func (s *Session) SetPolicy(name string) error {
+func (s *Session) SetPolicy(name string) error { return s.swap(name, false) }
+
+// SwitchAtEpisode is SetPolicy at the next episode boundary: the running
+// episode finishes with the policy it started with, so every episode is
+// one version's (how an online learner's promotions reach sessions).
+func (s *Session) SwitchAtEpisode(name string) error { return s.swap(name, true) }
+
+func (s *Session) swap(name string, atReset bool) error {
 	if s.arb == nil {
 		return errors.New("a replay session has no policy")
 	}
@@ -29,6 +36,11 @@ func (s *Session) SetPolicy(name string) error {
 		p, err := reg.New(name, s.task, o)
 		if err != nil {
 			errc <- err
+			return
+		}
+		if atReset {
+			s.arb.SetPolicyAtReset(p, reg.Version(name))
+			errc <- nil
 			return
 		}
 		if r, ok := p.(sim.Resetter); ok {

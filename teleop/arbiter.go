@@ -198,6 +198,9 @@ type Arbiter struct {
 	nextPolicy    sim.Policy
 	nextVersion   string
 	policyPending bool
+	epPolicy      sim.Policy // applied at the next Reset
+	epVersion     string
+	epPending     bool
 	nextMode      sim.Mode
 	snap          State
 	lat           [latencyRing]time.Duration

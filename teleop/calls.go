@@ -115,6 +115,17 @@ func (a *Arbiter) SetMode(m sim.Mode) error {
 func (a *Arbiter) SetPolicy(p sim.Policy, version string) {
 	a.mu.Lock()
 	a.nextPolicy, a.nextVersion, a.policyPending = p, version, true
+	a.epPolicy, a.epPending = nil, false
+	a.mu.Unlock()
+}
+
+// SetPolicyAtReset swaps the policy at the next episode start instead of
+// the next tick (an online learner's new version: no episode mixes two
+// versions). A later call replaces an earlier pending one; SetPolicy
+// cancels it. Safe for concurrent use.
+func (a *Arbiter) SetPolicyAtReset(p sim.Policy, version string) {
+	a.mu.Lock()
+	a.epPolicy, a.epVersion, a.epPending = p, version, true
 	a.mu.Unlock()
 }
 

@@ -169,6 +169,12 @@ func (a *Arbiter) ask(ask sim.Ask, id string) {
 // Loop goroutine only.
 func (a *Arbiter) Reset(seed uint64) {
 	a.seed = seed
+	a.mu.Lock()
+	if a.epPending {
+		a.policy, a.version = a.epPolicy, a.epVersion
+		a.epPolicy, a.epPending = nil, false
+	}
+	a.mu.Unlock()
 	if r, ok := a.policy.(sim.Resetter); ok {
 		r.Reset(seed)
 	}

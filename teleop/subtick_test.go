@@ -175,3 +175,17 @@ func TestSubDoesNotAllocate(t *testing.T) {
 		t.Errorf("Sub allocates %v times per call; want 0", n)
 	}
 }
+
+func TestPolicySwapAtTheNextEpisode(t *testing.T) {
+	task := &stubTask{}
+	a := newTestArbiter(t, task, Config{Mode: sim.ModeAuto, Policy: &fixedPolicy{a: []float64{0.1, 0, 0}}, PolicyVersion: "v1"})
+	next := &fixedPolicy{a: []float64{0.7, 0, 0}}
+	a.SetPolicyAtReset(next, "v2")
+	if d, act := tick(a, task); d.PolicyVersion != "v1" || act[0] != 0.1 {
+		t.Fatalf("before the episode ends: version %q action %v; want v1 still acting", d.PolicyVersion, act)
+	}
+	a.Reset(2)
+	if d, act := tick(a, task); d.PolicyVersion != "v2" || act[0] != 0.7 || next.resets != 1 {
+		t.Fatalf("after the reset: version %q action %v resets %d; want v2 acting, reset once", d.PolicyVersion, act, next.resets)
+	}
+}
