@@ -1,0 +1,208 @@
+package nn
+
+// The own GEMM: C (m×n, row-major, leading dimension ldc) += A·B, where A is
+// m×k and B is k×n, each either row-major or stored transposed. It follows
+// the BLIS structure (Van Zee & van de Geijn, "BLIS: A Framework for Rapidly
+// Instantiating BLAS Functionality", TOMS 2015) cut down to the sizes of
+// tandem's networks: k is blocked by kc, B is packed into kc×nr panels, A
+// into mr×kc panels, and a register-blocked micro-kernel computes one mr×nr
+// tile of C per call. Edge tiles go through a small buffer, so the
+// micro-kernel only ever sees full tiles.
+
+const (
+	mr = 6   // micro-tile rows: 6×16 uses 12 of AVX2's 16 vector registers as accumulators
+	nr = 16  // micro-tile columns: two 8-float vectors
+	kc = 256 // k block: an A panel (6 KiB) and a B panel (16 KiB) fit in L1 together
+)
+
+// scratch is one goroutine's packing memory. It grows on first use and is
+// reused after, so steady-state products allocate nothing.
+type scratch struct {
+	a, b []float32
+	c    [mr * nr]float32
+}
+
+func (s *scratch) grow(na, nb int) {
+	if cap(s.a) < na {
+		s.a = make([]float32, na)
+	}
+	if cap(s.b) < nb {
+		s.b = make([]float32, nb)
+	}
+	s.a, s.b = s.a[:na], s.b[:nb]
+}
+
+// operand is a matrix as the GEMM reads it: element (i, p) of a row-major
+// matrix is data[i*ld+p]; of a transposed one, data[p*ld+i].
+type operand struct {
+	data  []float32
+	ld    int
+	trans bool
+}
+
+// microKernel computes c[i*ldc+j] += Σ_p a[p*mr+i]·b[p*nr+j] for the full
+// mr×nr tile, with a and b packed panels of depth k.
+type microKernel func(k int, a, b, c []float32, ldc int)
+
+func gemm(s *scratch, micro microKernel, m, n, k int, A, B operand, c []float32, ldc int) {
+	if m == 0 || n == 0 || k == 0 {
+		return
+	}
+	np := (n + nr - 1) / nr
+	s.grow(mr*min(k, kc), np*nr*min(k, kc))
+	for p0 := 0; p0 < k; p0 += kc {
+		kb := min(kc, k-p0)
+		packB(s.b, B, p0, kb, n)
+		for i0 := 0; i0 < m; i0 += mr {
+			mi := min(mr, m-i0)
+			packA(s.a, A, i0, mi, p0, kb)
+			for jp := range np {
+				j0 := jp * nr
+				nj := min(nr, n-j0)
+				bp := s.b[jp*kb*nr : (jp+1)*kb*nr]
+				if mi == mr && nj == nr {
+					micro(kb, s.a[:kb*mr], bp, c[i0*ldc+j0:], ldc)
+					continue
+				}
+				t := s.c[:]
+				for i := range mr {
+					for j := range nr {
+						if i < mi && j < nj {
+							t[i*nr+j] = c[(i0+i)*ldc+j0+j]
+						} else {
+							t[i*nr+j] = 0
+						}
+					}
+				}
+				micro(kb, s.a[:kb*mr], bp, t, nr)
+				for i := range mi {
+					copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nj], t[i*nr:i*nr+nj])
+				}
+			}
+		}
+	}
+}
+
+// packA writes rows i0..i0+mi of A, columns p0..p0+kb, as dst[p*mr+i],
+// zero-padding rows past mi.
+func packA(dst []float32, A operand, i0, mi, p0, kb int) {
+	dst = dst[:kb*mr]
+	if mi < mr {
+		clear(dst)
+	}
+	if A.trans { // A[i,p] = data[p*ld+i]: rows of the stored matrix are contiguous in i
+		for p := range kb {
+			src := A.data[(p0+p)*A.ld+i0 : (p0+p)*A.ld+i0+mi]
+			copy(dst[p*mr:p*mr+mi], src)
+		}
+		return
+	}
+	for i := range mi {
+		src := A.data[(i0+i)*A.ld+p0 : (i0+i)*A.ld+p0+kb]
+		for p, v := range src {
+			dst[p*mr+i] = v
+		}
+	}
+}
+
+// packB writes columns 0..n of B, rows p0..p0+kb, as nr-wide panels:
+// panel jp holds dst[jp*kb*nr + p*nr + j] = B[p0+p, jp*nr+j], zero-padded.
+func packB(dst []float32, B operand, p0, kb, n int) {
+	np := (n + nr - 1) / nr
+	for jp := range np {
+		j0 := jp * nr
+		nj := min(nr, n-j0)
+		panel := dst[jp*kb*nr : (jp+1)*kb*nr]
+		if nj < nr {
+			clear(panel)
+		}
+		if !B.trans { // B[p,j] = data[p*ld+j]
+			for p := range kb {
+				row := B.data[(p0+p)*B.ld+j0 : (p0+p)*B.ld+j0+nj]
+				copy(panel[p*nr:p*nr+nj], row)
+			}
+			continue
+		}
+		for j := range nj { // B[p,j] = data[j*ld+p]
+			col := B.data[(j0+j)*B.ld+p0 : (j0+j)*B.ld+p0+kb]
+			for p, v := range col {
+				panel[p*nr+j] = v
+			}
+		}
+	}
+}
+
+// microGo is the micro-kernel in plain Go: the reference for the assembly
+// and the kernel on CPUs without AVX2.
+func microGo(k int, a, b, c []float32, ldc int) {
+	var acc [mr][nr]float32
+	a = a[:k*mr]
+	b = b[:k*nr]
+	for p := range k {
+		ap := a[p*mr : p*mr+mr : p*mr+mr]
+		bp := b[p*nr : p*nr+nr : p*nr+nr]
+		for i := range mr {
+			ai := ap[i]
+			row := &acc[i]
+			for j := range nr {
+				row[j] += ai * bp[j]
+			}
+		}
+	}
+	for i := range mr {
+		row := c[i*ldc : i*ldc+nr]
+		for j := range nr {
+			row[j] += acc[i][j]
+		}
+	}
+}
+
+// ownKernel is the own GEMM around a micro-kernel and a dot product for
+// single rows (policy inference, one observation at a time).
+type ownKernel struct {
+	micro microKernel
+	dot   func(x, y []float32) float32
+	label string
+}
+
+func (k ownKernel) name() string { return k.label }
+
+func (k ownKernel) forward(s *scratch, y, x, w, b []float32, rows, in, out int) {
+	if rows == 1 {
+		x = x[:in]
+		for o := range out {
+			y[o] = b[o] + k.dot(w[o*in:(o+1)*in], x)
+		}
+		return
+	}
+	for r := range rows {
+		copy(y[r*out:(r+1)*out], b[:out])
+	}
+	gemm(s, k.micro, rows, out, in, operand{x, in, false}, operand{w, in, true}, y, out)
+}
+
+func (k ownKernel) backInput(s *scratch, dx, dy, w []float32, rows, in, out int) {
+	clear(dx[:rows*in])
+	gemm(s, k.micro, rows, in, out, operand{dy, out, false}, operand{w, in, false}, dx, in)
+}
+
+func (k ownKernel) backWeight(s *scratch, dw, db, dy, x []float32, rows, in, out int) {
+	gemm(s, k.micro, out, in, rows, operand{dy, out, true}, operand{x, in, false}, dw, in)
+	colSums(db, dy, rows, out)
+}
+
+func dotGo(x, y []float32) float32 {
+	y = y[:len(x)]
+	var s0, s1, s2, s3 float32
+	i := 0
+	for ; i+4 <= len(x); i += 4 {
+		s0 += x[i] * y[i]
+		s1 += x[i+1] * y[i+1]
+		s2 += x[i+2] * y[i+2]
+		s3 += x[i+3] * y[i+3]
+	}
+	for ; i < len(x); i++ {
+		s0 += x[i] * y[i]
+	}
+	return (s0 + s1) + (s2 + s3)
+}

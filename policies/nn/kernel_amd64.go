@@ -1,0 +1,33 @@
+//go:build amd64 && !purego
+
+package nn
+
+import "golang.org/x/sys/cpu"
+
+func haveAVX2() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
+
+//go:noescape
+func micro6x16(k int, a, b, c *float32, ldc int)
+
+//go:noescape
+func dotAsm(n int, x, y *float32) float32
+
+// microAVX2 is the 6×16 micro-kernel in AVX2/FMA assembly (kernel_amd64.s).
+func microAVX2(k int, a, b, c []float32, ldc int) {
+	if k <= 0 {
+		return
+	}
+	_ = a[k*mr-1]
+	_ = b[k*nr-1]
+	_ = c[(mr-1)*ldc+nr-1]
+	micro6x16(k, &a[0], &b[0], &c[0], ldc)
+}
+
+// dotAVX2 is Σ x[i]·y[i] in AVX2/FMA assembly.
+func dotAVX2(x, y []float32) float32 {
+	if len(x) == 0 {
+		return 0
+	}
+	_ = y[len(x)-1]
+	return dotAsm(len(x), &x[0], &y[0])
+}

@@ -1,0 +1,87 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+	"testing"
+)
+
+func randSlice(r *Rand, n int) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(2*r.Float64() - 1)
+	}
+	return s
+}
+
+func allKernels(t testing.TB) []kernel {
+	ks := []kernel{blasKernel(), ownKernel{micro: microGo, dot: dotGo, label: KernelGo}}
+	if haveAVX2() {
+		k, _ := kernelByName(KernelAVX2)
+		ks = append(ks, k)
+	}
+	return ks
+}
+
+// TestKernels compares each kernel's three products with float64 loops
+// over shapes that exercise edge tiles, k blocking and single rows.
+func TestKernels(t *testing.T) {
+	r := NewRand(1)
+	shapes := [][3]int{{1, 20, 256}, {1, 256, 2}, {7, 5, 3}, {6, 16, 16}, {13, 300, 33}, {256, 20, 256}, {130, 256, 256}, {64, 600, 17}}
+	for _, k := range allKernels(t) {
+		for _, sh := range shapes {
+			rows, in, out := sh[0], sh[1], sh[2]
+			t.Run(fmt.Sprintf("%s/%dx%dx%d", k.name(), rows, in, out), func(t *testing.T) {
+				x, w, b := randSlice(r, rows*in), randSlice(r, out*in), randSlice(r, out)
+				dy := randSlice(r, rows*out)
+				var s scratch
+				y := make([]float32, rows*out)
+				k.forward(&s, y, x, w, b, rows, in, out)
+				dx := randSlice(r, rows*in) // overwritten
+				k.backInput(&s, dx, dy, w, rows, in, out)
+				dw, db := randSlice(r, out*in), randSlice(r, out) // accumulated into
+				dw0, db0 := append([]float32(nil), dw...), append([]float32(nil), db...)
+				k.backWeight(&s, dw, db, dy, x, rows, in, out)
+				tol := 1e-4 * math.Sqrt(float64(max(in, out, rows)))
+				for i := range rows {
+					for o := range out {
+						want := float64(b[o])
+						for p := range in {
+							want += float64(x[i*in+p]) * float64(w[o*in+p])
+						}
+						if d := math.Abs(float64(y[i*out+o]) - want); d > tol {
+							t.Fatalf("forward y[%d,%d] = %g; want %g", i, o, y[i*out+o], want)
+						}
+					}
+					for p := range in {
+						want := 0.0
+						for o := range out {
+							want += float64(dy[i*out+o]) * float64(w[o*in+p])
+						}
+						if d := math.Abs(float64(dx[i*in+p]) - want); d > tol {
+							t.Fatalf("backInput dx[%d,%d] = %g; want %g", i, p, dx[i*in+p], want)
+						}
+					}
+				}
+				for o := range out {
+					wantB := float64(db0[o])
+					for i := range rows {
+						wantB += float64(dy[i*out+o])
+					}
+					if d := math.Abs(float64(db[o]) - wantB); d > tol {
+						t.Fatalf("backWeight db[%d] = %g; want %g", o, db[o], wantB)
+					}
+					for p := range in {
+						want := float64(dw0[o*in+p])
+						for i := range rows {
+							want += float64(dy[i*out+o]) * float64(x[i*in+p])
+						}
+						if d := math.Abs(float64(dw[o*in+p]) - want); d > tol {
+							t.Fatalf("backWeight dw[%d,%d] = %g; want %g", o, p, dw[o*in+p], want)
+						}
+					}
+				}
+			})
+		}
+	}
+}
