@@ -20,6 +20,7 @@ const (
 type scratch struct {
 	a, b []float32
 	c    [mr * nr]float32
+	acc  [4]float32
 }
 
 func (s *scratch) grow(na, nb int) {
@@ -162,6 +163,7 @@ func microGo(k int, a, b, c []float32, ldc int) {
 type ownKernel struct {
 	micro microKernel
 	dot   func(x, y []float32) float32
+	gemv4 func(w []float32, ld int, x []float32, n int, y *[4]float32)
 	label string
 }
 
@@ -169,10 +171,7 @@ func (k ownKernel) name() string { return k.label }
 
 func (k ownKernel) forward(s *scratch, y, x, w, b []float32, rows, in, out int) {
 	if rows == 1 {
-		x = x[:in]
-		for o := range out {
-			y[o] = b[o] + k.dot(w[o*in:(o+1)*in], x)
-		}
+		k.gemv(s, y, x[:in], w, b, in, out)
 		return
 	}
 	for r := range rows {
@@ -205,4 +204,32 @@ func dotGo(x, y []float32) float32 {
 		s0 += x[i] * y[i]
 	}
 	return (s0 + s1) + (s2 + s3)
+}
+
+// gemv is y = W·x + b for one row: four rows of W at a time over the
+// multiple-of-16 prefix of x, the rest in Go.
+func (k ownKernel) gemv(s *scratch, y, x, w, b []float32, in, out int) {
+	n16 := in &^ 15
+	o := 0
+	acc := &s.acc // a local array would escape through the function value
+	for ; o+4 <= out && n16 > 0; o += 4 {
+		k.gemv4(w[o*in:], in, x, n16, acc)
+		for r := range 4 {
+			s := acc[r]
+			row := w[(o+r)*in : (o+r+1)*in]
+			for p := n16; p < in; p++ {
+				s += row[p] * x[p]
+			}
+			y[o+r] = b[o+r] + s
+		}
+	}
+	for ; o < out; o++ {
+		y[o] = b[o] + k.dot(w[o*in:(o+1)*in], x)
+	}
+}
+
+func gemv4Go(w []float32, ld int, x []float32, n int, y *[4]float32) {
+	for r := range 4 {
+		y[r] = dotGo(w[r*ld:r*ld+n], x[:n])
+	}
 }

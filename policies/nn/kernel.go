@@ -56,12 +56,12 @@ func kernelByName(name string) (kernel, error) {
 	case KernelGonum:
 		return blasKernel(), nil
 	case KernelGo:
-		return ownKernel{micro: microGo, dot: dotGo, label: KernelGo}, nil
+		return ownKernel{micro: microGo, dot: dotGo, gemv4: gemv4Go, label: KernelGo}, nil
 	case KernelAVX2:
 		if !haveAVX2() {
 			return nil, fmt.Errorf("TANDEM_NN_KERNEL=%s: this CPU lacks AVX2/FMA", name)
 		}
-		return ownKernel{micro: microAVX2, dot: dotAVX2, label: KernelAVX2}, nil
+		return ownKernel{micro: microAVX2, dot: dotAVX2, gemv4: gemv4AVX2, label: KernelAVX2}, nil
 	}
 	return nil, fmt.Errorf("unknown TANDEM_NN_KERNEL %q (avx2, gonum, purego)", name)
 }

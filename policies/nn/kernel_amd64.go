@@ -12,6 +12,17 @@ func micro6x16(k int, a, b, c *float32, ldc int)
 //go:noescape
 func dotAsm(n int, x, y *float32) float32
 
+//go:noescape
+func gemv4Asm(n int, w *float32, ldw int, x, y *float32)
+
+// gemv4AVX2 writes y[r] = Σ_{p<n} w[r·ld+p]·x[p] for four rows; n is a
+// multiple of 16.
+func gemv4AVX2(w []float32, ld int, x []float32, n int, y *[4]float32) {
+	_ = w[3*ld+n-1]
+	_ = x[n-1]
+	gemv4Asm(n, &w[0], ld, &x[0], &y[0])
+}
+
 // microAVX2 is the 6×16 micro-kernel in AVX2/FMA assembly (kernel_amd64.s).
 func microAVX2(k int, a, b, c []float32, ldc int) {
 	if k <= 0 {

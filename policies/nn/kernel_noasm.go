@@ -7,3 +7,5 @@ func haveAVX2() bool { return false }
 func microAVX2(k int, a, b, c []float32, ldc int) { microGo(k, a, b, c, ldc) }
 
 func dotAVX2(x, y []float32) float32 { return dotGo(x, y) }
+
+func gemv4AVX2(w []float32, ld int, x []float32, n int, y *[4]float32) { gemv4Go(w, ld, x, n, y) }

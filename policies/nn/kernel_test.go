@@ -15,7 +15,7 @@ func randSlice(r *Rand, n int) []float32 {
 }
 
 func allKernels(t testing.TB) []kernel {
-	ks := []kernel{blasKernel(), ownKernel{micro: microGo, dot: dotGo, label: KernelGo}}
+	ks := []kernel{blasKernel(), ownKernel{micro: microGo, dot: dotGo, gemv4: gemv4Go, label: KernelGo}}
 	if haveAVX2() {
 		k, _ := kernelByName(KernelAVX2)
 		ks = append(ks, k)
@@ -27,7 +27,7 @@ func allKernels(t testing.TB) []kernel {
 // over shapes that exercise edge tiles, k blocking and single rows.
 func TestKernels(t *testing.T) {
 	r := NewRand(1)
-	shapes := [][3]int{{1, 20, 256}, {1, 256, 2}, {7, 5, 3}, {6, 16, 16}, {13, 300, 33}, {256, 20, 256}, {130, 256, 256}, {64, 600, 17}}
+	shapes := [][3]int{{1, 20, 256}, {1, 256, 2}, {1, 256, 256}, {1, 37, 9}, {1, 5, 3}, {7, 5, 3}, {6, 16, 16}, {13, 300, 33}, {256, 20, 256}, {130, 256, 256}, {64, 600, 17}}
 	for _, k := range allKernels(t) {
 		for _, sh := range shapes {
 			rows, in, out := sh[0], sh[1], sh[2]
