@@ -21,6 +21,12 @@ const (
 // noise for unit-scale activations).
 const LayerNormEps = 1e-5
 
+// Limits that keep sizes read from a checkpoint card far from overflow.
+const (
+	maxWidth  = 1 << 20
+	maxLayers = 64
+)
+
 // Config describes a multi-layer perceptron: In inputs, one linear layer per
 // entry of Hidden followed by an optional LayerNorm and the activation, and a
 // final linear layer of Out outputs with no activation (a Head interprets
@@ -35,12 +41,15 @@ type Config struct {
 
 // Validate reports the first problem with c.
 func (c Config) Validate() error {
-	if c.In <= 0 || c.Out <= 0 {
-		return fmt.Errorf("nn: sizes in %d, out %d must be positive", c.In, c.Out)
+	if c.In <= 0 || c.Out <= 0 || c.In > maxWidth || c.Out > maxWidth {
+		return fmt.Errorf("nn: sizes in %d, out %d must be in 1..%d", c.In, c.Out, maxWidth)
+	}
+	if len(c.Hidden) > maxLayers {
+		return fmt.Errorf("nn: %d hidden layers; at most %d", len(c.Hidden), maxLayers)
 	}
 	for i, h := range c.Hidden {
-		if h <= 0 {
-			return fmt.Errorf("nn: hidden layer %d has width %d", i, h)
+		if h <= 0 || h > maxWidth {
+			return fmt.Errorf("nn: hidden layer %d has width %d; want 1..%d", i, h, maxWidth)
 		}
 	}
 	switch c.Act {
