@@ -71,16 +71,27 @@ func (o *Adam) Steps() int { return o.t }
 // one fused pass and returns the gradient's norm before clipping. It
 // allocates nothing.
 func (o *Adam) Step(params, grad []float32) float64 {
-	c := &o.cfg
 	norm := 0.0
-	gscale := float32(1)
-	if c.ClipNorm > 0 {
+	if o.cfg.ClipNorm > 0 {
 		norm = L2Norm(grad)
-		if norm > c.ClipNorm {
-			gscale = float32(c.ClipNorm / (norm + 1e-6))
-		}
 	}
 	o.t++
+	o.apply(params, grad, o.clipScale(norm), 0, len(params))
+	return norm
+}
+
+// clipScale is the factor clip_grad_norm_ applies for a gradient of norm.
+func (o *Adam) clipScale(norm float64) float32 {
+	if o.cfg.ClipNorm > 0 && norm > o.cfg.ClipNorm {
+		return float32(o.cfg.ClipNorm / (norm + 1e-6))
+	}
+	return 1
+}
+
+// apply updates params[lo:hi] with grad[lo:hi]·gscale as step o.t (the
+// caller has counted the step): parts of one step may run in parallel.
+func (o *Adam) apply(params, grad []float32, gscale float32, lo, hi int) {
+	c := &o.cfg
 	c1 := 1 - math.Pow(c.Beta1, float64(o.t))
 	c2 := 1 - math.Pow(c.Beta2, float64(o.t))
 	b1, b2 := float32(c.Beta1), float32(c.Beta2)
@@ -88,22 +99,24 @@ func (o *Adam) Step(params, grad []float32) float64 {
 	rc2 := float32(1 / math.Sqrt(c2))
 	eps := float32(c.Eps)
 	decay := float32(1 - c.LR*c.WeightDecay)
-	m, v := o.m[:len(params)], o.v[:len(params)]
-	grad = grad[:len(params)]
-	for i, g := range grad {
-		g *= gscale
-		mi := b1*m[i] + (1-b1)*g
-		vi := b2*v[i] + (1-b2)*g*g
+	p := params[lo:hi]
+	m, v, g := o.m[lo:hi], o.v[lo:hi], grad[lo:hi]
+	m, v, g = m[:len(p)], v[:len(p)], g[:len(p)]
+	for i, gi := range g {
+		gi *= gscale
+		mi := b1*m[i] + (1-b1)*gi
+		vi := b2*v[i] + (1-b2)*gi*gi
 		m[i], v[i] = mi, vi
-		params[i] = params[i]*decay - step*mi/(sqrt32(vi)*rc2+eps)
+		p[i] = p[i]*decay - step*mi/(sqrt32(vi)*rc2+eps)
 	}
-	return norm
 }
 
 func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 
 // L2Norm is the Euclidean norm of v, accumulated in float64.
-func L2Norm(v []float32) float64 {
+func L2Norm(v []float32) float64 { return math.Sqrt(sumSquares(v)) }
+
+func sumSquares(v []float32) float64 {
 	var s0, s1 float64
 	i := 0
 	for ; i+2 <= len(v); i += 2 {
@@ -113,7 +126,7 @@ func L2Norm(v []float32) float64 {
 	if i < len(v) {
 		s0 += float64(v[i]) * float64(v[i])
 	}
-	return math.Sqrt(s0 + s1)
+	return s0 + s1
 }
 
 // Polyak moves target towards src: target = (1−τ)·target + τ·src, the soft

@@ -20,3 +20,5 @@ func defaultKernel() string {
 
 // BLASCore is empty without the openblas build tag.
 func BLASCore() string { return "" }
+
+func blasAdvice() string { return "" }

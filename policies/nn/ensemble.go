@@ -3,6 +3,7 @@ package nn
 import (
 	"errors"
 	"fmt"
+	"math"
 )
 
 // EnsembleConfig configures an Ensemble: Members identical networks, each
@@ -37,9 +38,10 @@ type Ensemble struct {
 	chunks  int
 	perRows int // tape capacity per chunk
 
-	train, update Job
-	batches       []*Batch
-	losses        []float64 // per member × chunk
+	train, reduce, adam Job
+	batches             []*Batch
+	losses              []float64 // per member × chunk
+	sq                  []float64 // per member × part: partial Σg² when clipping
 }
 
 type member struct {
@@ -102,7 +104,9 @@ func NewEnsemble(cfg EnsembleConfig) (*Ensemble, error) {
 	e.batches = make([]*Batch, cfg.Members)
 	e.losses = make([]float64, cfg.Members*e.chunks)
 	e.train = Job{Fn: e.trainChunk, N: cfg.Members * e.chunks}
-	e.update = Job{Fn: e.updateMember, N: cfg.Members}
+	e.reduce = Job{Fn: e.reducePart, N: cfg.Members * e.chunks}
+	e.adam = Job{Fn: e.adamPart, N: cfg.Members * e.chunks}
+	e.sq = make([]float64, cfg.Members*e.chunks)
 	return e, nil
 }
 
@@ -157,7 +161,23 @@ func (e *Ensemble) run() float64 {
 	}
 	e.pool.Run(&e.train)
 	if e.chunks > 1 {
-		e.pool.Run(&e.update)
+		// Fewer members than cores: the chunks' gradients are summed and
+		// Adam applied by parameter ranges, one per chunk, in parallel;
+		// with clipping the global norm needs every range's sum first.
+		for _, mb := range e.members {
+			mb.opt.t++
+		}
+		e.pool.Run(&e.reduce)
+		if e.members[0].opt.cfg.ClipNorm > 0 {
+			for m, mb := range e.members {
+				var s float64
+				for c := range e.chunks {
+					s += e.sq[m*e.chunks+c]
+				}
+				mb.norm = math.Sqrt(s)
+			}
+			e.pool.Run(&e.adam)
+		}
 	}
 	var total float64
 	for m, b := range e.batches {
@@ -197,15 +217,43 @@ func (e *Ensemble) trainChunk(i int) {
 	}
 }
 
-// updateMember sums the member's chunk gradients in chunk order and
-// applies Adam.
+// updateMember applies Adam to a member trained in one chunk.
 func (e *Ensemble) updateMember(m int) {
 	mb := e.members[m]
-	g := mb.grads[0]
-	for c := 1; c < e.chunks; c++ {
-		for j, v := range mb.grads[c] {
+	mb.norm = mb.opt.Step(mb.params, mb.grads[0])
+}
+
+// partRange is part c's share of the parameter vector.
+func (e *Ensemble) partRange(c int) (lo, hi int) {
+	n := e.arch.nParams
+	per := (n + e.chunks - 1) / e.chunks
+	return min(c*per, n), min((c+1)*per, n)
+}
+
+// reducePart sums the chunks' gradients over one parameter range, in chunk
+// order, then either records the range's Σg² (clipping: adamPart follows)
+// or applies Adam to the range.
+func (e *Ensemble) reducePart(i int) {
+	m, c := i/e.chunks, i%e.chunks
+	mb := e.members[m]
+	lo, hi := e.partRange(c)
+	g := mb.grads[0][lo:hi]
+	for k := 1; k < e.chunks; k++ {
+		for j, v := range mb.grads[k][lo:hi] {
 			g[j] += v
 		}
 	}
-	mb.norm = mb.opt.Step(mb.params, g)
+	if mb.opt.cfg.ClipNorm > 0 {
+		e.sq[i] = sumSquares(g)
+		return
+	}
+	mb.opt.apply(mb.params, mb.grads[0], 1, lo, hi)
+}
+
+// adamPart applies Adam with the clipping scale to one parameter range.
+func (e *Ensemble) adamPart(i int) {
+	m, c := i/e.chunks, i%e.chunks
+	mb := e.members[m]
+	lo, hi := e.partRange(c)
+	mb.opt.apply(mb.params, mb.grads[0], mb.opt.clipScale(mb.norm), lo, hi)
 }

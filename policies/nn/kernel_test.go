@@ -85,3 +85,10 @@ func TestKernels(t *testing.T) {
 		}
 	}
 }
+
+func TestKernelName(t *testing.T) {
+	t.Logf("kernel %s, OpenBLAS core %q", KernelName(), BLASCore())
+	if KernelName() == "" {
+		t.Fatal("no kernel name")
+	}
+}
