@@ -102,6 +102,11 @@ func (o *Adam) apply(params, grad []float32, gscale float32, lo, hi int) {
 	p := params[lo:hi]
 	m, v, g := o.m[lo:hi], o.v[lo:hi], grad[lo:hi]
 	m, v, g = m[:len(p)], v[:len(p)], g[:len(p)]
+	if vecLoops {
+		c := [9]float32{gscale, b1, 1 - b1, b2, 1 - b2, step, rc2, eps, decay}
+		n := adamVec(p, g, m, v, &c)
+		p, m, v, g = p[n:], m[n:], v[n:], g[n:]
+	}
 	for i, gi := range g {
 		gi *= gscale
 		mi := b1*m[i] + (1-b1)*gi

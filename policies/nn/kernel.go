@@ -29,6 +29,10 @@ const (
 var (
 	kernelOnce sync.Once
 	active     kernel
+	// vecLoops is true when the element-wise loops (ReLU, its gradient,
+	// Adam) run in AVX2 assembly: on CPUs with AVX2 unless
+	// TANDEM_NN_KERNEL=purego.
+	vecLoops bool
 )
 
 // activeKernel returns the kernel every network in this process uses: the
@@ -47,6 +51,7 @@ func activeKernel() kernel {
 			k, _ = kernelByName(KernelGonum)
 		}
 		active = k
+		vecLoops = haveAVX2() && k.name() != KernelGo
 	})
 	return active
 }

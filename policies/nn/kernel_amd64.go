@@ -42,3 +42,40 @@ func dotAVX2(x, y []float32) float32 {
 	_ = y[len(x)-1]
 	return dotAsm(len(x), &x[0], &y[0])
 }
+
+//go:noescape
+func reluAsm(n int, x *float32)
+
+//go:noescape
+func reluBackAsm(n int, d, a *float32)
+
+//go:noescape
+func adamAsm(n int, param, grad, mom, vel *float32, c *[9]float32)
+
+// reluVec, reluBackVec and adamVec process the multiple-of-8 prefix in
+// assembly and return how many elements they did.
+func reluVec(v []float32) int {
+	n := len(v) &^ 7
+	if n > 0 {
+		reluAsm(n, &v[0])
+	}
+	return n
+}
+
+func reluBackVec(d, a []float32) int {
+	n := len(d) &^ 7
+	if n > 0 {
+		_ = a[n-1]
+		reluBackAsm(n, &d[0], &a[0])
+	}
+	return n
+}
+
+func adamVec(p, g, m, v []float32, c *[9]float32) int {
+	n := len(p) &^ 7
+	if n > 0 {
+		_, _, _ = g[n-1], m[n-1], v[n-1]
+		adamAsm(n, &p[0], &g[0], &m[0], &v[0], c)
+	}
+	return n
+}

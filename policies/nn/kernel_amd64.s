@@ -198,3 +198,97 @@ gloop:
 	VMOVUPS X0, (DX)
 	VZEROUPPER
 	RET
+
+// func reluAsm(n int, x *float32)
+// x = max(0, x) for n a multiple of 8, as relu in Go: the sign bit, spread
+// by an arithmetic shift, masks the value (NaN with a clear sign passes).
+TEXT ·reluAsm(SB), NOSPLIT, $0-16
+	MOVQ n+0(FP), CX
+	MOVQ x+8(FP), SI
+	XORQ AX, AX
+
+rloop:
+	CMPQ AX, CX
+	JGE rdone
+	VMOVUPS (SI)(AX*4), Y0
+	VPSRAD $31, Y0, Y1
+	VPANDN Y0, Y1, Y0
+	VMOVUPS Y0, (SI)(AX*4)
+	ADDQ $8, AX
+	JMP rloop
+
+rdone:
+	VZEROUPPER
+	RET
+
+// func reluBackAsm(n int, d, a *float32)
+// d = d where a > 0 (a ≥ +0, so where its bits are positive), else 0.
+TEXT ·reluBackAsm(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ d+8(FP), DI
+	MOVQ a+16(FP), SI
+	VPXOR Y7, Y7, Y7
+	XORQ AX, AX
+
+bloop:
+	CMPQ AX, CX
+	JGE bdone
+	VMOVUPS (SI)(AX*4), Y0
+	VPCMPGTD Y7, Y0, Y1
+	VPAND (DI)(AX*4), Y1, Y1
+	VMOVUPS Y1, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP bloop
+
+bdone:
+	VZEROUPPER
+	RET
+
+// func adamAsm(n int, param, grad, mom, vel *float32, c *[9]float32)
+// One AdamW step over n (a multiple of 8) parameters; c holds gscale, β1,
+// 1−β1, β2, 1−β2, lr/(1−β1ᵗ), 1/√(1−β2ᵗ), ε, 1−lr·wd:
+//   g' = g·gscale; m = β1·m + (1−β1)·g'; v = β2·v + (1−β2)·g'²
+//   p = p·(1−lr·wd) − (lr/(1−β1ᵗ))·m / (√v/√(1−β2ᵗ) + ε)
+TEXT ·adamAsm(SB), NOSPLIT, $0-48
+	MOVQ n+0(FP), CX
+	MOVQ param+8(FP), DI
+	MOVQ grad+16(FP), SI
+	MOVQ mom+24(FP), R8
+	MOVQ vel+32(FP), R9
+	MOVQ c+40(FP), AX
+	VBROADCASTSS 0(AX), Y8
+	VBROADCASTSS 4(AX), Y9
+	VBROADCASTSS 8(AX), Y10
+	VBROADCASTSS 12(AX), Y11
+	VBROADCASTSS 16(AX), Y12
+	VBROADCASTSS 20(AX), Y13
+	VBROADCASTSS 24(AX), Y14
+	VBROADCASTSS 28(AX), Y15
+	VBROADCASTSS 32(AX), Y7
+	XORQ BX, BX
+
+aloop:
+	CMPQ BX, CX
+	JGE adone
+	VMULPS (SI)(BX*4), Y8, Y0
+	VMULPS (R8)(BX*4), Y9, Y1
+	VFMADD231PS Y0, Y10, Y1
+	VMOVUPS Y1, (R8)(BX*4)
+	VMULPS Y0, Y0, Y2
+	VMULPS (R9)(BX*4), Y11, Y3
+	VFMADD231PS Y2, Y12, Y3
+	VMOVUPS Y3, (R9)(BX*4)
+	VSQRTPS Y3, Y4
+	VMULPS Y4, Y14, Y4
+	VADDPS Y4, Y15, Y4
+	VMULPS Y1, Y13, Y5
+	VDIVPS Y4, Y5, Y5
+	VMULPS (DI)(BX*4), Y7, Y6
+	VSUBPS Y5, Y6, Y6
+	VMOVUPS Y6, (DI)(BX*4)
+	ADDQ $8, BX
+	JMP aloop
+
+adone:
+	VZEROUPPER
+	RET

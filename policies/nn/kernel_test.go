@@ -92,3 +92,52 @@ func TestKernelName(t *testing.T) {
 		t.Fatal("no kernel name")
 	}
 }
+
+// TestVectorLoops compares the assembly element-wise loops (ReLU, its
+// gradient, Adam) with the Go ones, NaN and signed zeros included.
+func TestVectorLoops(t *testing.T) {
+	activeKernel()
+	if !vecLoops {
+		t.Skip("element-wise loops are Go on this machine")
+	}
+	defer func() { vecLoops = true }()
+	r := NewRand(5)
+	x := randSlice(r, 37)
+	x[3], x[9], x[17] = float32(math.NaN()), float32(math.Copysign(0, -1)), 0
+	a := append([]float32(nil), x...)
+	relu(a)
+	d := randSlice(r, 37)
+	dv := append([]float32(nil), d...)
+	activateBackward(ReLU, dv, a)
+	cfg := AdamConfig{LR: 0.01, WeightDecay: 0.1}
+	p, g := randSlice(r, 37), randSlice(r, 37)
+	ov := NewAdam(cfg, 37)
+	pv := append([]float32(nil), p...)
+	for range 3 {
+		ov.t++
+		ov.apply(pv, g, 0.7, 0, 37)
+	}
+
+	vecLoops = false
+	b := append([]float32(nil), x...)
+	relu(b)
+	dg := append([]float32(nil), d...)
+	activateBackward(ReLU, dg, b)
+	og := NewAdam(cfg, 37)
+	pg := append([]float32(nil), p...)
+	for range 3 {
+		og.t++
+		og.apply(pg, g, 0.7, 0, 37)
+	}
+	for i := range x {
+		if math.Float32bits(a[i]) != math.Float32bits(b[i]) {
+			t.Fatalf("relu(%g): asm %g, Go %g", x[i], a[i], b[i])
+		}
+		if math.Float32bits(dv[i]) != math.Float32bits(dg[i]) {
+			t.Fatalf("relu gradient %d: asm %g, Go %g", i, dv[i], dg[i])
+		}
+		if math.Abs(float64(pv[i]-pg[i])) > 1e-6 {
+			t.Fatalf("adam param %d: asm %g, Go %g", i, pv[i], pg[i])
+		}
+	}
+}

@@ -139,6 +139,9 @@ func activate(f Activation, v []float32) {
 // relu is max(0, x) without branches: the sign bit, spread by an arithmetic
 // shift, masks the value (negative and -0 give +0).
 func relu(v []float32) {
+	if vecLoops {
+		v = v[reluVec(v):]
+	}
 	for i, x := range v {
 		b := math.Float32bits(x)
 		v[i] = math.Float32frombits(b &^ uint32(int32(b)>>31))
@@ -149,6 +152,10 @@ func relu(v []float32) {
 func activateBackward(f Activation, d, a []float32) {
 	a = a[:len(d)]
 	if f == ReLU {
+		if vecLoops {
+			n := reluBackVec(d, a)
+			d, a = d[n:], a[n:]
+		}
 		for i, ai := range a {
 			// a ≥ 0, so its bits are non-zero exactly when a > 0: negating
 			// them sets the sign bit, which the shift spreads into a mask.
