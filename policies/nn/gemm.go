@@ -18,19 +18,16 @@ const (
 // scratch is one goroutine's packing memory. It grows on first use and is
 // reused after, so steady-state products allocate nothing.
 type scratch struct {
-	a, b []float32
-	c    [mr * nr]float32
-	acc  [4]float32
+	a, b, be []float32
+	c        [mr * nr]float32
+	acc      [4]float32
 }
 
-func (s *scratch) grow(na, nb int) {
-	if cap(s.a) < na {
-		s.a = make([]float32, na)
+func grow(s []float32, n int) []float32 {
+	if cap(s) < n {
+		return make([]float32, n)
 	}
-	if cap(s.b) < nb {
-		s.b = make([]float32, nb)
-	}
-	s.a, s.b = s.a[:na], s.b[:nb]
+	return s[:n]
 }
 
 // operand is a matrix as the GEMM reads it: element (i, p) of a row-major
@@ -41,28 +38,62 @@ type operand struct {
 	trans bool
 }
 
-// microKernel computes c[i*ldc+j] += Σ_p a[p*mr+i]·b[p*nr+j] for the full
-// mr×nr tile, with a and b packed panels of depth k.
-type microKernel func(k int, a, b, c []float32, ldc int)
+// microKernel computes c[i*ldc+j] += Σ_{p<k} a[i*rs+p*cs]·b[p*ldb+j] for
+// the full mr×nr tile. A is read in place through its strides (its six
+// values per p are broadcast, so its layout does not matter); B's rows of
+// nr values must be contiguous.
+type microKernel func(k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int)
 
+// gemm computes C += A·B. A is never copied except for a last, partial
+// row panel; B is used in place when row-major, packed into kc×nr panels
+// when stored transposed (the forward pass's Wᵀ), and a partial last column
+// panel is copied with zero padding, so the micro-kernel always computes
+// full tiles.
 func gemm(s *scratch, micro microKernel, m, n, k int, A, B operand, c []float32, ldc int) {
 	if m == 0 || n == 0 || k == 0 {
 		return
 	}
+	rs, cs := A.ld, 1
+	if A.trans {
+		rs, cs = 1, A.ld
+	}
 	np := (n + nr - 1) / nr
-	s.grow(mr*min(k, kc), np*nr*min(k, kc))
+	kb0 := min(k, kc)
+	s.a = grow(s.a, mr*kb0)
+	if B.trans {
+		s.b = grow(s.b, np*nr*kb0)
+	}
+	s.be = grow(s.be, nr*kb0)
+	nEdge := n % nr
 	for p0 := 0; p0 < k; p0 += kc {
 		kb := min(kc, k-p0)
-		packB(s.b, B, p0, kb, n)
+		if B.trans {
+			packB(s.b, B, p0, kb, n)
+		} else if nEdge != 0 {
+			packB(s.be, operand{B.data[(np-1)*nr:], B.ld, false}, p0, kb, nEdge)
+		}
 		for i0 := 0; i0 < m; i0 += mr {
 			mi := min(mr, m-i0)
-			packA(s.a, A, i0, mi, p0, kb)
+			a, ars, acs := A.data[i0*rs+p0*cs:], rs, cs
+			if mi < mr {
+				packA(s.a, A, i0, mi, p0, kb)
+				a, ars, acs = s.a, 1, mr
+			}
 			for jp := range np {
 				j0 := jp * nr
 				nj := min(nr, n-j0)
-				bp := s.b[jp*kb*nr : (jp+1)*kb*nr]
+				var b []float32
+				ldb := nr
+				switch {
+				case B.trans:
+					b = s.b[jp*kb*nr : (jp+1)*kb*nr]
+				case nj < nr:
+					b = s.be[:kb*nr]
+				default:
+					b, ldb = B.data[p0*B.ld+j0:], B.ld
+				}
 				if mi == mr && nj == nr {
-					micro(kb, s.a[:kb*mr], bp, c[i0*ldc+j0:], ldc)
+					micro(kb, a, ars, acs, b, ldb, c[i0*ldc+j0:], ldc)
 					continue
 				}
 				t := s.c[:]
@@ -75,7 +106,7 @@ func gemm(s *scratch, micro microKernel, m, n, k int, A, B operand, c []float32,
 						}
 					}
 				}
-				micro(kb, s.a[:kb*mr], bp, t, nr)
+				micro(kb, a, ars, acs, b, ldb, t, nr)
 				for i := range mi {
 					copy(c[(i0+i)*ldc+j0:(i0+i)*ldc+j0+nj], t[i*nr:i*nr+nj])
 				}
@@ -88,9 +119,7 @@ func gemm(s *scratch, micro microKernel, m, n, k int, A, B operand, c []float32,
 // zero-padding rows past mi.
 func packA(dst []float32, A operand, i0, mi, p0, kb int) {
 	dst = dst[:kb*mr]
-	if mi < mr {
-		clear(dst)
-	}
+	clear(dst)
 	if A.trans { // A[i,p] = data[p*ld+i]: rows of the stored matrix are contiguous in i
 		for p := range kb {
 			src := A.data[(p0+p)*A.ld+i0 : (p0+p)*A.ld+i0+mi]
@@ -135,15 +164,12 @@ func packB(dst []float32, B operand, p0, kb, n int) {
 
 // microGo is the micro-kernel in plain Go: the reference for the assembly
 // and the kernel on CPUs without AVX2.
-func microGo(k int, a, b, c []float32, ldc int) {
+func microGo(k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
 	var acc [mr][nr]float32
-	a = a[:k*mr]
-	b = b[:k*nr]
 	for p := range k {
-		ap := a[p*mr : p*mr+mr : p*mr+mr]
-		bp := b[p*nr : p*nr+nr : p*nr+nr]
+		bp := b[p*ldb : p*ldb+nr : p*ldb+nr]
 		for i := range mr {
-			ai := ap[i]
+			ai := a[i*rs+p*cs]
 			row := &acc[i]
 			for j := range nr {
 				row[j] += ai * bp[j]

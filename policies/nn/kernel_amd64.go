@@ -7,7 +7,7 @@ import "golang.org/x/sys/cpu"
 func haveAVX2() bool { return cpu.X86.HasAVX2 && cpu.X86.HasFMA }
 
 //go:noescape
-func micro6x16(k int, a, b, c *float32, ldc int)
+func micro6x16(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int)
 
 //go:noescape
 func dotAsm(n int, x, y *float32) float32
@@ -24,14 +24,14 @@ func gemv4AVX2(w []float32, ld int, x []float32, n int, y *[4]float32) {
 }
 
 // microAVX2 is the 6×16 micro-kernel in AVX2/FMA assembly (kernel_amd64.s).
-func microAVX2(k int, a, b, c []float32, ldc int) {
+func microAVX2(k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
 	if k <= 0 {
 		return
 	}
-	_ = a[k*mr-1]
-	_ = b[k*nr-1]
+	_ = a[(mr-1)*rs+(k-1)*cs] // the strides are positive: this is A's last element read
+	_ = b[(k-1)*ldb+nr-1]
 	_ = c[(mr-1)*ldc+nr-1]
-	micro6x16(k, &a[0], &b[0], &c[0], ldc)
+	micro6x16(k, &a[0], rs, cs, &b[0], ldb, &c[0], ldc)
 }
 
 // dotAVX2 is Σ x[i]·y[i] in AVX2/FMA assembly.

@@ -2,16 +2,27 @@
 
 #include "textflag.h"
 
-// func micro6x16(k int, a, b, c *float32, ldc int)
-// c[i*ldc+j] += Σ_p a[p*6+i]·b[p*16+j], i < 6, j < 16, with Y0–Y11 as the
-// 6×2 accumulator vectors, Y12–Y13 one row of b, Y14–Y15 broadcasts of a.
-TEXT ·micro6x16(SB), NOSPLIT, $0-40
+// func micro6x16(k int, a *float32, rs, cs int, b *float32, ldb int, c *float32, ldc int)
+// c[i*ldc+j] += Σ_p a[i*rs+p*cs]·b[p*ldb+j], i < 6, j < 16 (strides in
+// elements), with Y0–Y11 the 6×2 accumulator vectors, Y12–Y13 one row of b
+// and Y14–Y15 broadcasts of a. R9–R13 and BX point at A's six rows; AX is
+// the offset of column p in them.
+TEXT ·micro6x16(SB), NOSPLIT, $0-64
 	MOVQ k+0(FP), CX
-	MOVQ a+8(FP), SI
-	MOVQ b+16(FP), DI
-	MOVQ c+24(FP), DX
-	MOVQ ldc+32(FP), R8
+	MOVQ a+8(FP), R9
+	MOVQ rs+16(FP), AX
+	SHLQ $2, AX
+	LEAQ (R9)(AX*1), R10
+	LEAQ (R10)(AX*1), R11
+	LEAQ (R11)(AX*1), R12
+	LEAQ (R12)(AX*1), R13
+	LEAQ (R13)(AX*1), BX
+	MOVQ cs+24(FP), R8
 	SHLQ $2, R8
+	MOVQ b+32(FP), DI
+	MOVQ ldb+40(FP), SI
+	SHLQ $2, SI
+	XORQ AX, AX
 	VXORPS Y0, Y0, Y0
 	VXORPS Y1, Y1, Y1
 	VXORPS Y2, Y2, Y2
@@ -30,30 +41,33 @@ TEXT ·micro6x16(SB), NOSPLIT, $0-40
 loop:
 	VMOVUPS (DI), Y12
 	VMOVUPS 32(DI), Y13
-	VBROADCASTSS (SI), Y14
-	VBROADCASTSS 4(SI), Y15
+	VBROADCASTSS (R9)(AX*1), Y14
+	VBROADCASTSS (R10)(AX*1), Y15
 	VFMADD231PS Y12, Y14, Y0
 	VFMADD231PS Y13, Y14, Y1
 	VFMADD231PS Y12, Y15, Y2
 	VFMADD231PS Y13, Y15, Y3
-	VBROADCASTSS 8(SI), Y14
-	VBROADCASTSS 12(SI), Y15
+	VBROADCASTSS (R11)(AX*1), Y14
+	VBROADCASTSS (R12)(AX*1), Y15
 	VFMADD231PS Y12, Y14, Y4
 	VFMADD231PS Y13, Y14, Y5
 	VFMADD231PS Y12, Y15, Y6
 	VFMADD231PS Y13, Y15, Y7
-	VBROADCASTSS 16(SI), Y14
-	VBROADCASTSS 20(SI), Y15
+	VBROADCASTSS (R13)(AX*1), Y14
+	VBROADCASTSS (BX)(AX*1), Y15
 	VFMADD231PS Y12, Y14, Y8
 	VFMADD231PS Y13, Y14, Y9
 	VFMADD231PS Y12, Y15, Y10
 	VFMADD231PS Y13, Y15, Y11
-	ADDQ $24, SI
-	ADDQ $64, DI
+	ADDQ R8, AX
+	ADDQ SI, DI
 	DECQ CX
 	JNZ loop
 
 store:
+	MOVQ c+48(FP), DX
+	MOVQ ldc+56(FP), R8
+	SHLQ $2, R8
 	VADDPS (DX), Y0, Y0
 	VADDPS 32(DX), Y1, Y1
 	VMOVUPS Y0, (DX)

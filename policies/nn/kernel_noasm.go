@@ -4,7 +4,9 @@ package nn
 
 func haveAVX2() bool { return false }
 
-func microAVX2(k int, a, b, c []float32, ldc int) { microGo(k, a, b, c, ldc) }
+func microAVX2(k int, a []float32, rs, cs int, b []float32, ldb int, c []float32, ldc int) {
+	microGo(k, a, rs, cs, b, ldb, c, ldc)
+}
 
 func dotAVX2(x, y []float32) float32 { return dotGo(x, y) }
 
