@@ -24,13 +24,15 @@ except ImportError:
 
 
 def timed(fn, seconds):
+    """Runs fn for about seconds; returns iterations, wall and CPU seconds
+    (CPU: the whole process, every thread, as the Go side reports)."""
     for _ in range(5):
         fn()
-    n, start = 0, time.perf_counter()
+    n, start, cpu = 0, time.perf_counter(), time.process_time()
     while time.perf_counter() - start < seconds:
         fn()
         n += 1
-    return n, time.perf_counter() - start
+    return n, time.perf_counter() - start, time.process_time() - cpu
 
 
 class EnsembleLinear(nn.Module):
@@ -79,8 +81,8 @@ def main():
         loss.backward()
         opt.step()
 
-    n, secs = timed(bc_step, args.seconds)
-    print(json.dumps(dict(common, bench="bc", samples_per_s=n * 256 / secs)), flush=True)
+    n, secs, cpu = timed(bc_step, args.seconds)
+    print(json.dumps(dict(common, bench="bc", samples_per_s=n * 256 / secs, samples_per_cpu_s=n * 256 / cpu)), flush=True)
 
     obs = torch.randn(1, 20)
 
@@ -88,7 +90,7 @@ def main():
         with torch.no_grad():
             net(obs)
 
-    n, secs = timed(act, args.seconds / 2)
+    n, secs, _ = timed(act, args.seconds / 2)
     print(json.dumps(dict(common, bench="act", us_per_action=secs / n * 1e6)), flush=True)
 
     for members in (2, 10):
@@ -103,8 +105,8 @@ def main():
                 loss.backward()
                 copt.step()
 
-            n, secs = timed(critic_step, args.seconds / 2)
-            print(json.dumps(dict(common, bench="critics", members=members, width=width, updates_per_s=n / secs)), flush=True)
+            n, secs, cpu = timed(critic_step, args.seconds / 2)
+            print(json.dumps(dict(common, bench="critics", members=members, width=width, updates_per_s=n / secs, updates_per_cpu_s=n / cpu)), flush=True)
 
 
 if __name__ == "__main__":

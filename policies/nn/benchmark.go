@@ -23,11 +23,12 @@ type BenchReport struct {
 	BLASAdvice string `json:"blas_advice,omitempty"`
 	Cores      int    `json:"cores"` // GOMAXPROCS: pool participants
 	// The reference network: MLP 20→256→256→2, ReLU, batch 256, Adam, MSE.
-	SamplesPerS   float64       `json:"bc_samples_per_s"`
-	AllocsPerStep float64       `json:"bc_allocs_per_step"`
-	ActUs         float64       `json:"act_us"` // one observation through Policy.Act
-	ActAllocs     float64       `json:"act_allocs"`
-	Critics       []CriticBench `json:"critics,omitempty"`
+	SamplesPerS    float64       `json:"bc_samples_per_s"`
+	SamplesPerCPUS float64       `json:"bc_samples_per_cpu_s"` // per CPU-second of the whole process
+	AllocsPerStep  float64       `json:"bc_allocs_per_step"`
+	ActUs          float64       `json:"act_us"` // one observation through Policy.Act
+	ActAllocs      float64       `json:"act_allocs"`
+	Critics        []CriticBench `json:"critics,omitempty"`
 }
 
 // CriticBench is one critic-ensemble figure: Members LayerNorm Q networks
@@ -36,6 +37,7 @@ type CriticBench struct {
 	Members         int     `json:"members"`
 	Width           int     `json:"width"`
 	UpdatesPerS     float64 `json:"updates_per_s"`
+	UpdatesPerCPUS  float64 `json:"updates_per_cpu_s"`
 	AllocsPerUpdate float64 `json:"allocs_per_update"`
 }
 
@@ -57,8 +59,8 @@ func Bench(ctx context.Context, opts BenchOptions) (BenchReport, error) {
 		return r, err
 	}
 	batch := &Batch{X: benchSlice(rng, 256*20), Y: benchSlice(rng, 256*2), Rows: 256}
-	n, el, allocs := timeLoop(ctx, d, func() { bc.Step(batch) })
-	r.SamplesPerS, r.AllocsPerStep = float64(n)*256/el.Seconds(), allocs
+	n, el, cpu, allocs := timeLoop(ctx, d, func() { bc.Step(batch) })
+	r.SamplesPerS, r.SamplesPerCPUS, r.AllocsPerStep = float64(n)*256/el.Seconds(), perSecond(n*256, cpu), allocs
 
 	m, err := NewModel(bc.Arch(), bc.Head(), Identity(20, 2), 1, [][]float32{bc.Params(0)})
 	if err != nil {
@@ -69,7 +71,7 @@ func Bench(ctx context.Context, opts BenchOptions) (BenchReport, error) {
 	for i := range obs {
 		obs[i] = rng.Norm()
 	}
-	n, el, allocs = timeLoop(ctx, d/2, func() { p.Act(obs, act) })
+	n, el, _, allocs = timeLoop(ctx, d/2, func() { p.Act(obs, act) })
 	r.ActUs, r.ActAllocs = el.Seconds()*1e6/float64(n), allocs
 
 	if opts.NoCritics {
@@ -83,30 +85,41 @@ func Bench(ctx context.Context, opts BenchOptions) (BenchReport, error) {
 				return r, err
 			}
 			cb := &Batch{X: benchSlice(rng, 256*22), Y: benchSlice(rng, 256), Rows: 256}
-			n, el, allocs := timeLoop(ctx, d/2, func() { e.Step(cb) })
-			r.Critics = append(r.Critics, CriticBench{Members: members, Width: width, UpdatesPerS: float64(n) / el.Seconds(), AllocsPerUpdate: allocs})
+			n, el, cpu, allocs := timeLoop(ctx, d/2, func() { e.Step(cb) })
+			r.Critics = append(r.Critics, CriticBench{Members: members, Width: width, UpdatesPerS: float64(n) / el.Seconds(),
+				UpdatesPerCPUS: perSecond(n, cpu), AllocsPerUpdate: allocs})
 		}
 	}
 	return r, ctx.Err()
 }
 
 // timeLoop warms fn up, runs it for about d and returns the iterations,
-// the time they took and the heap allocations per iteration.
-func timeLoop(ctx context.Context, d time.Duration, fn func()) (int, time.Duration, float64) {
+// the wall and CPU time they took and the heap allocations per iteration.
+func timeLoop(ctx context.Context, d time.Duration, fn func()) (int, time.Duration, time.Duration, float64) {
 	for range 3 {
 		fn()
 	}
+	runtime.GC() // a collection during the loop would empty the runtime's caches
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	n := 0
+	cpu0 := cpuTime()
 	start := time.Now()
 	for time.Since(start) < d && ctx.Err() == nil || n == 0 {
 		fn()
 		n++
 	}
 	el := time.Since(start)
+	cpu := cpuTime() - cpu0
 	runtime.ReadMemStats(&after)
-	return n, el, float64(after.Mallocs-before.Mallocs) / float64(n)
+	return n, el, cpu, float64(after.Mallocs-before.Mallocs) / float64(n)
+}
+
+func perSecond(n int, d time.Duration) float64 {
+	if d <= 0 {
+		return 0
+	}
+	return float64(n) / d.Seconds()
 }
 
 func benchSlice(r *Rand, n int) []float32 {
