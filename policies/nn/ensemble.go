@@ -239,9 +239,7 @@ func (e *Ensemble) reducePart(i int) {
 	lo, hi := e.partRange(c)
 	g := mb.grads[0][lo:hi]
 	for k := 1; k < e.chunks; k++ {
-		for j, v := range mb.grads[k][lo:hi] {
-			g[j] += v
-		}
+		addTo(g, mb.grads[k][lo:hi])
 	}
 	if mb.opt.cfg.ClipNorm > 0 {
 		e.sq[i] = sumSquares(g)

@@ -79,3 +79,15 @@ func adamVec(p, g, m, v []float32, c *[9]float32) int {
 	}
 	return n
 }
+
+//go:noescape
+func addAsm(n int, dst, src *float32)
+
+func addVec(dst, src []float32) int {
+	n := len(dst) &^ 7
+	if n > 0 {
+		_ = src[n-1]
+		addAsm(n, &dst[0], &src[0])
+	}
+	return n
+}

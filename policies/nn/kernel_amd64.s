@@ -306,3 +306,24 @@ aloop:
 adone:
 	VZEROUPPER
 	RET
+
+// func addAsm(n int, dst, src *float32)
+// dst += src for n a multiple of 8.
+TEXT ·addAsm(SB), NOSPLIT, $0-24
+	MOVQ n+0(FP), CX
+	MOVQ dst+8(FP), DI
+	MOVQ src+16(FP), SI
+	XORQ AX, AX
+
+addloop:
+	CMPQ AX, CX
+	JGE adddone
+	VMOVUPS (DI)(AX*4), Y0
+	VADDPS (SI)(AX*4), Y0, Y0
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP addloop
+
+adddone:
+	VZEROUPPER
+	RET

@@ -71,9 +71,18 @@ func (k gonumKernel) backWeight(_ *scratch, dw, db, dy, x []float32, rows, in, o
 func colSums(dst, m []float32, rows, n int) {
 	dst = dst[:n]
 	for r := range rows {
-		row := m[r*n : (r+1)*n]
-		for j, v := range row {
-			dst[j] += v
-		}
+		addTo(dst, m[r*n:(r+1)*n])
+	}
+}
+
+// addTo adds src to dst (len(dst) elements).
+func addTo(dst, src []float32) {
+	if vecLoops {
+		n := addVec(dst, src)
+		dst, src = dst[n:], src[n:]
+	}
+	src = src[:len(dst)]
+	for j, v := range src {
+		dst[j] += v
 	}
 }

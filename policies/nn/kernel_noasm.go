@@ -17,3 +17,5 @@ func reluVec([]float32) int { return 0 }
 func reluBackVec(_, _ []float32) int { return 0 }
 
 func adamVec(_, _, _, _ []float32, _ *[9]float32) int { return 0 }
+
+func addVec(_, _ []float32) int { return 0 }

@@ -109,6 +109,8 @@ func TestVectorLoops(t *testing.T) {
 	d := randSlice(r, 37)
 	dv := append([]float32(nil), d...)
 	activateBackward(ReLU, dv, a)
+	sumV := append([]float32(nil), d...)
+	addTo(sumV, x)
 	cfg := AdamConfig{LR: 0.01, WeightDecay: 0.1}
 	p, g := randSlice(r, 37), randSlice(r, 37)
 	ov := NewAdam(cfg, 37)
@@ -123,6 +125,8 @@ func TestVectorLoops(t *testing.T) {
 	relu(b)
 	dg := append([]float32(nil), d...)
 	activateBackward(ReLU, dg, b)
+	sumG := append([]float32(nil), d...)
+	addTo(sumG, x)
 	og := NewAdam(cfg, 37)
 	pg := append([]float32(nil), p...)
 	for range 3 {
@@ -135,6 +139,9 @@ func TestVectorLoops(t *testing.T) {
 		}
 		if math.Float32bits(dv[i]) != math.Float32bits(dg[i]) {
 			t.Fatalf("relu gradient %d: asm %g, Go %g", i, dv[i], dg[i])
+		}
+		if math.Float32bits(sumV[i]) != math.Float32bits(sumG[i]) {
+			t.Fatalf("add %d: asm %g, Go %g", i, sumV[i], sumG[i])
 		}
 		if math.Abs(float64(pv[i]-pg[i])) > 1e-6 {
 			t.Fatalf("adam param %d: asm %g, Go %g", i, pv[i], pg[i])
