@@ -24,8 +24,20 @@
 // NLL). Losses take per-sample weights (Sirius multiplies each step's NLL by
 // its class weight) and are weighted means over the batch's rows.
 //
-// Adam is AdamW, decoupled weight decay (see AdamConfig for the source),
-// with optional gradient clipping by global norm.
+// Adam is AdamW, decoupled weight decay (Loshchilov & Hutter, ICLR 2019, as
+// torch.optim.AdamW; see AdamConfig), with optional gradient clipping by
+// global norm. Polyak averages flat parameter vectors for target networks.
+//
+// # Learners' entry points
+//
+// Trainer (BC, HG-DAgger, IWR, Sirius): a Dataset of flat float32 rows, a
+// batch given as row indices with per-sample loss weights, Step; StepEach
+// gives each ensemble member its own rows (ThriftyDAgger's bootstrap).
+// Ensemble (RLPD critics, or any regression): batches already gathered
+// into a Batch; Params exposes each member's live parameters for Polyak
+// targets and for Arch.Forward/Backward when a learner needs a loss of its
+// own (an actor's ∂Q/∂a through the critics: Backward with dx, grad nil).
+// Model/Policy: inference. Save/Load: checkpoints (docs/policies.md).
 //
 // # Threading and allocation
 //
@@ -60,10 +72,16 @@
 //
 // # Kernels
 //
-// The default build multiplies matrices with the package's own GEMM, a 6×16
-// register-blocked AVX2/FMA micro-kernel in Go assembly selected at start by
-// CPU feature detection (golang.org/x/sys/cpu), falling back to gonum's
-// blas32; the openblas build tag (cgo, Debian's libopenblas-dev) routes
-// blas32 to OpenBLAS. TANDEM_NN_KERNEL=avx2|gonum|purego overrides the
-// choice; KernelName reports it.
+// The default build multiplies matrices with the package's own GEMM (BLIS
+// structure; a 6×16 register-blocked AVX2/FMA micro-kernel in Go assembly
+// that reads A in place and B packed only when transposed) and runs ReLU,
+// its gradient, sums and Adam in AVX2 loops, all selected at start by CPU
+// feature detection (golang.org/x/sys/cpu); without AVX2 it uses gonum's
+// blas32, called on tiles of at most 64×192 so that gonum never goes
+// parallel (its parallel Sgemm starts goroutines and allocates per call).
+// The openblas build tag (cgo, Debian's libopenblas-dev) routes blas32 to
+// OpenBLAS with one blas32.Use, sets OpenBLAS to one thread, and warns when
+// openblas_get_corename() shows a fallback core (set OPENBLAS_CORETYPE).
+// TANDEM_NN_KERNEL=avx2|gonum|purego overrides the choice (purego: no
+// assembly at all); KernelName reports it. Measurements: docs/benchmarks.md.
 package nn
