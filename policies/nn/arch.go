@@ -196,6 +196,15 @@ func (r *Rand) Float64() float64 { return float64(r.Uint64()>>11) / (1 << 53) }
 // Intn returns a uniform value in [0, n).
 func (r *Rand) Intn(n int) int { return int(r.Uint64() % uint64(n)) }
 
+// Indices fills dst with uniform draws from [0, n): a batch, or one
+// member's bootstrap resample (ThriftyDAgger draws each member's batches
+// with replacement).
+func (r *Rand) Indices(dst []int, n int) {
+	for i := range dst {
+		dst[i] = r.Intn(n)
+	}
+}
+
 // Norm returns a standard normal value (Box–Muller).
 func (r *Rand) Norm() float64 {
 	u := 1 - r.Float64()

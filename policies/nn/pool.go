@@ -19,7 +19,8 @@ type Pool struct {
 // index i on participant i mod P (the caller is participant 0), so which
 // goroutine ran an index never changes a result. Create it once (its Fn is
 // typically a method value bound at construction) and reuse it; a Job runs
-// one Run at a time.
+// one Run at a time. Fn must not call Run on the same pool: a worker
+// waiting on its own queue would never return.
 type Job struct {
 	Fn    func(i int)
 	N     int

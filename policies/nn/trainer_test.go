@@ -249,3 +249,49 @@ func TestActWhileTraining(t *testing.T) {
 	close(stop)
 	wg.Wait()
 }
+
+// TestEnsembleNovelty: identical members agree (novelty 0); members trained
+// on different bootstrap resamples disagree somewhere, and their action is
+// the members' mean.
+func TestEnsembleNovelty(t *testing.T) {
+	tr, ds := newToyTrainer(t, TrainerConfig{Hidden: []int{16}, Act: ReLU, Head: Head{Kind: Deterministic, Squash: true}, Batch: 32, Members: 3})
+	m, _ := tr.Model()
+	same, err := NewModel(m.Arch(), m.Head(), m.Normalizer(), 1, [][]float32{m.Params(0), m.Params(0)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, dst := make([]float64, 6), make([]float64, 2)
+	for d := range obs {
+		obs[d] = float64(10 * d)
+	}
+	p := same.NewPolicy()
+	p.Act(obs, dst)
+	if p.Novelty() != 0 {
+		t.Fatalf("identical members: novelty %g; want 0", p.Novelty())
+	}
+	r := NewRand(3)
+	idx := [][]int{make([]int, 32), make([]int, 32), make([]int, 32)}
+	for range 50 {
+		for _, ix := range idx {
+			r.Indices(ix, ds.Len())
+		}
+		tr.StepEach(ds, idx, nil)
+	}
+	m, _ = tr.Model()
+	p = m.NewPolicy()
+	p.Act(obs, dst)
+	if !(p.Novelty() > 0) {
+		t.Fatalf("bootstrapped members: novelty %g; want > 0", p.Novelty())
+	}
+	var mean [2]float64
+	for i := range 3 {
+		one, _ := NewModel(m.Arch(), m.Head(), m.Normalizer(), 1, [][]float32{m.Params(i)})
+		a := make([]float64, 2)
+		one.NewPolicy().Act(obs, a)
+		mean[0] += a[0] / 3
+		mean[1] += a[1] / 3
+	}
+	if math.Abs(mean[0]-dst[0]) > 1e-5 || math.Abs(mean[1]-dst[1]) > 1e-5 {
+		t.Fatalf("ensemble action %v; members' mean %v", dst, mean)
+	}
+}
