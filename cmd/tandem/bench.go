@@ -38,12 +38,16 @@ func newBenchCmd() *cobra.Command {
 		task    string
 		seconds float64
 		asJSON  bool
+		learn   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Measure physics and environment speed per task",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if learn {
+				return runBenchLearn(cmd, seconds, asJSON) // benchlearn.go
+			}
 			names := tasks.Names()
 			if task != "" {
 				if _, err := tasks.Lookup(task); err != nil {
@@ -81,6 +85,7 @@ func newBenchCmd() *cobra.Command {
 	cmd.Flags().StringVar(&task, "task", "", "benchmark one task (default: all)")
 	cmd.Flags().Float64Var(&seconds, "seconds", 1, "measuring time per task and phase")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per task")
+	cmd.Flags().BoolVar(&learn, "learn", false, "measure network training and inference instead (policies/nn)")
 	return cmd
 }
 
