@@ -1,0 +1,63 @@
+// Package b2step steps Box2D worlds (github.com/ByteArena/box2d v1.0.2)
+// without allocating: the library's B2World.Step, reproduced on storage
+// that a Stepper keeps from one step to the next.
+//
+// # What it runs
+//
+// Stepper.Step does what B2World.Step does, in the same order and with the
+// same floating-point operations, so the two give the same bits: new
+// contacts from the broad phase, the narrow phase of every contact
+// (B2ContactUpdate, with the world's contact listener), islands found by
+// depth-first search over touching contacts and joints from each awake
+// dynamic or kinematic body, velocity integration with gravity, forces and
+// damping, the contact solver (B2ContactSolver) and every joint's own
+// solver functions with warm starting, position integration with the
+// library's motion limits, position correction, PostSolve reports,
+// sleeping, and the broad phase's proxy updates. Contact filtering follows
+// the library: with no contact filter set on the world (the library's
+// default, as B2World never installs one) fixtures' category, mask and group
+// bits are not consulted at all.
+//
+// The library's step is reproduced rather than called because it allocates
+// on every step: an island and a contact solver sized for the whole world,
+// a depth-first search stack, a linked-list stack node for every broad-phase
+// tree visit, interface conversions when sorting pairs and computing
+// bounding boxes, a contact object (with its manifold and two graph edges)
+// for every new pair and a PostSolve impulse per contact; it also reads the
+// wall clock for its profile. A Stepper keeps all of that: island arrays,
+// constraint arrays and the search stacks grow to the largest world it has
+// stepped and stay; contacts that end go to a pool and new pairs take
+// contacts from it; Bind sizes the pool for every pair of fixtures that
+// could ever touch, so that no step allocates.
+//
+// What is not reproduced: the profile (B2World.GetProfile stays zero) and
+// continuous collision. A world with M_continuousPhysics set is still
+// stepped correctly (Step then calls the library's B2World.SolveTOI, which
+// allocates); tandem's tasks all run with it off. Sensors are supported;
+// their overlap test is the library's and allocates.
+//
+// # Joints created while stepping
+//
+// Tasks that grasp create and destroy weld joints during an episode.
+// Stepper.CreateJoint and Stepper.DestroyJoint are B2World.CreateJoint and
+// B2World.DestroyJoint with a pool behind them: a destroyed weld, distance,
+// revolute or prismatic joint is re-initialised in place, exactly as the
+// library's constructor would initialise a new one, by the next CreateJoint
+// of its type. A caller must drop its reference to a joint it destroyed.
+// ReserveJoints fills the pool ahead of time.
+//
+// # Bit identity
+//
+// The comparison tests in this package and in package tasks step the same
+// worlds with Stepper and with B2World.Step (UseLibrary) and compare every
+// body's position, angle and velocities bit for bit. Identity relies on
+// the Go compiler not fusing multiplies and adds, which it does not on
+// amd64 at the default GOAMD64=v1 (other architectures, such as arm64, may
+// fuse differently in the library's code and in this package's).
+//
+// # Goroutines
+//
+// A Stepper and the world it is bound to belong to one goroutine. Different
+// Steppers with different worlds may run in parallel (package sim fills the
+// library's contact registry before any world exists).
+package b2step
