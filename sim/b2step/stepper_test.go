@@ -45,8 +45,10 @@ type recorder struct {
 func (r *recorder) name(c box2d.B2ContactInterface) string {
 	return fmt.Sprintf("%d-%d", c.GetFixtureA().M_body.M_userData.(*tag).n, c.GetFixtureB().M_body.M_userData.(*tag).n)
 }
-func (r *recorder) BeginContact(c box2d.B2ContactInterface) { r.log = append(r.log, "begin "+r.name(c)) }
-func (r *recorder) EndContact(c box2d.B2ContactInterface)   { r.log = append(r.log, "end "+r.name(c)) }
+func (r *recorder) BeginContact(c box2d.B2ContactInterface) {
+	r.log = append(r.log, "begin "+r.name(c))
+}
+func (r *recorder) EndContact(c box2d.B2ContactInterface) { r.log = append(r.log, "end "+r.name(c)) }
 func (r *recorder) PreSolve(c box2d.B2ContactInterface, old box2d.B2Manifold) {
 	ba, bb := c.GetFixtureA().M_body, c.GetFixtureB().M_body
 	if (ba == r.a && bb == r.b) || (ba == r.b && bb == r.a) {
