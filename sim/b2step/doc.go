@@ -30,11 +30,12 @@
 // contacts from it; Bind sizes the pool for every pair of fixtures that
 // could ever touch, so that no step allocates.
 //
-// What is not reproduced: the profile (B2World.GetProfile stays zero) and
-// continuous collision. A world with M_continuousPhysics set is still
-// stepped correctly (Step then calls the library's B2World.SolveTOI, which
-// allocates); tandem's tasks all run with it off. Sensors are supported;
-// their overlap test is the library's and allocates.
+// Continuous collision (B2World.SolveTOI, on when a world's
+// M_continuousPhysics is set, the library's default) is reproduced too:
+// times of impact of contacts with a static, kinematic or bullet body, the
+// earliest first, each solved as a sub-step island, with the library's
+// B2TimeOfImpact on proxies kept in the Stepper. The only thing not
+// reproduced is the profile: B2World.GetProfile stays zero.
 //
 // # Joints created while stepping
 //

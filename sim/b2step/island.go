@@ -111,6 +111,9 @@ func (s *Stepper) solve(step box2d.B2TimeStep) {
 			}
 		}
 
+		if s.Order != nil {
+			s.Order(s.contacts[:nc])
+		}
 		s.solveIsland(step, w.M_gravity, w.M_allowSleep, nb, nc, nj)
 
 		// Allow static bodies to participate in other islands.
@@ -192,7 +195,7 @@ func (s *Stepper) solveIsland(step box2d.B2TimeStep, gravity box2d.B2Vec2, allow
 		M_contacts:            s.contacts,
 	}
 	for i := 0; i < nc; i++ {
-		s.initConstraint(i, s.contacts[i], &step)
+		initConstraint(&s.vcs[i], &s.pcs[i], i, s.contacts[i], &step)
 	}
 	solver.InitializeVelocityConstraints()
 
@@ -273,7 +276,7 @@ func (s *Stepper) solveIsland(step box2d.B2TimeStep, gravity box2d.B2Vec2, allow
 		body.SynchronizeTransform()
 	}
 
-	s.report(nc)
+	s.report(s.contacts[:nc], s.vcs[:nc])
 
 	if allowSleep {
 		minSleepTime := box2d.B2_maxFloat
@@ -304,9 +307,9 @@ func (s *Stepper) solveIsland(step box2d.B2TimeStep, gravity box2d.B2Vec2, allow
 	}
 }
 
-// initConstraint fills the position-independent part of contact
-// constraint i, as MakeB2ContactSolver does, into the preallocated arrays.
-func (s *Stepper) initConstraint(i int, contact box2d.B2ContactInterface, step *box2d.B2TimeStep) {
+// initConstraint fills vc and pc, the position-independent part of contact
+// constraint i, as MakeB2ContactSolver does for a freshly made solver.
+func initConstraint(vc *box2d.B2ContactVelocityConstraint, pc *box2d.B2ContactPositionConstraint, i int, contact box2d.B2ContactInterface, step *box2d.B2TimeStep) {
 	fixtureA := contact.GetFixtureA()
 	fixtureB := contact.GetFixtureB()
 	bodyA := fixtureA.M_body
@@ -314,7 +317,6 @@ func (s *Stepper) initConstraint(i int, contact box2d.B2ContactInterface, step *
 	manifold := contact.GetManifold()
 	pointCount := manifold.PointCount
 
-	vc := &s.vcs[i]
 	*vc = box2d.B2ContactVelocityConstraint{
 		Friction:     contact.GetFriction(),
 		Restitution:  contact.GetRestitution(),
@@ -329,7 +331,6 @@ func (s *Stepper) initConstraint(i int, contact box2d.B2ContactInterface, step *
 		PointCount:   pointCount,
 	}
 
-	pc := &s.pcs[i]
 	*pc = box2d.B2ContactPositionConstraint{
 		IndexA:       bodyA.M_islandIndex,
 		IndexB:       bodyB.M_islandIndex,
@@ -359,13 +360,13 @@ func (s *Stepper) initConstraint(i int, contact box2d.B2ContactInterface, step *
 
 // report is B2Island.Report: PostSolve for every contact of the island,
 // with one impulse record reused for all of them.
-func (s *Stepper) report(nc int) {
+func (s *Stepper) report(contacts []box2d.B2ContactInterface, vcs []box2d.B2ContactVelocityConstraint) {
 	listener := s.w.M_contactManager.M_contactListener
 	if listener == nil {
 		return
 	}
-	for i := 0; i < nc; i++ {
-		vc := &s.vcs[i]
+	for i := range contacts {
+		vc := &vcs[i]
 		imp := &s.impulse
 		*imp = box2d.MakeB2ContactImpulse()
 		imp.Count = vc.PointCount
@@ -373,6 +374,6 @@ func (s *Stepper) report(nc int) {
 			imp.NormalImpulses[j] = vc.Points[j].NormalImpulse
 			imp.TangentImpulses[j] = vc.Points[j].TangentImpulse
 		}
-		listener.PostSolve(s.contacts[i], imp)
+		listener.PostSolve(contacts[i], imp)
 	}
 }

@@ -66,10 +66,11 @@ func newJoint(typ uint8) box2d.B2JointInterface {
 	panic("b2step: joint type not pooled")
 }
 
-// CreateJoint is B2World.CreateJoint on the bound world, reusing a joint
-// from the pool when one of the type is free.
+// CreateJoint is B2World.CreateJoint on the world of def's bodies (not
+// necessarily bound yet), reusing a joint from the pool when one of the
+// type is free.
 func (s *Stepper) CreateJoint(def box2d.B2JointDefInterface) box2d.B2JointInterface {
-	w := s.w
+	w := def.GetBodyA().M_world
 	if s.UseLibrary || !pooled(def.GetType()) || w.IsLocked() {
 		return w.CreateJoint(def)
 	}
@@ -84,7 +85,9 @@ func (s *Stepper) CreateJoint(def box2d.B2JointDefInterface) box2d.B2JointInterf
 	}
 	initJoint(j, def)
 	p.live = append(p.live, j)
-	s.grow(0, 0, w.M_jointCount+1)
+	if w == s.w {
+		s.grow(0, 0, w.M_jointCount+1)
+	}
 
 	// Connect to the world list.
 	j.SetPrev(nil)
@@ -128,12 +131,13 @@ func (s *Stepper) CreateJoint(def box2d.B2JointDefInterface) box2d.B2JointInterf
 	return j
 }
 
-// DestroyJoint is B2World.DestroyJoint on the bound world; a joint of a
+// DestroyJoint is B2World.DestroyJoint on the joint's world; a joint of a
 // pooled type goes back to the pool for CreateJoint to reuse, so the caller
 // must drop its reference.
 func (s *Stepper) DestroyJoint(j box2d.B2JointInterface) {
-	locked := s.w.IsLocked()
-	s.w.DestroyJoint(j)
+	w := j.GetBodyA().M_world
+	locked := w.IsLocked()
+	w.DestroyJoint(j)
 	if s.UseLibrary || locked || !pooled(j.GetType()) {
 		return
 	}

@@ -12,6 +12,14 @@ type Stepper struct {
 	// benchmarks compare against.
 	UseLibrary bool
 
+	// Order, when set, reorders each island's contacts before they are
+	// solved. The library solves simultaneous contacts in the order its
+	// island search met them (newest contact first), and the order changes
+	// the result in the last bits; a task whose trajectories were fixed
+	// with another order (Push-T) supplies it here. With Order set, Step is
+	// no longer B2World.Step bit for bit. Order must not allocate.
+	Order func(contacts []box2d.B2ContactInterface)
+
 	// OnStep, when set, is called at the start of every Step with the
 	// bound world, before anything moves (tandem bench --dump-world records
 	// the inputs a task applied between steps through it).
@@ -36,6 +44,9 @@ type Stepper struct {
 
 	pool  contactPool
 	jpool jointPool
+
+	// Continuous collision (toi.go).
+	toi toiIsland
 
 	// Sensor overlap tests (update.go).
 	distIn    box2d.B2DistanceInput
@@ -162,9 +173,9 @@ func (s *Stepper) Step(dt float64, velocityIterations, positionIterations int) {
 		s.solve(step)
 	}
 
-	// Continuous collision is left to the library (it allocates).
+	// Handle TOI events.
 	if w.M_continuousPhysics && step.Dt > 0.0 {
-		w.SolveTOI(step)
+		s.solveTOI(step)
 	}
 
 	if step.Dt > 0.0 {

@@ -29,9 +29,10 @@ type scene struct {
 }
 
 type options struct {
-	sleep    bool
-	filter   bool
-	listener bool
+	sleep      bool
+	filter     bool
+	listener   bool
+	continuous bool
 }
 
 // recorder logs listener calls so both runs can be compared; PreSolve
@@ -74,7 +75,7 @@ type tag struct{ n int }
 
 func newScene(opt options, library bool, seed uint64) *scene {
 	w := box2d.MakeB2World(box2d.MakeB2Vec2(0, -10))
-	w.M_continuousPhysics = false
+	w.M_continuousPhysics = opt.continuous
 	sc := &scene{w: &w, rng: rand.New(rand.NewPCG(seed, 7))}
 	w.SetAllowSleeping(opt.sleep)
 	n := 0
@@ -194,6 +195,17 @@ func newScene(opt options, library bool, seed uint64) *scene {
 	fd.Shape, fd.IsSensor, fd.Filter = &sp, true, box2d.MakeB2Filter()
 	sensor.CreateFixtureFromDef(&fd)
 
+	// Fast bodies for continuous collision: a bullet fired at the pile
+	// and a thin plate thrown at the ground.
+	bullet := body(box2d.B2BodyType.B2_dynamicBody, -30, 3, 0)
+	circle(bullet, 0.1, 5)
+	bullet.SetBullet(true)
+	bullet.SetLinearVelocity(box2d.MakeB2Vec2(250, -5))
+	plate := body(box2d.B2BodyType.B2_dynamicBody, 0, 30, 0.3)
+	box(plate, 1, 0.05, 1)
+	plate.SetLinearVelocity(box2d.MakeB2Vec2(5, -400))
+	sc.loose = append(sc.loose, plate)
+
 	if opt.listener {
 		sc.listener = &recorder{a: sc.loose[0], b: sc.loose[1]}
 		w.SetContactListener(sc.listener)
@@ -262,10 +274,12 @@ func TestStepMatchesLibrary(t *testing.T) {
 		{sleep: true},
 		{listener: true},
 		{filter: true, listener: true, sleep: true},
+		{continuous: true},
+		{continuous: true, listener: true, sleep: true},
 	} {
 		t.Run(fmt.Sprintf("%+v", opt), func(t *testing.T) {
 			lib, ours := newScene(opt, true, 1), newScene(opt, false, 1)
-			asleep := 0
+			asleep, tois := 0, 0
 			for k := range 900 {
 				lib.drive(k)
 				ours.drive(k)
@@ -279,6 +293,12 @@ func TestStepMatchesLibrary(t *testing.T) {
 						asleep++
 					}
 				}
+				for c := ours.w.GetContactList(); c != nil; c = c.GetNext() {
+					tois += c.GetTOICount()
+				}
+			}
+			if opt.continuous && tois == 0 {
+				t.Errorf("no time-of-impact event; the continuous path went untested")
 			}
 			if opt.listener {
 				if len(lib.listener.log) != len(ours.listener.log) {
@@ -305,7 +325,8 @@ func TestStepMatchesLibrary(t *testing.T) {
 func TestRebind(t *testing.T) {
 	s := &Stepper{}
 	for ep := range 3 {
-		lib, ours := newScene(options{listener: true}, true, uint64(ep)), newScene(options{listener: true}, false, uint64(ep))
+		opt := options{listener: true, continuous: ep == 1}
+		lib, ours := newScene(opt, true, uint64(ep)), newScene(opt, false, uint64(ep))
 		ours.s = s
 		s.Bind(ours.w)
 		for k := range 300 {
@@ -324,7 +345,7 @@ func TestStepAllocatesNothing(t *testing.T) {
 	s := &Stepper{}
 	var sc *scene
 	run := func() {
-		sc = newScene(options{listener: false, sleep: true}, false, 3)
+		sc = newScene(options{sleep: true, continuous: true}, false, 3)
 		sc.s = s
 		s.ReserveJoints(box2d.B2JointType.E_weldJoint, 1)
 		s.Bind(sc.w)

@@ -59,6 +59,7 @@ func (t *tissueRetract) Reset(seed uint64) {
 		}
 	}
 	t.trackTools()
+	t.ready()
 }
 
 // check runs after every substep: tearing, coverage and the hold timer.
