@@ -73,6 +73,7 @@ func newBench(spec sim.Spec, ports []vec, wss []rect) *bench {
 	spec.Kind = sim.Surgical
 	spec.ControlHz, spec.TeleopHz, spec.PhysicsHz = controlHz, teleopHz, physicsHz
 	spec.Units = "cm"
+	spec.Continuous = true // see newWorld
 	spec.Version = version
 	if spec.Source == "" {
 		spec.Source = "SurRoL (med-air/SurRoL), planar port"
