@@ -150,3 +150,46 @@ func TestEnvStepAllocatesNothing(t *testing.T) {
 		})
 	}
 }
+
+// BenchmarkSubstep replays an expert episode (seed 1) of every task through
+// Act and Substep, as Env does, with b2step ("stepper") and with the
+// library's B2World.Step ("library"): µs per physics substep, the task's
+// per-substep code included.
+func BenchmarkSubstep(b *testing.B) {
+	for _, name := range Names() {
+		mk, _ := Lookup(name)
+		actions := expertActions(&testing.T{}, name, 1)
+		for _, library := range []bool{false, true} {
+			mode := "stepper"
+			if library {
+				mode = "library"
+			}
+			b.Run(name+"/"+mode, func(b *testing.B) {
+				task := mk()
+				task.(stepped).Stepper().UseLibrary = library
+				spec := task.Spec()
+				n := spec.Substeps(0)
+				period := 1 / spec.ControlHz
+				dt := period / float64(n)
+				k := len(actions)
+				substeps := 0
+				b.ReportAllocs()
+				for b.Loop() {
+					if k == len(actions) || task.Terminal() {
+						b.StopTimer()
+						task.Reset(1)
+						k = 0
+						b.StartTimer()
+					}
+					task.Act(actions[k], period)
+					for range n {
+						task.Substep(dt)
+					}
+					substeps += n
+					k++
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/1e3/float64(substeps), "µs/substep")
+			})
+		}
+	}
+}

@@ -10,7 +10,7 @@ import (
 // proxies to cover its sweep over the step.
 func (s *Stepper) synchronizeFixtures(b *box2d.B2Body) {
 	xf1 := box2d.MakeB2Transform()
-	xf1.Q.Set(b.M_sweep.A0)
+	setRot(&xf1.Q, b.M_sweep.A0)
 	xf1.P = box2d.B2Vec2Sub(b.M_sweep.C0, box2d.B2RotVec2Mul(xf1.Q, b.M_sweep.LocalCenter))
 
 	bp := &s.w.M_contactManager.M_broadPhase
@@ -23,29 +23,11 @@ func (s *Stepper) synchronizeFixtures(b *box2d.B2Body) {
 			aabb2 := box2d.MakeB2AABB()
 			computeAABB(f.M_shape, &aabb1, xf1, proxy.ChildIndex)
 			computeAABB(f.M_shape, &aabb2, b.M_xf, proxy.ChildIndex)
-			proxy.Aabb.CombineTwoInPlace(aabb1, aabb2)
+			proxy.Aabb = combine(aabb1, aabb2)
 
 			displacement := box2d.B2Vec2Sub(b.M_xf.P, xf1.P)
 			bp.MoveProxy(proxy.ProxyId, proxy.Aabb, displacement)
 		}
-	}
-}
-
-// computeAABB calls the shape's ComputeAABB on its concrete type, so that
-// aabb does not escape through the interface (the library has no other
-// shape types).
-func computeAABB(shape box2d.B2ShapeInterface, aabb *box2d.B2AABB, xf box2d.B2Transform, child int) {
-	switch sh := shape.(type) {
-	case *box2d.B2PolygonShape:
-		sh.ComputeAABB(aabb, xf, child)
-	case *box2d.B2CircleShape:
-		sh.ComputeAABB(aabb, xf, child)
-	case *box2d.B2EdgeShape:
-		sh.ComputeAABB(aabb, xf, child)
-	case *box2d.B2ChainShape:
-		sh.ComputeAABB(aabb, xf, child)
-	default:
-		panic("b2step: unknown shape type")
 	}
 }
 
@@ -134,9 +116,9 @@ func (s *Stepper) addPair(proxyA, proxyB *box2d.B2FixtureProxy) {
 		if edge.Other != bodyA {
 			continue
 		}
-		c := edge.Contact
-		fA, fB := c.GetFixtureA(), c.GetFixtureB()
-		iA, iB := c.GetChildIndexA(), c.GetChildIndexB()
+		c := baseOf(edge.Contact)
+		fA, fB := c.M_fixtureA, c.M_fixtureB
+		iA, iB := c.M_indexA, c.M_indexB
 		if fA == fixtureA && fB == fixtureB && iA == indexA && iB == indexB {
 			return
 		}

@@ -210,11 +210,11 @@ func kindOf(c box2d.B2ContactInterface) int {
 // baseOf is the B2Contact inside a library contact.
 func baseOf(c box2d.B2ContactInterface) *box2d.B2Contact {
 	switch c := c.(type) {
-	case *box2d.B2CircleContact:
+	case *box2d.B2PolygonContact:
 		return &c.B2Contact
 	case *box2d.B2PolygonAndCircleContact:
 		return &c.B2Contact
-	case *box2d.B2PolygonContact:
+	case *box2d.B2CircleContact:
 		return &c.B2Contact
 	case *box2d.B2EdgeAndCircleContact:
 		return &c.B2Contact
@@ -236,12 +236,13 @@ func (s *Stepper) collide() {
 	nodes := mgr.M_broadPhase.M_tree.M_nodes
 	c := mgr.M_contactList
 	for c != nil {
-		fixtureA, fixtureB := c.GetFixtureA(), c.GetFixtureB()
-		indexA, indexB := c.GetChildIndexA(), c.GetChildIndexB()
+		base := baseOf(c)
+		fixtureA, fixtureB := base.M_fixtureA, base.M_fixtureB
+		indexA, indexB := base.M_indexA, base.M_indexB
 		bodyA, bodyB := fixtureA.M_body, fixtureB.M_body
 
 		// Is this contact flagged for filtering?
-		if c.GetFlags()&box2d.B2Contact_Flag.E_filterFlag != 0 {
+		if base.M_flags&box2d.B2Contact_Flag.E_filterFlag != 0 {
 			// Should these bodies collide?
 			if !shouldCollide(bodyB, bodyA) {
 				nuke := c
@@ -257,7 +258,7 @@ func (s *Stepper) collide() {
 				continue
 			}
 			// Clear the filtering flag.
-			c.SetFlags(c.GetFlags() & ^box2d.B2Contact_Flag.E_filterFlag)
+			base.M_flags &= ^box2d.B2Contact_Flag.E_filterFlag
 		}
 
 		activeA := bodyA.IsAwake() && bodyA.M_type != box2d.B2BodyType.B2_staticBody
@@ -265,7 +266,7 @@ func (s *Stepper) collide() {
 
 		// At least one body must be awake and it must be dynamic or kinematic.
 		if !activeA && !activeB {
-			c = c.GetNext()
+			c = base.M_next
 			continue
 		}
 
@@ -282,7 +283,7 @@ func (s *Stepper) collide() {
 
 		// The contact persists.
 		s.update(c, mgr.M_contactListener)
-		c = c.GetNext()
+		c = base.M_next
 	}
 }
 

@@ -17,8 +17,10 @@ func (s *Stepper) solve(step box2d.B2TimeStep) {
 	for b := w.M_bodyList; b != nil; b = b.M_next {
 		b.M_flags &= ^box2d.B2Body_Flags.E_islandFlag
 	}
-	for c := w.M_contactManager.M_contactList; c != nil; c = c.GetNext() {
-		c.SetFlags(c.GetFlags() & ^box2d.B2Body_Flags.E_islandFlag)
+	for c := w.M_contactManager.M_contactList; c != nil; {
+		base := baseOf(c)
+		base.M_flags &= ^box2d.B2Body_Flags.E_islandFlag
+		c = base.M_next
 	}
 	for j := w.M_jointList; j != nil; j = j.GetNext() {
 		j.SetIslandFlag(false)
@@ -62,7 +64,8 @@ func (s *Stepper) solve(step box2d.B2TimeStep) {
 
 			for ce := b.M_contactList; ce != nil; ce = ce.Next {
 				contact := ce.Contact
-				flags := contact.GetFlags()
+				base := baseOf(contact)
+				flags := base.M_flags
 				if flags&box2d.B2Body_Flags.E_islandFlag != 0 {
 					continue
 				}
@@ -72,13 +75,13 @@ func (s *Stepper) solve(step box2d.B2TimeStep) {
 					continue
 				}
 				// Skip sensors.
-				if contact.GetFixtureA().M_isSensor || contact.GetFixtureB().M_isSensor {
+				if base.M_fixtureA.M_isSensor || base.M_fixtureB.M_isSensor {
 					continue
 				}
 
 				s.contacts[nc] = contact
 				nc++
-				contact.SetFlags(flags | box2d.B2Body_Flags.E_islandFlag)
+				base.M_flags = flags | box2d.B2Body_Flags.E_islandFlag
 
 				other := ce.Other
 				if other.M_flags&box2d.B2Body_Flags.E_islandFlag != 0 {
@@ -210,9 +213,9 @@ func (s *Stepper) solveIsland(step box2d.B2TimeStep, gravity box2d.B2Vec2, allow
 	// Solve velocity constraints.
 	for i := 0; i < step.VelocityIterations; i++ {
 		for j := 0; j < nj; j++ {
-			s.joints[j].SolveVelocityConstraints(solverData)
+			solveJointVelocity(s.joints[j], &solverData)
 		}
-		solver.SolveVelocityConstraints()
+		solveVelocityConstraints(&solver)
 	}
 
 	// Store impulses for warm starting.
@@ -273,7 +276,7 @@ func (s *Stepper) solveIsland(step box2d.B2TimeStep, gravity box2d.B2Vec2, allow
 		body.M_sweep.A = s.positions[i].A
 		body.M_linearVelocity = s.velocities[i].V
 		body.M_angularVelocity = s.velocities[i].W
-		body.SynchronizeTransform()
+		synchronizeTransform(body)
 	}
 
 	s.report(s.contacts[:nc], s.vcs[:nc])
@@ -310,17 +313,18 @@ func (s *Stepper) solveIsland(step box2d.B2TimeStep, gravity box2d.B2Vec2, allow
 // initConstraint fills vc and pc, the position-independent part of contact
 // constraint i, as MakeB2ContactSolver does for a freshly made solver.
 func initConstraint(vc *box2d.B2ContactVelocityConstraint, pc *box2d.B2ContactPositionConstraint, i int, contact box2d.B2ContactInterface, step *box2d.B2TimeStep) {
-	fixtureA := contact.GetFixtureA()
-	fixtureB := contact.GetFixtureB()
+	base := baseOf(contact)
+	fixtureA := base.M_fixtureA
+	fixtureB := base.M_fixtureB
 	bodyA := fixtureA.M_body
 	bodyB := fixtureB.M_body
-	manifold := contact.GetManifold()
+	manifold := base.M_manifold
 	pointCount := manifold.PointCount
 
 	*vc = box2d.B2ContactVelocityConstraint{
-		Friction:     contact.GetFriction(),
-		Restitution:  contact.GetRestitution(),
-		TangentSpeed: contact.GetTangentSpeed(),
+		Friction:     base.M_friction,
+		Restitution:  base.M_restitution,
+		TangentSpeed: base.M_tangentSpeed,
 		IndexA:       bodyA.M_islandIndex,
 		IndexB:       bodyB.M_islandIndex,
 		InvMassA:     bodyA.M_invMass,

@@ -20,10 +20,11 @@ type Stepper struct {
 	// no longer B2World.Step bit for bit. Order must not allocate.
 	Order func(contacts []box2d.B2ContactInterface)
 
-	// OnStep, when set, is called at the start of every Step with the
-	// bound world, before anything moves (tandem bench --dump-world records
-	// the inputs a task applied between steps through it).
-	OnStep func(w *box2d.B2World)
+	// Trace, when set, is called at the start of every Step, before
+	// anything moves (after false), and at its end (after true), with the
+	// bound world and Step's arguments. tandem bench records the inputs a
+	// task applies between steps, and times the steps, through it.
+	Trace func(w *box2d.B2World, dt float64, velocityIterations, positionIterations int, after bool)
 
 	w *box2d.B2World
 
@@ -136,10 +137,17 @@ func (s *Stepper) reclaim(w *box2d.B2World) {
 // Step advances the bound world by dt seconds with the given solver
 // iterations, as B2World.Step does (see the package documentation).
 func (s *Stepper) Step(dt float64, velocityIterations, positionIterations int) {
-	w := s.w
-	if s.OnStep != nil {
-		s.OnStep(w)
+	if s.Trace == nil {
+		s.step(dt, velocityIterations, positionIterations)
+		return
 	}
+	s.Trace(s.w, dt, velocityIterations, positionIterations, false)
+	s.step(dt, velocityIterations, positionIterations)
+	s.Trace(s.w, dt, velocityIterations, positionIterations, true)
+}
+
+func (s *Stepper) step(dt float64, velocityIterations, positionIterations int) {
+	w := s.w
 	if s.UseLibrary {
 		w.Step(dt, velocityIterations, positionIterations)
 		return

@@ -18,9 +18,10 @@ type toiIsland struct {
 	vcs        [box2d.B2_maxTOIContacts]box2d.B2ContactVelocityConstraint
 	nb, nc     int
 
-	in  box2d.B2TOIInput
-	out box2d.B2TOIOutput
-	buf [2][2]box2d.B2Vec2 // circle and edge vertices of the proxies
+	in   box2d.B2TOIInput
+	out  box2d.B2TOIOutput
+	dist box2d.B2DistanceInput
+	buf  [2][2]box2d.B2Vec2 // circle and edge vertices of the proxies
 }
 
 func (is *toiIsland) addBody(b *box2d.B2Body) {
@@ -120,7 +121,7 @@ func (s *Stepper) solveTOI(step box2d.B2TimeStep) {
 				in.TMax = 1.0
 
 				is.out = box2d.MakeB2TOIOutput()
-				box2d.B2TimeOfImpact(&is.out, in)
+				timeOfImpact(&is.out, in, &is.dist)
 
 				// Beta is the fraction of the remaining portion of the step.
 				beta := is.out.T
@@ -154,8 +155,8 @@ func (s *Stepper) solveTOI(step box2d.B2TimeStep) {
 		backup1 := bA.M_sweep
 		backup2 := bB.M_sweep
 
-		bA.Advance(minAlpha)
-		bB.Advance(minAlpha)
+		advance(bA, minAlpha)
+		advance(bB, minAlpha)
 
 		// The TOI contact likely has some new contact points.
 		s.update(minContact, mgr.M_contactListener)
@@ -168,8 +169,8 @@ func (s *Stepper) solveTOI(step box2d.B2TimeStep) {
 			min.M_flags &= ^box2d.B2Contact_Flag.E_enabledFlag
 			bA.M_sweep = backup1
 			bB.M_sweep = backup2
-			bA.SynchronizeTransform()
-			bB.SynchronizeTransform()
+			synchronizeTransform(bA)
+			synchronizeTransform(bB)
 			continue
 		}
 
@@ -221,7 +222,7 @@ func (s *Stepper) solveTOI(step box2d.B2TimeStep) {
 				// Tentatively advance the body to the TOI.
 				backup := other.M_sweep
 				if other.M_flags&box2d.B2Body_Flags.E_islandFlag == 0 {
-					other.Advance(minAlpha)
+					advance(other, minAlpha)
 				}
 
 				// Update the contact points.
@@ -230,7 +231,7 @@ func (s *Stepper) solveTOI(step box2d.B2TimeStep) {
 				// Was the contact disabled by the user? Are there contact points?
 				if cb.M_flags&box2d.B2Contact_Flag.E_enabledFlag == 0 || cb.M_flags&box2d.B2Contact_Flag.E_touchingFlag == 0 {
 					other.M_sweep = backup
-					other.SynchronizeTransform()
+					synchronizeTransform(other)
 					continue
 				}
 
@@ -337,7 +338,7 @@ func (s *Stepper) solveTOIIsland(subStep box2d.B2TimeStep, toiIndexA, toiIndexB 
 
 	// Solve velocity constraints.
 	for i := 0; i < subStep.VelocityIterations; i++ {
-		solver.SolveVelocityConstraints()
+		solveVelocityConstraints(&solver)
 	}
 
 	// Don't store the TOI contact forces for warm starting because they
@@ -380,8 +381,181 @@ func (s *Stepper) solveTOIIsland(subStep box2d.B2TimeStep, toiIndexA, toiIndexB 
 		body.M_sweep.A = a
 		body.M_linearVelocity = v
 		body.M_angularVelocity = w
-		body.SynchronizeTransform()
+		synchronizeTransform(body)
 	}
 
 	s.report(is.contacts[:nc], is.vcs[:nc])
+}
+
+// timeOfImpact is B2TimeOfImpact without its wall-clock timer and the
+// package-level statistics it updates (unsynchronised globals, which
+// parallel worlds would race on): conservative advancement of the two
+// sweeps to the time they come within B2_linearSlop of touching.
+func timeOfImpact(output *box2d.B2TOIOutput, input *box2d.B2TOIInput, distanceInput *box2d.B2DistanceInput) {
+	output.State = box2d.B2TOIOutput_State.E_unknown
+	output.T = input.TMax
+
+	proxyA := &input.ProxyA
+	proxyB := &input.ProxyB
+
+	sweepA := input.SweepA
+	sweepB := input.SweepB
+
+	// Large rotations can make the root finder fail, so we normalize the
+	// sweep angles.
+	sweepA.Normalize()
+	sweepB.Normalize()
+
+	tMax := input.TMax
+
+	totalRadius := proxyA.M_radius + proxyB.M_radius
+	target := math.Max(box2d.B2_linearSlop, totalRadius-3.0*box2d.B2_linearSlop)
+	tolerance := 0.25 * box2d.B2_linearSlop
+
+	t1 := 0.0
+	const maxIterations = 20
+	iter := 0
+
+	// Prepare input for distance query.
+	cache := box2d.MakeB2SimplexCache()
+	cache.Count = 0
+	*distanceInput = box2d.B2DistanceInput{}
+	distanceInput.ProxyA = input.ProxyA
+	distanceInput.ProxyB = input.ProxyB
+	distanceInput.UseRadii = false
+
+	// The outer loop progressively attempts to compute new separating axes.
+	// This loop terminates when an axis is repeated (no progress is made).
+	for {
+		xfA := box2d.MakeB2Transform()
+		xfB := box2d.MakeB2Transform()
+		sweepTransform(&sweepA, &xfA, t1)
+		sweepTransform(&sweepB, &xfB, t1)
+
+		// Get the distance between shapes. We can also use the results
+		// to get a separating axis.
+		distanceInput.TransformA = xfA
+		distanceInput.TransformB = xfB
+		distanceOutput := box2d.MakeB2DistanceOutput()
+		box2d.B2Distance(&distanceOutput, &cache, distanceInput)
+
+		// If the shapes are overlapped, we give up on continuous collision.
+		if distanceOutput.Distance <= 0.0 {
+			output.State = box2d.B2TOIOutput_State.E_overlapped
+			output.T = 0.0
+			break
+		}
+
+		if distanceOutput.Distance < target+tolerance {
+			output.State = box2d.B2TOIOutput_State.E_touching
+			output.T = t1
+			break
+		}
+
+		// Initialize the separating axis.
+		var fcn separation
+		fcn.initialize(&cache, proxyA, sweepA, proxyB, sweepB, t1)
+
+		// Compute the TOI on the separating axis. We do this by successively
+		// resolving the deepest point. This loop is bounded by the number of vertices.
+		done := false
+		t2 := tMax
+		pushBackIter := 0
+		for {
+			// Find the deepest point at t2. Store the witness point indices.
+			var indexA, indexB int
+			s2 := fcn.findMinSeparation(&indexA, &indexB, t2)
+
+			// Is the final configuration separated?
+			if s2 > target+tolerance {
+				output.State = box2d.B2TOIOutput_State.E_separated
+				output.T = tMax
+				done = true
+				break
+			}
+
+			// Has the separation reached tolerance?
+			if s2 > target-tolerance {
+				// Advance the sweeps.
+				t1 = t2
+				break
+			}
+
+			// Compute the initial separation of the witness points.
+			s1 := fcn.evaluate(indexA, indexB, t1)
+
+			// Check for initial overlap. This might happen if the root finder
+			// runs out of iterations.
+			if s1 < target-tolerance {
+				output.State = box2d.B2TOIOutput_State.E_failed
+				output.T = t1
+				done = true
+				break
+			}
+
+			// Check for touching.
+			if s1 <= target+tolerance {
+				// t1 should hold the TOI (could be 0.0).
+				output.State = box2d.B2TOIOutput_State.E_touching
+				output.T = t1
+				done = true
+				break
+			}
+
+			// Compute 1D root of: f(x) - target = 0.
+			rootIterCount := 0
+			a1 := t1
+			a2 := t2
+			for {
+				// Use a mix of the secant rule and bisection.
+				t := 0.0
+				if rootIterCount&1 != 0 {
+					// Secant rule to improve convergence.
+					t = a1 + (target-s1)*(a2-a1)/(s2-s1)
+				} else {
+					// Bisection to guarantee progress.
+					t = 0.5 * (a1 + a2)
+				}
+				rootIterCount++
+
+				s := fcn.evaluate(indexA, indexB, t)
+
+				if math.Abs(s-target) < tolerance {
+					// t2 holds a tentative value for t1.
+					t2 = t
+					break
+				}
+
+				// Ensure we continue to bracket the root.
+				if s > target {
+					a1 = t
+					s1 = s
+				} else {
+					a2 = t
+					s2 = s
+				}
+
+				if rootIterCount == 50 {
+					break
+				}
+			}
+
+			pushBackIter++
+			if pushBackIter == box2d.B2_maxPolygonVertices {
+				break
+			}
+		}
+
+		iter++
+		if done {
+			break
+		}
+
+		if iter == maxIterations {
+			// Root finder got stuck. Semi-victory.
+			output.State = box2d.B2TOIOutput_State.E_failed
+			output.T = t1
+			break
+		}
+	}
 }
