@@ -26,7 +26,7 @@ func (s *Stepper) synchronizeFixtures(b *box2d.B2Body) {
 			proxy.Aabb = combine(aabb1, aabb2)
 
 			displacement := box2d.B2Vec2Sub(b.M_xf.P, xf1.P)
-			bp.MoveProxy(proxy.ProxyId, proxy.Aabb, displacement)
+			moveProxy(bp, proxy.ProxyId, proxy.Aabb, displacement)
 		}
 	}
 }

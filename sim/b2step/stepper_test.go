@@ -259,6 +259,17 @@ func sameBits(a, b *box2d.B2World) error {
 		}
 		ba, bb = ba.M_next, bb.M_next
 	}
+	// The broad phase's tree, node for node.
+	ta, tb := &a.M_contactManager.M_broadPhase.M_tree, &b.M_contactManager.M_broadPhase.M_tree
+	if ta.M_root != tb.M_root || ta.M_nodeCount != tb.M_nodeCount || ta.M_freeList != tb.M_freeList {
+		return fmt.Errorf("tree: root %d, %d nodes, free %d; want %d, %d, %d", tb.M_root, tb.M_nodeCount, tb.M_freeList, ta.M_root, ta.M_nodeCount, ta.M_freeList)
+	}
+	for i := range ta.M_nodes {
+		na, nb := &ta.M_nodes[i], &tb.M_nodes[i]
+		if na.Aabb != nb.Aabb || na.Parent != nb.Parent || na.Child1 != nb.Child1 || na.Child2 != nb.Child2 || na.Height != nb.Height {
+			return fmt.Errorf("tree node %d: got %+v; want %+v", i, *nb, *na)
+		}
+	}
 	if a.GetContactCount() != b.GetContactCount() {
 		return fmt.Errorf("contacts: got %d; want %d", b.GetContactCount(), a.GetContactCount())
 	}
