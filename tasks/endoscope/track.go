@@ -57,7 +57,7 @@ type Track struct {
 	in    bool
 	omega float64 // roll rate of the last control step, rad/s
 
-	skipPhysics bool // tests only: run tandem's code without world.Step
+	skipPhysics bool // tests only: run tandem's code without the physics step
 }
 
 // NewTrack returns ecm-track, ready for Reset.

@@ -72,7 +72,7 @@ type PegInsert struct {
 	last  box2d.B2Vec2 // mean contact force on the peg over the last control step
 	wm    box2d.B2WorldManifold
 
-	skipPhysics bool // tests only: run tandem's code without world.Step
+	skipPhysics bool // tests only: run tandem's code without the physics step
 }
 
 // NewPegInsert returns the peg-insert task, ready for Reset.

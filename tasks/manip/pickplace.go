@@ -59,7 +59,7 @@ type PickPlace struct {
 	cmd   [3]float64 // vx, vy (cm/s), jaw (normalised)
 	clock periodClock
 
-	skipPhysics bool // tests only: run tandem's code without world.Step
+	skipPhysics bool // tests only: run tandem's code without the physics step
 }
 
 // NewPickPlace returns the pick-place task, ready for Reset.

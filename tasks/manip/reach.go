@@ -61,7 +61,7 @@ type Reach struct {
 	clock periodClock
 	held  int
 
-	skipPhysics bool // tests only: run tandem's code without world.Step
+	skipPhysics bool // tests only: run tandem's code without the physics step
 }
 
 // NewReach returns the reach task, ready for Reset.

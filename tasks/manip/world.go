@@ -128,7 +128,7 @@ func (t *PickPlace) Stepper() *b2step.Stepper { return &t.phys }
 
 func (t *PegInsert) Stepper() *b2step.Stepper { return &t.phys }
 
-// setSkipPhysics is for tests: it runs tandem's code without world.Step.
+// setSkipPhysics is for tests: it runs tandem's code without the physics step.
 func (t *Reach) setSkipPhysics(skip bool) { t.skipPhysics = skip }
 
 func (t *PickPlace) setSkipPhysics(skip bool) { t.skipPhysics = skip }
