@@ -437,7 +437,7 @@ func timeOfImpact(output *box2d.B2TOIOutput, input *box2d.B2TOIInput, distanceIn
 		distanceInput.TransformA = xfA
 		distanceInput.TransformB = xfB
 		distanceOutput := box2d.MakeB2DistanceOutput()
-		box2d.B2Distance(&distanceOutput, &cache, distanceInput)
+		distance(&distanceOutput, &cache, distanceInput)
 
 		// If the shapes are overlapped, we give up on continuous collision.
 		if distanceOutput.Distance <= 0.0 {

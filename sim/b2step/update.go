@@ -88,7 +88,7 @@ func (s *Stepper) overlap(shapeA box2d.B2ShapeInterface, indexA int, shapeB box2
 
 	s.distCache = box2d.MakeB2SimplexCache()
 	s.distOut = box2d.MakeB2DistanceOutput()
-	box2d.B2Distance(&s.distOut, &s.distCache, in)
+	distance(&s.distOut, &s.distCache, in)
 	return s.distOut.Distance < 10.0*box2d.B2_epsilon
 }
 
