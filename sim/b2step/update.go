@@ -30,7 +30,7 @@ func (s *Stepper) update(c box2d.B2ContactInterface, listener box2d.B2ContactLis
 		// Sensors don't generate manifolds.
 		manifold.PointCount = 0
 	} else {
-		c.Evaluate(manifold, xfA, xfB)
+		evaluate(c, base, manifold, xfA, xfB)
 		touching = manifold.PointCount > 0
 
 		// Match old contact ids to new contact ids and copy the stored
@@ -122,5 +122,27 @@ func setProxy(p *box2d.B2DistanceProxy, buf *[2]box2d.B2Vec2, shape box2d.B2Shap
 		p.M_radius = sh.M_radius
 	default:
 		panic("b2step: unknown shape type")
+	}
+}
+
+// evaluate is c.Evaluate: the narrow phase for the contact's shape types,
+// calling the library's collision function directly with the shapes (the
+// library's Evaluate methods reach them through value receivers that copy
+// the contact and the fixture).
+func evaluate(c box2d.B2ContactInterface, base *box2d.B2Contact, manifold *box2d.B2Manifold, xfA, xfB box2d.B2Transform) {
+	shapeA, shapeB := base.M_fixtureA.M_shape, base.M_fixtureB.M_shape
+	switch c.(type) {
+	case *box2d.B2PolygonContact:
+		box2d.B2CollidePolygons(manifold, shapeA.(*box2d.B2PolygonShape), xfA, shapeB.(*box2d.B2PolygonShape), xfB)
+	case *box2d.B2PolygonAndCircleContact:
+		box2d.B2CollidePolygonAndCircle(manifold, shapeA.(*box2d.B2PolygonShape), xfA, shapeB.(*box2d.B2CircleShape), xfB)
+	case *box2d.B2CircleContact:
+		box2d.B2CollideCircles(manifold, shapeA.(*box2d.B2CircleShape), xfA, shapeB.(*box2d.B2CircleShape), xfB)
+	case *box2d.B2EdgeAndCircleContact:
+		box2d.B2CollideEdgeAndCircle(manifold, shapeA.(*box2d.B2EdgeShape), xfA, shapeB.(*box2d.B2CircleShape), xfB)
+	case *box2d.B2EdgeAndPolygonContact:
+		box2d.B2CollideEdgeAndPolygon(manifold, shapeA.(*box2d.B2EdgeShape), xfA, shapeB.(*box2d.B2PolygonShape), xfB)
+	default: // chains: the library builds the child edge
+		c.Evaluate(manifold, xfA, xfB)
 	}
 }
