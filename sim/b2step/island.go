@@ -200,14 +200,14 @@ func (s *Stepper) solveIsland(step box2d.B2TimeStep, gravity box2d.B2Vec2, allow
 	for i := 0; i < nc; i++ {
 		initConstraint(&s.vcs[i], &s.pcs[i], i, s.contacts[i], &step)
 	}
-	solver.InitializeVelocityConstraints()
+	initializeVelocityConstraints(&solver)
 
 	if step.WarmStarting {
 		solver.WarmStart()
 	}
 
 	for i := 0; i < nj; i++ {
-		s.joints[i].InitVelocityConstraints(solverData)
+		initJointVelocity(s.joints[i], &solverData)
 	}
 
 	// Solve velocity constraints.
@@ -254,11 +254,11 @@ func (s *Stepper) solveIsland(step box2d.B2TimeStep, gravity box2d.B2Vec2, allow
 	// Solve position constraints.
 	positionSolved := false
 	for i := 0; i < step.PositionIterations; i++ {
-		contactsOkay := solver.SolvePositionConstraints()
+		contactsOkay := solvePositionConstraints(&solver)
 
 		jointsOkay := true
 		for j := 0; j < nj; j++ {
-			jointOkay := s.joints[j].SolvePositionConstraints(solverData)
+			jointOkay := solveJointPosition(s.joints[j], &solverData)
 			jointsOkay = jointsOkay && jointOkay
 		}
 

@@ -180,6 +180,18 @@ func newScene(opt options, library bool, seed uint64) *scene {
 		prev = b
 	}
 
+	// A rigid distance joint and a free revolute hinge between two boxes.
+	rodA := body(box2d.B2BodyType.B2_dynamicBody, -2, 8, 0)
+	box(rodA, 0.3, 0.3, 1)
+	rodB := body(box2d.B2BodyType.B2_dynamicBody, -0.5, 8.5, 0)
+	box(rodB, 0.3, 0.2, 1)
+	rigid := box2d.MakeB2DistanceJointDef()
+	rigid.Initialize(rodA, rodB, rodA.GetPosition(), rodB.GetPosition())
+	w.CreateJoint(&rigid)
+	hinge := box2d.MakeB2RevoluteJointDef()
+	hinge.Initialize(rodB, sc.loose[2], rodB.GetPosition())
+	w.CreateJoint(&hinge)
+
 	// Two bodies welded rigidly, one pushed by a force, and a sensor.
 	sc.pushed = body(box2d.B2BodyType.B2_dynamicBody, 2, 2, 0)
 	box(sc.pushed, 0.6, 0.6, 1)

@@ -321,7 +321,7 @@ func (s *Stepper) solveTOIIsland(subStep box2d.B2TimeStep, toiIndexA, toiIndexB 
 
 	// Solve position constraints.
 	for i := 0; i < subStep.PositionIterations; i++ {
-		if solver.SolveTOIPositionConstraints(toiIndexA, toiIndexB) {
+		if solveTOIPositionConstraints(&solver, toiIndexA, toiIndexB) {
 			break
 		}
 	}
@@ -334,7 +334,7 @@ func (s *Stepper) solveTOIIsland(subStep box2d.B2TimeStep, toiIndexA, toiIndexB 
 
 	// No warm starting is needed for TOI events because warm starting
 	// impulses were applied in the discrete solver.
-	solver.InitializeVelocityConstraints()
+	initializeVelocityConstraints(&solver)
 
 	// Solve velocity constraints.
 	for i := 0; i < subStep.VelocityIterations; i++ {
