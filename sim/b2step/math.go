@@ -33,14 +33,35 @@ func advance(b *box2d.B2Body, alpha float64) {
 	synchronizeTransform(b)
 }
 
-// sweepTransform is B2Sweep.GetTransform: the transform at time beta.
-func sweepTransform(sweep *box2d.B2Sweep, xf *box2d.B2Transform, beta float64) {
+// rotCache remembers the last rotation setRot computed, by the angle's
+// bits: time of impact evaluates the same sweeps many times, and a body
+// that does not turn gives the same angle each time.
+type rotCache struct {
+	bits uint64
+	q    box2d.B2Rot
+	ok   bool
+}
+
+// set is setRot(q, angle), from the cache when angle is the last one.
+func (c *rotCache) set(q *box2d.B2Rot, angle float64) {
+	b := math.Float64bits(angle)
+	if c.ok && c.bits == b {
+		*q = c.q
+		return
+	}
+	setRot(q, angle)
+	c.bits, c.q, c.ok = b, *q, true
+}
+
+// sweepTransform is B2Sweep.GetTransform: the transform at time beta (the
+// rotation through rc).
+func sweepTransform(sweep *box2d.B2Sweep, xf *box2d.B2Transform, beta float64, rc *rotCache) {
 	xf.P = box2d.B2Vec2Add(
 		box2d.B2Vec2MulScalar(1.0-beta, sweep.C0),
 		box2d.B2Vec2MulScalar(beta, sweep.C),
 	)
 	angle := (1.0-beta)*sweep.A0 + beta*sweep.A
-	setRot(&xf.Q, angle)
+	rc.set(&xf.Q, angle)
 
 	// Shift to origin.
 	xf.P.OperatorMinusInplace(box2d.B2RotVec2Mul(xf.Q, sweep.LocalCenter))

@@ -14,6 +14,7 @@ type separation struct {
 	typ            uint8
 	localPoint     box2d.B2Vec2
 	axis           box2d.B2Vec2
+	rotA, rotB     *rotCache // the caller's, for the same sweeps
 }
 
 // support is B2DistanceProxy.GetSupport.
@@ -41,8 +42,8 @@ func (f *separation) initialize(cache *box2d.B2SimplexCache, proxyA *box2d.B2Dis
 
 	xfA := box2d.MakeB2Transform()
 	xfB := box2d.MakeB2Transform()
-	sweepTransform(&f.sweepA, &xfA, t1)
-	sweepTransform(&f.sweepB, &xfB, t1)
+	sweepTransform(&f.sweepA, &xfA, t1, f.rotA)
+	sweepTransform(&f.sweepB, &xfB, t1, f.rotB)
 
 	if count == 1 {
 		f.typ = box2d.B2SeparationFunction_Type.E_points
@@ -102,8 +103,8 @@ func (f *separation) initialize(cache *box2d.B2SimplexCache, proxyA *box2d.B2Dis
 func (f *separation) findMinSeparation(indexA, indexB *int, t float64) float64 {
 	xfA := box2d.MakeB2Transform()
 	xfB := box2d.MakeB2Transform()
-	sweepTransform(&f.sweepA, &xfA, t)
-	sweepTransform(&f.sweepB, &xfB, t)
+	sweepTransform(&f.sweepA, &xfA, t, f.rotA)
+	sweepTransform(&f.sweepB, &xfB, t, f.rotB)
 
 	switch f.typ {
 	case box2d.B2SeparationFunction_Type.E_points:
@@ -158,8 +159,8 @@ func (f *separation) findMinSeparation(indexA, indexB *int, t float64) float64 {
 func (f *separation) evaluate(indexA, indexB int, t float64) float64 {
 	xfA := box2d.MakeB2Transform()
 	xfB := box2d.MakeB2Transform()
-	sweepTransform(&f.sweepA, &xfA, t)
-	sweepTransform(&f.sweepB, &xfB, t)
+	sweepTransform(&f.sweepA, &xfA, t, f.rotA)
+	sweepTransform(&f.sweepB, &xfB, t, f.rotB)
 
 	switch f.typ {
 	case box2d.B2SeparationFunction_Type.E_points:

@@ -424,13 +424,15 @@ func timeOfImpact(output *box2d.B2TOIOutput, input *box2d.B2TOIInput, distanceIn
 	distanceInput.ProxyB = input.ProxyB
 	distanceInput.UseRadii = false
 
+	var rotA, rotB rotCache
+
 	// The outer loop progressively attempts to compute new separating axes.
 	// This loop terminates when an axis is repeated (no progress is made).
 	for {
 		xfA := box2d.MakeB2Transform()
 		xfB := box2d.MakeB2Transform()
-		sweepTransform(&sweepA, &xfA, t1)
-		sweepTransform(&sweepB, &xfB, t1)
+		sweepTransform(&sweepA, &xfA, t1, &rotA)
+		sweepTransform(&sweepB, &xfB, t1, &rotB)
 
 		// Get the distance between shapes. We can also use the results
 		// to get a separating axis.
@@ -453,7 +455,7 @@ func timeOfImpact(output *box2d.B2TOIOutput, input *box2d.B2TOIInput, distanceIn
 		}
 
 		// Initialize the separating axis.
-		var fcn separation
+		fcn := separation{rotA: &rotA, rotB: &rotB}
 		fcn.initialize(&cache, proxyA, sweepA, proxyB, sweepB, t1)
 
 		// Compute the TOI on the separating axis. We do this by successively
