@@ -52,8 +52,8 @@ func toPx(v box2d.B2Vec2) vec    { return vec{v.X * pxPerUnit, v.Y * pxPerUnit} 
 // world is the Box2D world of one task and the stepper that advances it.
 // Each episode starts from a freshly built world, which is what
 // B2World.Step would start from; b2step.Stepper steps it as B2World.Step
-// does (continuous collision off, see doc.go), bit for bit, without
-// allocating.
+// does (continuous collision off, see doc.go) without allocating, except
+// for the solve order of simultaneous contacts (order).
 type world struct {
 	b2    *box2d.B2World
 	phys  b2step.Stepper
