@@ -33,9 +33,28 @@
 // Continuous collision (B2World.SolveTOI, on when a world's
 // M_continuousPhysics is set, the library's default) is reproduced too:
 // times of impact of contacts with a static, kinematic or bullet body, the
-// earliest first, each solved as a sub-step island, with the library's
-// B2TimeOfImpact on proxies kept in the Stepper. The only thing not
-// reproduced is the profile: B2World.GetProfile stays zero.
+// earliest first, each solved as a sub-step island. Sensors' overlap tests
+// run GJK on proxies kept in the Stepper. The only thing not reproduced is
+// the profile: B2World.GetProfile stays zero.
+//
+// # Copies of the library's functions
+//
+// Most of the work runs in the library's own code (narrow phase, contact
+// solver warm start, joints of other types). Where a library function was
+// slow only because of how Go runs it, the package runs a copy that
+// computes the same bits: value receivers that copy a polygon, a contact or
+// a simplex on every call are read through pointers; math.Min and
+// math.Max calls (clamps, AABB unions) become the builtin min and max,
+// which treat NaN and signed zeros the same way; separate math.Sin and
+// math.Cos calls (B2Rot.Set) become math.Sincos, which runs the same
+// reduction and polynomials; time of impact and GJK lose their wall-clock
+// timer and the unsynchronised package-level counters that parallel
+// worlds would race on. The copies are the contact solver (contactsolver.go,
+// contactsetup.go), the weld, distance, revolute and prismatic joints'
+// solvers (jointsolver.go), time of impact and its separating axis (toi.go,
+// separation.go), GJK (distance.go), the broad-phase tree's proxy moves
+// (tree.go) and shape AABBs and transforms (math.go). Bit identity with the
+// library is tested for all of them (below).
 //
 // # Joints created while stepping
 //
@@ -51,7 +70,9 @@
 //
 // The comparison tests in this package and in package tasks step the same
 // worlds with Stepper and with B2World.Step (UseLibrary) and compare every
-// body's position, angle and velocities bit for bit. Identity relies on
+// body's position, angle and velocities bit for bit (here also the
+// broad-phase tree, node for node). Stepper.Order, when a task sets it,
+// departs from the library on purpose (Push-T). Identity relies on
 // the Go compiler not fusing multiplies and adds, which it does not on
 // amd64 at the default GOAMD64=v1 (other architectures, such as arm64, may
 // fuse differently in the library's code and in this package's).
@@ -59,6 +80,8 @@
 // # Goroutines
 //
 // A Stepper and the world it is bound to belong to one goroutine. Different
-// Steppers with different worlds may run in parallel (package sim fills the
-// library's contact registry before any world exists).
+// Steppers with different worlds may run in parallel: they share no state,
+// and this package fills the library's lazily built contact registry in
+// init, before any goroutine could race on it (go test -race ./tasks runs
+// two worlds of every task at once).
 package b2step
