@@ -8,9 +8,12 @@ import "github.com/ByteArena/box2d"
 // kernel creates one contact at start-up, before any task can run.
 //
 // The library also counts distance (GJK) queries in unguarded globals; those
-// run during continuous collision (time of impact). Tasks that turn
-// continuous collision on therefore share one benign counter race between
-// parallel worlds; docs/benchmarks.md lists which tasks do.
+// run during continuous collision (time of impact) and sensor overlap
+// tests. Tasks whose worlds run continuous collision (the surgical tasks;
+// docs/benchmarks.md lists them) therefore share one benign counter race
+// between parallel worlds. sim/b2step's own time-of-impact loop no longer
+// touches the library's time-of-impact statistics, only B2Distance's
+// counters.
 func init() {
 	w := box2d.MakeB2World(box2d.MakeB2Vec2(0, 0))
 	var shape box2d.B2CircleShape = box2d.MakeB2CircleShape()

@@ -33,4 +33,11 @@
 // Env.Step does not allocate in tandem's code: Step carries its vectors in
 // fixed-size arrays (Vec). Session allocates one Record pose slice per tick for
 // its subscribers, which is off the physics hot path.
+//
+// # Physics
+//
+// Tasks step their Box2D worlds with the subpackage sim/b2step, which runs
+// the library's B2World.Step (islands, warm starting, joints, continuous
+// collision, sleeping) bit for bit on storage it keeps, so that stepping a
+// world does not allocate either. It imports only the Box2D library.
 package sim

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ByteArena/box2d"
 	"github.com/spf13/cobra"
 
 	"tandem/sim"
@@ -25,6 +26,7 @@ type benchResult struct {
 	Substeps         int     `json:"substeps"`
 	Continuous       bool    `json:"continuous_collision"`
 	PhysicsUsPerStep float64 `json:"physics_us_per_step"` // per physics substep: the task's controllers and the Box2D step
+	Box2DUsPerStep   float64 `json:"box2d_us_per_step"`   // per physics substep: the Box2D step alone (b2step)
 	EnvStepUs        float64 `json:"env_step_us"`
 	StepsPerS1       float64 `json:"env_steps_per_s_1core"`
 	StepsPerSAll     float64 `json:"env_steps_per_s_all"`
@@ -39,6 +41,7 @@ func newBenchCmd() *cobra.Command {
 		seconds float64
 		asJSON  bool
 		learn   bool
+		dump    string
 	)
 	cmd := &cobra.Command{
 		Use:   "bench",
@@ -58,11 +61,17 @@ func newBenchCmd() *cobra.Command {
 			if !(seconds > 0) {
 				return usagef("--seconds must be positive, got %g", seconds)
 			}
+			if dump != "" {
+				if task == "" {
+					return usagef("--dump-world needs --task")
+				}
+				return writeWorldDump(dump, task)
+			}
 			out := cmd.OutOrStdout()
 			enc := json.NewEncoder(out)
-			const row = "%-16s %8v %5v %14v %12v %14v %14v %11v %15v\n"
+			const row = "%-16s %8v %5v %14v %12v %12v %14v %14v %11v %15v\n"
 			if !asJSON {
-				fmt.Fprintf(out, row, "task", "substeps", "ccd", "physics µs/sub", "env µs/step", "steps/s 1 core", "steps/s all", "allocs/step", "lib allocs/step")
+				fmt.Fprintf(out, row, "task", "substeps", "ccd", "physics µs/sub", "box2d µs/sub", "env µs/step", "steps/s 1 core", "steps/s all", "allocs/step", "lib allocs/step")
 			}
 			for _, name := range names {
 				r, err := benchTask(cmd.Context(), name, time.Duration(seconds*float64(time.Second)))
@@ -76,7 +85,7 @@ func newBenchCmd() *cobra.Command {
 					continue
 				}
 				fmt.Fprintf(out, row, r.Task, r.Substeps, r.Continuous,
-					fmt.Sprintf("%.2f", r.PhysicsUsPerStep), fmt.Sprintf("%.1f", r.EnvStepUs), fmt.Sprintf("%.0f", r.StepsPerS1),
+					fmt.Sprintf("%.2f", r.PhysicsUsPerStep), fmt.Sprintf("%.2f", r.Box2DUsPerStep), fmt.Sprintf("%.1f", r.EnvStepUs), fmt.Sprintf("%.0f", r.StepsPerS1),
 					fmt.Sprintf("%.0f", r.StepsPerSAll), fmt.Sprintf("%.2f", r.AllocsPerStep), fmt.Sprintf("%.2f", r.LibAllocsPerStep))
 			}
 			return nil
@@ -86,6 +95,7 @@ func newBenchCmd() *cobra.Command {
 	cmd.Flags().Float64Var(&seconds, "seconds", 1, "measuring time per task and phase")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per task")
 	cmd.Flags().BoolVar(&learn, "learn", false, "measure network training and inference instead (policies/nn)")
+	cmd.Flags().StringVar(&dump, "dump-world", "", "write the task's world and an expert episode's per-substep inputs to this JSON file (bench/box2d replays it in C++ Box2D) instead of measuring")
 	return cmd
 }
 
@@ -109,7 +119,10 @@ func benchTask(ctx context.Context, name string, d time.Duration) (benchResult, 
 	}
 	r.EnvStepUs = elapsed.Seconds() * 1e6 / float64(steps)
 	r.StepsPerS1 = float64(steps) / elapsed.Seconds()
-	if r.PhysicsUsPerStep, err = substepTime(ctx, maker, actions, d); err != nil {
+	if r.PhysicsUsPerStep, err = substepTime(ctx, maker, actions, d, false); err != nil {
+		return r, err
+	}
+	if r.Box2DUsPerStep, err = substepTime(ctx, maker, actions, d, true); err != nil {
 		return r, err
 	}
 
@@ -186,8 +199,24 @@ func stepLoop(ctx context.Context, maker tasks.Maker, actions [][]float64, d tim
 // substepTime replays actions through the task directly, as Env does, and
 // times only the substep loops (the task's controllers and the physics
 // step), not observation, reward or success tests: µs per physics substep.
-func substepTime(ctx context.Context, maker tasks.Maker, actions [][]float64, d time.Duration) (float64, error) {
+// With stepOnly it times only the Box2D steps inside them.
+func substepTime(ctx context.Context, maker tasks.Maker, actions [][]float64, d time.Duration, stepOnly bool) (float64, error) {
 	task := maker()
+	var inStep time.Duration
+	if stepOnly {
+		st, ok := task.(steppedTask)
+		if !ok {
+			return 0, nil
+		}
+		var t0 time.Time
+		st.Stepper().Trace = func(_ *box2d.B2World, _ float64, _, _ int, after bool) {
+			if !after {
+				t0 = time.Now()
+				return
+			}
+			inStep += time.Since(t0)
+		}
+	}
 	spec := task.Spec()
 	n := spec.Substeps(0)
 	period := 1 / spec.ControlHz
@@ -212,6 +241,9 @@ func substepTime(ctx context.Context, maker tasks.Maker, actions [][]float64, d 
 	}
 	if substeps == 0 {
 		return 0, errors.New("no substeps ran")
+	}
+	if stepOnly {
+		spent = inStep
 	}
 	return spent.Seconds() * 1e6 / float64(substeps), nil
 }

@@ -28,6 +28,7 @@ func TestUsageErrorsExitTwoAndNameChoices(t *testing.T) {
 		{"bad skill", []string{"rollout", "--skill", "2", "--episodes", "1"}, "[0, 1]"},
 		{"unknown operator", []string{"rollout", "--operator", "ghost", "--episodes", "1"}, "valid: sim"},
 		{"bench unknown task", []string{"bench", "--task", "nope"}, "valid:"},
+		{"dump without task", []string{"bench", "--dump-world", "x.json"}, "--dump-world needs --task"},
 		{"stray argument", []string{"tasks", "extra"}, "takes no arguments"},
 		{"negative workers", []string{"rollout", "--workers", "-3"}, "--workers"},
 		{"bad operator key", []string{"rollout", "--operator", "sim:bogus=1", "--episodes", "2"}, "valid: id, rule"},
@@ -114,12 +115,12 @@ func TestBenchJSON(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		t.Fatalf("bench --json: %v\n%s", err, out)
 	}
-	for _, k := range []string{"task", "physics_us_per_step", "env_steps_per_s_1core", "env_steps_per_s_all", "allocs_per_step"} {
+	for _, k := range []string{"task", "physics_us_per_step", "box2d_us_per_step", "env_steps_per_s_1core", "env_steps_per_s_all", "allocs_per_step", "physics_lib_allocs_per_step"} {
 		if _, ok := r[k]; !ok {
 			t.Errorf("bench output lacks %q", k)
 		}
 	}
-	if r["env_steps_per_s_1core"].(float64) <= 0 || r["allocs_per_step"].(float64) != 0 {
-		t.Errorf("bench push-t: %v; want positive speed and zero allocations in tandem's code", r)
+	if r["env_steps_per_s_1core"].(float64) <= 0 || r["allocs_per_step"].(float64) != 0 || r["physics_lib_allocs_per_step"].(float64) != 0 {
+		t.Errorf("bench push-t: %v; want positive speed and zero allocations in tandem's code and in Box2D", r)
 	}
 }

@@ -27,7 +27,6 @@
 //
 // Reset rebuilds the world from the seed; same seed and actions give the
 // same trajectory bit for bit. A Track belongs to one goroutine. Act,
-// Substep, Observe, Poses, CameraPose and the expert do not allocate;
-// Box2D's world.Step does (BenchmarkPhysicsSubstep reports it), and so does
-// Reset.
+// Substep (the world is stepped by sim/b2step), Observe, Poses, CameraPose
+// and the expert do not allocate; Reset does.
 package endoscope

@@ -8,6 +8,7 @@ import (
 	"github.com/go-gl/mathgl/mgl64"
 
 	"tandem/sim"
+	"tandem/sim/b2step"
 )
 
 // Rates and scales of ecm-track.
@@ -42,7 +43,8 @@ type Track struct {
 	scene *sim.Scene
 
 	world  *box2d.B2World
-	target *box2d.B2Body // kinematic: follows the path exactly, pushes distractors
+	phys   b2step.Stepper // steps world; bound at the end of Reset
+	target *box2d.B2Body  // kinematic: follows the path exactly, pushes distractors
 	cubes  [distractors]*box2d.B2Body
 	path   path
 	cam    ecm
@@ -55,7 +57,7 @@ type Track struct {
 	in    bool
 	omega float64 // roll rate of the last control step, rad/s
 
-	skipPhysics bool // tests only: run tandem's code without world.Step
+	skipPhysics bool // tests only: run tandem's code without the physics step
 }
 
 // NewTrack returns ecm-track, ready for Reset.
@@ -115,7 +117,12 @@ func (t *Track) Reset(seed uint64) {
 	t.cam.clamp()
 	t.rate, t.elapsed, t.omega = [4]float64{}, 0, 0
 	t.look()
+	t.phys.Bind(t.world)
 }
+
+// Stepper is the stepper of the task's Box2D world: tests compare it with
+// the library's own step, and tandem bench --dump-world records through it.
+func (t *Track) Stepper() *b2step.Stepper { return &t.phys }
 
 func ptr[T any](v T) *T { return &v }
 
@@ -180,7 +187,7 @@ func (t *Track) Substep(dt float64) {
 	p := t.target.GetPosition()
 	t.target.SetLinearVelocity(box2d.MakeB2Vec2((next.X()-p.X)/dt, (next.Y()-p.Y)/dt))
 	if !t.skipPhysics {
-		t.world.Step(dt, 8, 3)
+		t.phys.Step(dt, 8, 3)
 	}
 	t.look()
 }

@@ -27,8 +27,7 @@
 // # Goroutines and allocation
 //
 // A task and its world belong to one goroutine. Act, Substep, Observe,
-// Poses, Reward, Success and the experts do not allocate; Box2D's own
-// world.Step does (about 11–17 small slices per substep, reported by
-// BenchmarkPhysicsSubstep), and so do Reset and the grasp events of
-// pick-place (creating or destroying the weld).
+// Poses, Reward, Success and the experts do not allocate: the world is
+// stepped by sim/b2step, which also makes and breaks pick-place's grasp
+// weld from a pool. Reset allocates (it builds the episode's world).
 package manip

@@ -4,6 +4,8 @@ import (
 	"math"
 
 	"github.com/ByteArena/box2d"
+
+	"tandem/sim/b2step"
 )
 
 // Parallel-jaw gripper on a gantry, side view (shared by pick-place). The
@@ -80,7 +82,7 @@ func (g *gripper) drive(vx, vy, jaw float64, lo, hi box2d.B2Vec2, dt float64) {
 // update applies the grasp rules after a physics step: weld obj to the
 // palm when both jaws touch it while closing; drop the weld when the jaw
 // opens or when its reaction force exceeds weldBreak.
-func (g *gripper) update(w *box2d.B2World, obj *box2d.B2Body, jaw, dt float64) {
+func (g *gripper) update(w *b2step.Stepper, obj *box2d.B2Body, jaw, dt float64) {
 	switch {
 	case g.weld != nil && jaw >= jawDeadband:
 		g.release(w)
@@ -95,13 +97,13 @@ func (g *gripper) update(w *box2d.B2World, obj *box2d.B2Body, jaw, dt float64) {
 }
 
 // grasp welds obj to the palm where it is now.
-func (g *gripper) grasp(w *box2d.B2World, obj *box2d.B2Body) {
+func (g *gripper) grasp(w *b2step.Stepper, obj *box2d.B2Body) {
 	g.weldDef = box2d.MakeB2WeldJointDef()
 	g.weldDef.Initialize(g.palm, obj, obj.GetWorldCenter())
 	g.weld = w.CreateJoint(&g.weldDef).(*box2d.B2WeldJoint)
 }
 
-func (g *gripper) release(w *box2d.B2World) {
+func (g *gripper) release(w *b2step.Stepper) {
 	if g.weld != nil {
 		w.DestroyJoint(g.weld)
 		g.weld = nil

@@ -6,6 +6,7 @@ import (
 	"github.com/ByteArena/box2d"
 
 	"tandem/sim"
+	"tandem/sim/b2step"
 )
 
 // Peg-insert geometry and rates. 1 unit = 1 cm, table top at y = 0. The
@@ -58,7 +59,8 @@ type PegInsert struct {
 	scene *sim.Scene
 
 	world *box2d.B2World
-	palm  *box2d.B2Body // dynamic, fixed rotation; jaws are palm fixtures
+	phys  b2step.Stepper // steps world; bound at the end of Reset
+	palm  *box2d.B2Body  // dynamic, fixed rotation; jaws are palm fixtures
 	peg   *box2d.B2Body
 	hole  *box2d.B2Body
 
@@ -70,7 +72,7 @@ type PegInsert struct {
 	last  box2d.B2Vec2 // mean contact force on the peg over the last control step
 	wm    box2d.B2WorldManifold
 
-	skipPhysics bool // tests only: run tandem's code without world.Step
+	skipPhysics bool // tests only: run tandem's code without the physics step
 }
 
 // NewPegInsert returns the peg-insert task, ready for Reset.
@@ -136,6 +138,7 @@ func (t *PegInsert) Reset(seed uint64) {
 	t.world.CreateJoint(&wd)
 	t.cmd, t.ref, t.force, t.last, t.steps = box2d.B2Vec2{}, t.palm.GetPosition(), box2d.B2Vec2{}, box2d.B2Vec2{}, 0
 	t.clock.start(1 / t.spec.ControlHz)
+	t.phys.Bind(t.world)
 }
 
 // Act sets the palm velocity for the next period.
@@ -161,7 +164,7 @@ func (t *PegInsert) Substep(dt float64) {
 	fy := math.Max(-pegForceMax, math.Min(pegForceMax, k*(t.ref.Y-p.Y)+d*(vy-v.Y)))
 	t.palm.ApplyForceToCenter(box2d.MakeB2Vec2(fx, fy+m*gravity), true) // gravity compensated
 	if !t.skipPhysics {
-		t.world.Step(dt, velocityIters, positionIters)
+		t.phys.Step(dt, velocityIters, positionIters)
 	}
 	f := contactForce(t.peg, dt, &t.wm)
 	t.force.X += f.X

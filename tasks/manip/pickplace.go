@@ -6,6 +6,7 @@ import (
 	"github.com/ByteArena/box2d"
 
 	"tandem/sim"
+	"tandem/sim/b2step"
 )
 
 // Pick-place layout and rates. 1 unit = 1 cm, table top at y = 0.
@@ -50,6 +51,7 @@ type PickPlace struct {
 	scene *sim.Scene
 
 	world *box2d.B2World
+	phys  b2step.Stepper // steps world; bound at the end of Reset
 	g     gripper
 	block *box2d.B2Body
 	bin   *box2d.B2Body
@@ -57,7 +59,7 @@ type PickPlace struct {
 	cmd   [3]float64 // vx, vy (cm/s), jaw (normalised)
 	clock periodClock
 
-	skipPhysics bool // tests only: run tandem's code without world.Step
+	skipPhysics bool // tests only: run tandem's code without the physics step
 }
 
 // NewPickPlace returns the pick-place task, ready for Reset.
@@ -105,6 +107,8 @@ func (t *PickPlace) Reset(seed uint64) {
 	t.g = newGripper(t.world, uniform(r, -20, 20), ppStartY)
 	t.cmd = [3]float64{}
 	t.clock.start(1 / t.spec.ControlHz)
+	t.phys.ReserveJoints(box2d.B2JointType.E_weldJoint, 1)
+	t.phys.Bind(t.world)
 }
 
 func binFixtures() [3]boxFix {
@@ -126,9 +130,9 @@ func (t *PickPlace) Substep(dt float64) {
 	t.g.drive(t.cmd[0], t.cmd[1], t.cmd[2],
 		box2d.MakeB2Vec2(-tableHalf+palmHalfW, palmMinY), box2d.MakeB2Vec2(tableHalf-palmHalfW, palmMaxY), dt)
 	if !t.skipPhysics {
-		t.world.Step(dt, velocityIters, positionIters)
+		t.phys.Step(dt, velocityIters, positionIters)
 	}
-	t.g.update(t.world, t.block, t.cmd[2], dt)
+	t.g.update(&t.phys, t.block, t.cmd[2], dt)
 	t.clock.tick(dt)
 }
 

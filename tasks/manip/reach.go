@@ -7,6 +7,7 @@ import (
 	"github.com/go-gl/mathgl/mgl64"
 
 	"tandem/sim"
+	"tandem/sim/b2step"
 )
 
 // Reach geometry and control constants (tandem's own choices unless cited).
@@ -51,6 +52,7 @@ type Reach struct {
 	scene *sim.Scene
 
 	world  *box2d.B2World
+	phys   b2step.Stepper // steps world; bound at the end of Reset
 	links  [3]*box2d.B2Body
 	joints [3]*box2d.B2RevoluteJoint
 	target box2d.B2Vec2
@@ -59,7 +61,7 @@ type Reach struct {
 	clock periodClock
 	held  int
 
-	skipPhysics bool // tests only: run tandem's code without world.Step
+	skipPhysics bool // tests only: run tandem's code without the physics step
 }
 
 // NewReach returns the reach task, ready for Reset.
@@ -123,6 +125,7 @@ func (t *Reach) Reset(seed uint64) {
 	}
 	t.cmd, t.held = mgl64.Vec2{}, 0
 	t.clock.start(1 / t.spec.ControlHz)
+	t.phys.Bind(t.world)
 }
 
 // pose places the links at joint angles q (the joints were built with the
@@ -164,7 +167,7 @@ func (t *Reach) Substep(dt float64) {
 		j.SetMotorSpeed(dq[i])
 	}
 	if !t.skipPhysics {
-		t.world.Step(dt, velocityIters, positionIters)
+		t.phys.Step(dt, velocityIters, positionIters)
 	}
 	if t.clock.tick(dt) {
 		if t.distance() < reachTol {

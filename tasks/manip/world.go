@@ -7,6 +7,7 @@ import (
 	"github.com/ByteArena/box2d"
 
 	"tandem/sim"
+	"tandem/sim/b2step"
 )
 
 // Box2D solver settings shared by the manipulation tasks: Box2D's recommended
@@ -119,7 +120,15 @@ func speedToward(v, x, lo, hi, dt float64) float64 {
 	return math.Max((lo-x)/dt, math.Min((hi-x)/dt, v))
 }
 
-// setSkipPhysics is for tests: it runs tandem's code without world.Step.
+// Stepper is the stepper of the task's Box2D world: tests compare it with
+// the library's own step, and tandem bench --dump-world records through it.
+func (t *Reach) Stepper() *b2step.Stepper { return &t.phys }
+
+func (t *PickPlace) Stepper() *b2step.Stepper { return &t.phys }
+
+func (t *PegInsert) Stepper() *b2step.Stepper { return &t.phys }
+
+// setSkipPhysics is for tests: it runs tandem's code without the physics step.
 func (t *Reach) setSkipPhysics(skip bool) { t.skipPhysics = skip }
 
 func (t *PickPlace) setSkipPhysics(skip bool) { t.skipPhysics = skip }

@@ -16,11 +16,7 @@ func pushAgain(b *testing.B, w *world) vec {
 		drivePD(w, target, 0.01)
 		w.step(0.01)
 	}
-	touching := false
-	for k, c := range w.contacts {
-		touching = touching || w.pairs[k].wall < 0 && c.GetManifold().PointCount > 0
-	}
-	if !touching {
+	if !w.touching(w.agent) {
 		b.Fatal("agent not touching the T")
 	}
 	return target

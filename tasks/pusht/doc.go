@@ -42,13 +42,16 @@
 // push splits into translation and rotation, so changing them would change
 // every trajectory and the meaning of the reference's demonstrations.
 //
-// The world is not stepped with B2World.Step, which allocates an island and
-// a contact solver every step and reads the wall clock for its profile.
-// world.step keeps one Box2D contact per shape pair for the task's life
-// and runs Box2D's narrow phase (B2ContactUpdate) and contact solver
-// (B2ContactSolver) on preallocated arrays in B2Island.Solve's order; a
-// bounding-circle test stands in for the broad phase. Tests check it
-// against B2World.Step bit for bit. Continuous collision (time of impact)
+// The world is stepped by the kernel's allocation-free stepper
+// (sim/b2step), which runs B2World.Step's code on storage it keeps, with
+// one difference Push-T asks for: when several contacts touch at once,
+// they are solved in a fixed order (the T's bar, then its stem, against the
+// left, right, bottom and top walls, then against the agent) rather than
+// Box2D's newest-contact-first. Push-T's own stepper used that order
+// before the kernel had one, its golden trajectories and recorded
+// demonstrations depend on it, and it changes results only in the last
+// bits of substeps where contacts coincide (world.order). Each episode
+// starts from a freshly built world. Continuous collision (time of impact)
 // is not run, as in pymunk: the agent's longest substep is 27.2 px, under
 // the 30 px (radius plus half the T's thickness) it would take to jump past
 // the middle of a face, and the walls are 100 px thick boxes.
@@ -67,9 +70,9 @@
 // A Task and its expert belong to one goroutine; separate Tasks run in
 // parallel safely. Box2D v1.0.2 has package-level state: a contact-type
 // registry filled lazily by the first B2ContactFactory call (this package
-// fills it in init, before any goroutine starts) and GJK/time-of-impact call
-// counters that B2Distance and B2TimeOfImpact increment unsynchronised.
-// world.step calls neither of the latter (its narrow phase is SAT-based and
-// continuous collision is off). Reset, Act, Substep, Observe, Reward and
-// the expert's Act do not allocate; New does.
+// fills it in init, before any goroutine starts) and GJK call counters that
+// B2Distance increments unsynchronised. Push-T never calls it (its narrow
+// phase is SAT-based and continuous collision is off). Act, Substep,
+// Observe, Reward and the expert's Act do not allocate; New and Reset
+// (which builds the episode's world) do.
 package pusht

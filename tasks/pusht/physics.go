@@ -1,6 +1,10 @@
 package pusht
 
-import "github.com/ByteArena/box2d"
+import (
+	"github.com/ByteArena/box2d"
+
+	"tandem/sim/b2step"
+)
 
 // Physical constants of Push-T (diffusion_policy env/pusht/pusht_env.py),
 // in pixels, seconds and the reference's mass unit.
@@ -45,82 +49,77 @@ const skin = box2d.B2_polygonRadius * pxPerUnit
 func toUnits(v vec) box2d.B2Vec2 { return box2d.MakeB2Vec2(v.x/pxPerUnit, v.y/pxPerUnit) }
 func toPx(v box2d.B2Vec2) vec    { return vec{v.X * pxPerUnit, v.Y * pxPerUnit} }
 
-// Island indices of the bodies in the solver's position/velocity arrays.
-const (
-	agentIndex = iota
-	blockIndex
-	wallsIndex
-	numBodies
-	moving = wallsIndex // bodies that move: the agent and the block
-)
-
-// maxContacts is every shape pair that can touch: the agent against the bar
-// and the stem, and each of those against the four walls.
-const maxContacts = 2 + 2*4
-
-// world is the Box2D world of one task and the step loop that advances it.
-//
-// Instead of B2World.Step, which allocates its island and contact solver
-// every step and reads the wall clock for its profile, world keeps one
-// Box2D contact per shape pair for its whole life and runs Box2D's own
-// narrow phase (B2ContactUpdate) and contact solver (B2ContactSolver) on
-// preallocated arrays, in the order of B2Island.Solve. With three bodies a
-// bounding-circle test replaces the broad phase. Continuous collision is
-// not run (see doc.go for why it is not needed).
+// world is the Box2D world of one task and the stepper that advances it.
+// Each episode starts from a freshly built world, which is what
+// B2World.Step would start from; b2step.Stepper steps it as B2World.Step
+// does (continuous collision off, see doc.go) without allocating, except
+// for the solve order of simultaneous contacts (order).
 type world struct {
-	b2     box2d.B2World
-	agent  *box2d.B2Body
-	block  *box2d.B2Body
-	walls  *box2d.B2Body
-	bodies [numBodies]*box2d.B2Body
+	b2    *box2d.B2World
+	phys  b2step.Stepper
+	agent *box2d.B2Body
+	block *box2d.B2Body
+	walls *box2d.B2Body
 
-	contacts [maxContacts]box2d.B2ContactInterface
-	pairs    [maxContacts]pair
-
-	positions  [numBodies]box2d.B2Position
-	velocities [numBodies]box2d.B2Velocity
-	touching   [maxContacts]box2d.B2ContactInterface
-	pcs        [maxContacts]box2d.B2ContactPositionConstraint
-	vcs        [maxContacts]box2d.B2ContactVelocityConstraint
-
-	invDt0 float64 // 1/dt of the previous step, 0 after a reset (Box2D's warm-start ratio)
-}
-
-// pair names the shapes of a contact: a T rectangle (0 bar, 1 stem) and
-// either the agent (wall < 0) or a wall (0 left, 1 right, 2 bottom, 3 top).
-type pair struct{ rect, wall int }
-
-// Bounding circles of the T's rectangles in its frame: centre and radius.
-var rectBounds = [2]struct {
-	c vec
-	r float64
-}{
-	{vec{0, 15}, 61.85}, // bar: half-diagonal of 120×30 is 61.85
-	{vec{0, 75}, 47.44}, // stem: half-diagonal of 30×90 is 47.43
-}
-
-// init fills Box2D's contact-type registry while the program is still
-// single-threaded. B2ContactFactory builds it lazily on first use, writing
-// package globals without synchronisation, so two worlds created at once in
-// different goroutines (parallel rollouts) race on it.
-func init() {
-	w := box2d.MakeB2World(box2d.MakeB2Vec2(0, 0))
-	bd := box2d.MakeB2BodyDef()
-	a, b := w.CreateBody(&bd), w.CreateBody(&bd)
-	c1, c2 := box2d.MakeB2CircleShape(), box2d.MakeB2CircleShape()
-	box2d.B2ContactFactory(a.CreateFixture(&c1, 1), 0, b.CreateFixture(&c2, 1), 0)
+	rects [2]*box2d.B2Fixture // the T's bar and stem
+	sides [4]*box2d.B2Fixture // walls: left, right, bottom, top
 }
 
 func newWorld() *world {
-	w := &world{b2: box2d.MakeB2World(box2d.MakeB2Vec2(0, 0))}
-	w.b2.SetAllowSleeping(false)
+	w := &world{}
+	w.phys.Order = w.order
+	w.build()
+	w.phys.Bind(w.b2)
+	return w
+}
+
+// order sorts an island's contacts into the order Push-T's trajectories
+// were fixed with (golden files, recorded demonstrations): the T's bar,
+// then its stem, against the left, right, bottom and top walls, then the
+// bar and the stem against the agent. B2World.Step would solve them
+// newest first; the two orders differ only when several contacts touch at
+// once, and then only in the last bits of that substep (see doc.go).
+func (w *world) order(cs []box2d.B2ContactInterface) {
+	for i := 1; i < len(cs); i++ { // at most 10 contacts: insertion sort
+		c, k := cs[i], w.rank(cs[i])
+		j := i
+		for ; j > 0 && w.rank(cs[j-1]) > k; j-- {
+			cs[j] = cs[j-1]
+		}
+		cs[j] = c
+	}
+}
+
+// rank is a contact's place in order. Box2D makes the T's rectangle
+// fixture A of every contact (polygons before circles, and the T's
+// proxies are created before the walls').
+func (w *world) rank(c box2d.B2ContactInterface) int {
+	r := 0
+	if c.GetFixtureA() == w.rects[1] {
+		r = 1
+	}
+	b := c.GetFixtureB()
+	for k, f := range w.sides {
+		if b == f {
+			return 4*r + k
+		}
+	}
+	return 8 + r
+}
+
+// build makes a fresh Box2D world with the agent and the T at the origin.
+func (w *world) build() {
+	b2 := box2d.MakeB2World(box2d.MakeB2Vec2(0, 0))
+	b2.M_continuousPhysics = false
+	b2.SetAllowSleeping(false)
+	w.b2 = &b2
 
 	// Agent: a kinematic circle. Its radius is shortened by the polygon
 	// skin so it touches the T at 15 px, as in the reference.
 	bd := box2d.MakeB2BodyDef()
 	bd.Type = box2d.B2BodyType.B2_kinematicBody
 	bd.AllowSleep = false
-	w.agent = w.b2.CreateBody(&bd)
+	w.agent = b2.CreateBody(&bd)
 	circle := box2d.MakeB2CircleShape()
 	circle.M_radius = (agentRadius - skin) / pxPerUnit
 	w.addFixture(w.agent, &circle)
@@ -129,8 +128,7 @@ func newWorld() *world {
 	bd = box2d.MakeB2BodyDef()
 	bd.Type = box2d.B2BodyType.B2_dynamicBody
 	bd.AllowSleep = false
-	w.block = w.b2.CreateBody(&bd)
-	var rectFix [2]*box2d.B2Fixture
+	w.block = b2.CreateBody(&bd)
 	for k, r := range tRects {
 		var vs [4]box2d.B2Vec2
 		for i, v := range r {
@@ -138,7 +136,7 @@ func newWorld() *world {
 		}
 		poly := box2d.MakeB2PolygonShape()
 		poly.Set(vs[:], len(vs))
-		rectFix[k] = w.addFixture(w.block, &poly)
+		w.rects[k] = w.addFixture(w.block, &poly)
 	}
 	center := toUnits(vec{0, blockCoGY})
 	w.block.SetMassData(&box2d.B2MassData{
@@ -152,10 +150,9 @@ func newWorld() *world {
 	// segments' faces (7 and 504 px), moved out by both skins, and 100 px
 	// thick so a fast T can never pass through one.
 	bd = box2d.MakeB2BodyDef()
-	w.walls = w.b2.CreateBody(&bd)
+	w.walls = b2.CreateBody(&bd)
 	lo, hi := wallLo+wallRadius-2*skin, wallHi-wallRadius+2*skin
 	const thick = 100.0
-	var wallFix [4]*box2d.B2Fixture
 	for k, box := range [4][4]float64{
 		{lo - thick, lo - thick, lo, hi + thick}, // left
 		{hi, lo - thick, hi + thick, hi + thick}, // right
@@ -165,29 +162,8 @@ func newWorld() *world {
 		poly := box2d.MakeB2PolygonShape()
 		c := toUnits(vec{(box[0] + box[2]) / 2, (box[1] + box[3]) / 2})
 		poly.SetAsBoxFromCenterAndAngle((box[2]-box[0])/2/pxPerUnit, (box[3]-box[1])/2/pxPerUnit, c, 0)
-		wallFix[k] = w.addFixture(w.walls, &poly)
+		w.sides[k] = w.addFixture(w.walls, &poly)
 	}
-
-	w.bodies = [numBodies]*box2d.B2Body{w.agent, w.block, w.walls}
-	for i, b := range w.bodies {
-		b.M_islandIndex = i
-	}
-
-	// One persistent contact per pair of shapes that can touch, the walls'
-	// first: when the agent pins the T against a wall, B2World.Step solves
-	// the newer contact (the wall's) first, and so does this order.
-	n := 0
-	for r, f := range rectFix {
-		for k, g := range wallFix {
-			w.contacts[n], w.pairs[n] = box2d.B2ContactFactory(f, 0, g, 0), pair{r, k}
-			n++
-		}
-	}
-	for r, f := range rectFix {
-		w.contacts[n], w.pairs[n] = box2d.B2ContactFactory(f, 0, w.agent.GetFixtureList(), 0), pair{r, -1}
-		n++
-	}
-	return w
 }
 
 // addFixture attaches a frictionless, inelastic shape (the reference's
@@ -201,31 +177,23 @@ func (w *world) addFixture(b *box2d.B2Body, shape box2d.B2ShapeInterface) *box2d
 	return b.CreateFixtureFromDef(&fd)
 }
 
-// place poses the agent and the block and clears every velocity and
-// contact, as a freshly built reference space would be.
+// place starts an episode: a fresh world with the agent and the block posed
+// and at rest, as a freshly built reference space would be. It allocates
+// (the world is rebuilt); stepping it does not.
 func (w *world) place(agent vec, block pose) {
-	setTransform(w.agent, toUnits(agent), 0)
-	setTransform(w.block, toUnits(block.p), block.angle)
-	for _, b := range w.bodies {
-		b.M_linearVelocity.SetZero()
-		b.M_angularVelocity = 0
-	}
-	for _, c := range w.contacts {
-		c.GetManifold().PointCount = 0
-		c.SetFlags(c.GetFlags() &^ box2d.B2Contact_Flag.E_touchingFlag)
-	}
-	w.invDt0 = 0
+	w.build()
+	w.agent.SetTransform(toUnits(agent), 0)
+	w.block.SetTransform(toUnits(block.p), block.angle)
+	w.phys.Bind(w.b2)
 }
 
-// setTransform poses b as B2Body.SetTransform does, without touching the
-// broad phase that world does not use (whose move buffer would otherwise
-// grow with every reset, as B2World.Step never runs to drain it).
-func setTransform(b *box2d.B2Body, p box2d.B2Vec2, angle float64) {
-	b.M_xf.Q.Set(angle)
-	b.M_xf.P = p
-	b.M_sweep.C = box2d.B2TransformVec2Mul(b.M_xf, b.M_sweep.LocalCenter)
-	b.M_sweep.A = angle
-	b.M_sweep.C0, b.M_sweep.A0 = b.M_sweep.C, angle
+// step advances the world by dt seconds with the agent moving at its
+// current velocity. It does not allocate.
+func (w *world) step(dt float64) {
+	// Space damping 0: the block keeps no velocity from one step to the next.
+	w.block.M_linearVelocity.SetZero()
+	w.block.M_angularVelocity = 0
+	w.phys.Step(dt, velocityIterations, positionIterations)
 }
 
 func (w *world) agentPos() vec { return toPx(w.agent.GetPosition()) }

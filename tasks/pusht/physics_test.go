@@ -4,23 +4,36 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/ByteArena/box2d"
 )
 
 // libraryWorld is a world whose bodies are stepped by Box2D's own
-// B2World.Step instead of world.step; tests and benchmarks compare the two.
+// B2World.Step instead of b2step; tests and benchmarks compare the two.
 func libraryWorld(agent vec, block pose, continuous bool) *world {
-	w := newWorld()
+	w := &world{}
+	w.phys.UseLibrary = true
+	w.place(agent, block)
 	w.b2.M_continuousPhysics = continuous
-	w.agent.SetTransform(toUnits(agent), 0)
-	w.block.SetTransform(toUnits(block.p), block.angle)
 	return w
 }
 
 // libraryStep is one substep through B2World.Step.
 func (w *world) libraryStep(dt float64) {
-	w.block.M_linearVelocity.SetZero()
-	w.block.M_angularVelocity = 0
-	w.b2.Step(dt, velocityIterations, positionIterations)
+	if !w.phys.UseLibrary {
+		panic("libraryStep on a b2step world")
+	}
+	w.step(dt)
+}
+
+// touching reports whether a touching contact joins the block to body b.
+func (w *world) touching(b *box2d.B2Body) bool {
+	for ce := w.block.GetContactList(); ce != nil; ce = ce.Next {
+		if ce.Other == b && ce.Contact.IsTouching() {
+			return true
+		}
+	}
+	return false
 }
 
 // drivePD applies the agent's PD law toward target for one substep.
@@ -46,11 +59,7 @@ func compareWithLibrary(start vec, block pose, targets []vec) (dp, da float64, w
 		drivePD(lib, tg, 0.01)
 		ours.step(0.01)
 		lib.libraryStep(0.01)
-		for k, c := range ours.contacts {
-			if ours.pairs[k].wall >= 0 && c.GetManifold().PointCount > 0 {
-				wall = true
-			}
-		}
+		wall = wall || ours.touching(ours.walls)
 		po, pl := ours.blockPose(), lib.blockPose()
 		c := ours.blockCenter()
 		overlap = max(overlap, wallLo+wallRadius-c.x, c.x-(wallHi-wallRadius), wallLo+wallRadius-c.y, c.y-(wallHi-wallRadius))
@@ -60,14 +69,11 @@ func compareWithLibrary(start vec, block pose, targets []vec) (dp, da float64, w
 	return dp, da, wall, overlap
 }
 
-// TestStepMatchesLibrary checks world.step, with its persistent contacts
-// and preallocated solver, against B2World.Step (continuous collision off):
-// the same narrow phase and solver in the same order give the same bits,
-// first with the agent pushing the T in the open, then with the agent
-// (whose target lies beyond the wall) squeezing the T against a wall, where
-// several contacts are solved together. Box2D orders simultaneous contacts
-// by when its broad phase found them; world.step puts wall contacts first,
-// which is Box2D's order when the T is pushed into a wall.
+// TestStepMatchesLibrary checks world.step (b2step) against B2World.Step
+// (continuous collision off) bit for bit, first with the agent pushing the
+// T in the open, then with the agent (whose target lies beyond the wall)
+// squeezing the T against a wall, where several contacts are solved
+// together.
 func TestStepMatchesLibrary(t *testing.T) {
 	cases := []struct {
 		name    string

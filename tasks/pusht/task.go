@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 
 	"tandem/sim"
+	"tandem/sim/b2step"
 )
 
 // Task constants from Push-T (diffusion_policy env/pusht/pusht_env.py and
@@ -124,6 +125,10 @@ func (t *Task) Hold(dst []float64) {
 	p := t.w.agentPos()
 	dst[0], dst[1] = toNorm(p.x), toNorm(p.y)
 }
+
+// Stepper is the stepper of the task's Box2D world: tests compare it with
+// the library's own step, and tandem bench --dump-world records through it.
+func (t *Task) Stepper() *b2step.Stepper { return &t.w.phys }
 
 // Substep runs the agent's PD controller and one physics step of dt seconds:
 // v += (kp·(target − x) − kd·v)·dt, then Box2D moves the agent at v.

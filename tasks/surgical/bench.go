@@ -6,6 +6,7 @@ import (
 	"github.com/ByteArena/box2d"
 
 	"tandem/sim"
+	"tandem/sim/b2step"
 )
 
 // Rates shared by every surgical task.
@@ -36,6 +37,9 @@ type bench struct {
 	spec  sim.Spec
 	scene *sim.Scene
 	world *box2d.B2World
+	// phys steps world without allocating (bound at the end of every
+	// Reset, by ready); it also makes and breaks the grasp welds.
+	phys  b2step.Stepper
 	tools []*instrument
 	// ports and workspaces of the instruments, fixed for the task.
 	ports []vec
@@ -69,6 +73,7 @@ func newBench(spec sim.Spec, ports []vec, wss []rect) *bench {
 	spec.Kind = sim.Surgical
 	spec.ControlHz, spec.TeleopHz, spec.PhysicsHz = controlHz, teleopHz, physicsHz
 	spec.Units = "cm"
+	spec.Continuous = true // see newWorld
 	spec.Version = version
 	if spec.Source == "" {
 		spec.Source = "SurRoL (med-air/SurRoL), planar port"
@@ -118,7 +123,16 @@ func (s *bench) begin(seed uint64) {
 		in.floor = 0
 		in.build(s.world, -int16(k+1))
 	}
+	s.phys.ReserveJoints(box2d.B2JointType.E_weldJoint, len(s.tools))
 }
+
+// ready binds the stepper to the world a Reset has just finished building,
+// sizing its storage so that stepping it never allocates.
+func (s *bench) ready() { s.phys.Bind(s.world) }
+
+// Stepper is the stepper of the task's Box2D world: tests compare it with
+// the library's own step, and tandem bench --dump-world records through it.
+func (s *bench) Stepper() *b2step.Stepper { return &s.phys }
 
 // uniform draws from [lo, hi) with the episode's generator.
 func (s *bench) uniform(lo, hi float64) float64 { return lo + (hi-lo)*s.rng.Float64() }
@@ -139,7 +153,7 @@ func (s *bench) Substep(dt float64) {
 	if s.stepPhysics != nil {
 		s.stepPhysics(dt)
 	} else {
-		s.world.Step(dt, velocityIters, positionIters)
+		s.phys.Step(dt, velocityIters, positionIters)
 	}
 	s.scanContacts(dt)
 	s.updateGrasps(dt)

@@ -36,21 +36,29 @@ func BenchmarkEnvStep(b *testing.B) {
 }
 
 // BenchmarkPhysicsSubstep measures one Box2D world step of each task's
-// scene alone: its allocations are the library's own.
+// scene alone (the instruments still), with sim/b2step and with the
+// library's B2World.Step.
 func BenchmarkPhysicsSubstep(b *testing.B) {
 	for _, name := range wantNames {
-		b.Run(name, func(b *testing.B) {
-			task := taskMakers()[name]()
-			task.Reset(0)
-			w := benchOf(task).world
-			for range 48 {
-				w.Step(1.0/physicsHz, velocityIters, positionIters)
+		for _, library := range []bool{false, true} {
+			mode := "stepper"
+			if library {
+				mode = "library"
 			}
-			b.ReportAllocs()
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				w.Step(1.0/physicsHz, velocityIters, positionIters)
-			}
-		})
+			b.Run(name+"/"+mode, func(b *testing.B) {
+				task := taskMakers()[name]()
+				s := &benchOf(task).phys
+				s.UseLibrary = library
+				task.Reset(0)
+				for range 48 {
+					s.Step(1.0/physicsHz, velocityIters, positionIters)
+				}
+				b.ReportAllocs()
+				b.ResetTimer()
+				for i := 0; i < b.N; i++ {
+					s.Step(1.0/physicsHz, velocityIters, positionIters)
+				}
+			})
+		}
 	}
 }

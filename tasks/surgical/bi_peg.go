@@ -60,6 +60,7 @@ func (t *biPegTransfer) Reset(seed uint64) {
 	t.tools[1].place(vec{t.uniform(1, 5), t.uniform(5.5, 7.5)}, 0, jawOpen)
 	t.poses = append(t.poses, poseSrc{body: t.block}, poseSrc{marker: &t.goal})
 	t.trackTools()
+	t.ready()
 }
 
 func (t *biPegTransfer) Observe(dst []float64) {

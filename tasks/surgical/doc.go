@@ -47,7 +47,8 @@
 //
 // A task and its Box2D world belong to one goroutine. Reset rebuilds the
 // world (it allocates); Act, Substep, Observe, Poses and ToolForces do not
-// allocate in this package's code. Box2D's own World.Step allocates its
-// islands and contact solvers every substep (BenchmarkPhysicsSubstep
-// reports it). Experts allocate their waypoint list once per episode.
+// allocate: the world is stepped by sim/b2step, which also makes and
+// breaks the grasp welds from a pool. The worlds run with continuous
+// collision on (see newWorld). Experts allocate their waypoint list once
+// per episode.
 package surgical

@@ -60,6 +60,7 @@ func (t *gauzeRetrieve) Reset(seed uint64) {
 	t.tools[0].place(vec{t.uniform(-4, 4), t.uniform(5.5, 7.5)}, 0, jawOpen)
 	t.poses = append(t.poses, poseSrc{body: t.gauze}, poseSrc{marker: &t.goal})
 	t.trackTools()
+	t.ready()
 }
 
 func (t *gauzeRetrieve) goalVec() vec { return vec{t.goal.X, t.goal.Y} }

@@ -135,7 +135,7 @@ func (s *bench) attach(in *instrument, obj *box2d.B2Body) {
 	*def = box2d.MakeB2WeldJointDef()
 	def.Initialize(in.hand, obj, b2(in.tip()))
 	def.FrequencyHz, def.DampingRatio = s.gripHz, 0.7
-	in.grip.weld = s.world.CreateJoint(def).(*box2d.B2WeldJoint)
+	in.grip.weld = s.phys.CreateJoint(def).(*box2d.B2WeldJoint)
 	in.grip.held = obj
 	in.jawHold = in.jaw
 }
@@ -143,7 +143,7 @@ func (s *bench) attach(in *instrument, obj *box2d.B2Body) {
 // release removes in's grasp, if any.
 func (s *bench) release(in *instrument) {
 	if in.grip.weld != nil {
-		s.world.DestroyJoint(in.grip.weld)
+		s.phys.DestroyJoint(in.grip.weld)
 	}
 	in.grip.weld, in.grip.held = nil, nil
 	in.jawHold = 0

@@ -50,6 +50,7 @@ func (t *needlePick) Reset(seed uint64) {
 	t.tools[0].place(vec{t.uniform(-4, 4), t.uniform(5.5, 7.5)}, 0, jawOpen)
 	t.poses = append(t.poses, poseSrc{body: t.pad}, poseSrc{body: t.needle}, poseSrc{marker: &t.goal})
 	t.trackTools()
+	t.ready()
 }
 
 func (t *needlePick) goalVec() vec { return vec{t.goal.X, t.goal.Y} }

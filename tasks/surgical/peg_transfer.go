@@ -53,6 +53,7 @@ func (t *pegTransfer) Reset(seed uint64) {
 	t.tools[0].place(vec{t.uniform(-4, 4), t.uniform(5.5, 7.5)}, 0, jawOpen)
 	t.poses = append(t.poses, poseSrc{body: t.block}, poseSrc{marker: &t.goal})
 	t.trackTools()
+	t.ready()
 }
 
 func (t *pegTransfer) Observe(dst []float64) {

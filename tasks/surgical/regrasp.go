@@ -65,6 +65,7 @@ func (t *needleRegrasp) Reset(seed uint64) {
 	t.tools[1].place(vec{t.uniform(2, 5), t.uniform(5.5, 7.5)}, 0, jawOpen)
 	t.poses = append(t.poses, poseSrc{body: t.needle}, poseSrc{marker: &t.goal})
 	t.trackTools()
+	t.ready()
 }
 
 func (t *needleRegrasp) goalVec() vec { return vec{t.goal.X, t.goal.Y} }

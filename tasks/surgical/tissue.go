@@ -107,11 +107,28 @@ func (f *flap) build(w *box2d.B2World) {
 	}
 }
 
+// nodes holds every node's world position, computed once per check.
+type nodes [2 * flapCols]vec
+
+// positions writes every node's world position into p.
+func (f *flap) positions(p *nodes) {
+	for i := range f.nodes {
+		p[i] = f.at(i)
+	}
+}
+
 // stretch is the largest length/rest ratio over the springs.
 func (f *flap) stretch() float64 {
+	var p nodes
+	f.positions(&p)
+	return f.stretchAt(&p)
+}
+
+// stretchAt is stretch with the node positions p.
+func (f *flap) stretchAt(p *nodes) float64 {
 	m := 0.0
 	for _, j := range f.joints {
-		l := f.at(j.a).Sub(f.at(j.b)).Len()
+		l := p[j.a].Sub(p[j.b]).Len()
 		m = max(m, l/j.rest)
 	}
 	return m
@@ -121,17 +138,28 @@ func (f *flap) stretch() float64 {
 // under the flap: a sample is covered when it lies within the horizontal
 // extent of any bay (the quad between two columns), i.e. seen from above.
 func (f *flap) uncovered(x0, x1 float64) float64 {
+	var p nodes
+	f.positions(&p)
+	return f.uncoveredAt(&p, x0, x1)
+}
+
+// uncoveredAt is uncovered with the node positions p.
+func (f *flap) uncoveredAt(p *nodes, x0, x1 float64) float64 {
+	// Each bay's horizontal extent.
+	var lo, hi [flapCols - 1]float64
+	for j := range lo {
+		lo[j], hi[j] = math.Inf(1), math.Inf(-1)
+		for _, n := range [4]int{node(j, 0), node(j, 1), node(j+1, 0), node(j+1, 1)} {
+			px := p[n][0]
+			lo[j], hi[j] = min(lo[j], px-nodeR), max(hi[j], px+nodeR)
+		}
+	}
 	free := 0
 	for i := range coverSamples {
 		x := x0 + (x1-x0)*(float64(i)+0.5)/coverSamples
 		covered := false
-		for j := 0; j+1 < flapCols && !covered; j++ {
-			lo, hi := math.Inf(1), math.Inf(-1)
-			for _, n := range [4]int{node(j, 0), node(j, 1), node(j+1, 0), node(j+1, 1)} {
-				px := f.at(n)[0]
-				lo, hi = min(lo, px-nodeR), max(hi, px+nodeR)
-			}
-			covered = x >= lo && x <= hi
+		for j := 0; j < len(lo) && !covered; j++ {
+			covered = x >= lo[j] && x <= hi[j]
 		}
 		if !covered {
 			free++

@@ -59,16 +59,19 @@ func (t *tissueRetract) Reset(seed uint64) {
 		}
 	}
 	t.trackTools()
+	t.ready()
 }
 
 // check runs after every substep: tearing, coverage and the hold timer.
 func (t *tissueRetract) check(dt float64) {
-	r := t.flap.stretch()
+	var p nodes
+	t.flap.positions(&p)
+	r := t.flap.stretchAt(&p)
 	t.maxRatio = max(t.maxRatio, r)
 	if r > tearRatio {
 		t.torn = true
 	}
-	t.free = t.flap.uncovered(t.target.X-targetHalf, t.target.X+targetHalf)
+	t.free = t.flap.uncoveredAt(&p, t.target.X-targetHalf, t.target.X+targetHalf)
 	if t.free >= uncoverGoal && !t.torn {
 		t.held += dt
 	} else {
