@@ -86,7 +86,7 @@ func BenchmarkExportMCAP(b *testing.B) {
 	s := seedBenchStore(b, 20)
 	ctx := context.Background()
 	export := func() ExportStats {
-		st, err := ExportMCAP(ctx, s, Filter{}, io.Discard, dotLookup(20, 10))
+		st, err := ExportMCAP(ctx, s, Filter{}, io.Discard, ExportOptions{Lookup: dotLookup(20, 10)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -111,7 +111,7 @@ func BenchmarkExportLeRobot(b *testing.B) {
 	n := 0
 	export := func() ExportStats {
 		n++
-		st, err := ExportLeRobot(ctx, s, Filter{}, filepath.Join(dir, strconv.Itoa(n)))
+		st, err := ExportLeRobot(ctx, s, Filter{}, filepath.Join(dir, strconv.Itoa(n)), ExportOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}

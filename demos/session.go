@@ -58,6 +58,7 @@ type episodeState struct {
 	versions     []string
 	robot, human bool
 	demo, done   bool
+	mode         sim.Mode // at the first step; "" until then
 	lastWall     time.Time
 	finalObs     []byte
 }
@@ -90,7 +91,7 @@ func (r *Recorder) Attach(ctx context.Context, sess *sim.Session, info SessionIn
 		return nil, fmt.Errorf("demos: session %q is already recorded", sess.ID())
 	}
 	sid, err := r.store.newSession(ctx, sess.ID(), spec.Name, time.Now(), map[string]any{
-		"mode": info.Mode, "operator": info.Operator, "control_hz": 1 / sess.Period().Seconds(),
+		"mode": modeNow(info), "operator": info.Operator, "control_hz": 1 / sess.Period().Seconds(),
 	})
 	if err != nil {
 		return nil, err
@@ -183,12 +184,24 @@ func (t *Recording) read() {
 	t.mu.Unlock()
 }
 
+// modeNow is the session's mode as info tells it now; "" when it does not
+// (or names no mode).
+func modeNow(info SessionInfo) sim.Mode {
+	m := info.Mode
+	if info.ModeOf != nil {
+		m = info.ModeOf()
+	}
+	if _, err := sim.ParseMode(string(m)); err != nil {
+		return ""
+	}
+	return m
+}
+
 func (t *Recording) begin(rec *sim.Record, initial []float64) {
 	key := t.r.newKey()
 	t.cur = &episodeState{key: key, sessEpisode: rec.Episode, lastWall: rec.Wall}
-	mode := t.info.Mode
 	t.r.enqueue(op{kind: opBegin, key: key, begin: &beginRow{
-		uid: newUID(), sessionID: t.sessionID, task: t.spec.Name, taskVersion: t.spec.Version, seed: rec.Seed, mode: mode,
+		uid: newUID(), sessionID: t.sessionID, task: t.spec.Name, taskVersion: t.spec.Version, seed: rec.Seed, mode: string(modeNow(t.info)),
 		controlHz: rec.ControlHz, spec: t.specJSON, start: rec.Wall.UnixNano(), initialObs: blob(initial),
 		tags: joinList(t.info.Tags), note: t.info.Note,
 	}})
@@ -207,6 +220,9 @@ func (t *Recording) step(rec *sim.Record) {
 		e.lost += rec.T - e.nextT // records dropped by the subscription
 	}
 	e.nextT = rec.T + 1
+	if e.mode == "" {
+		e.mode = modeNow(t.info)
+	}
 	e.ret, e.interv = rec.Return, rec.Interventions
 	e.success = e.success || rec.Success
 	e.lastWall = rec.Wall
@@ -266,13 +282,13 @@ func (t *Recording) cut(wall time.Time) {
 func (t *Recording) end(outcome Outcome, wall time.Time) {
 	e := t.cur
 	e.done = true
-	mode := t.info.Mode
+	mode := e.mode
 	if mode == "" {
 		mode = deriveMode(e.robot, e.human, e.demo)
 	}
 	t.r.enqueue(op{kind: opEnd, key: e.key, end: &endRow{
 		end: wall.UnixNano(), outcome: outcome, length: e.stored, ret: e.ret, success: e.success,
-		interv: e.interv, operators: e.operators, versions: e.versions, mode: mode,
+		interv: e.interv, operators: e.operators, versions: e.versions, mode: string(mode),
 		complete: outcome != Cut && e.lost == 0, dropped: e.lost, finalObs: e.finalObs,
 	}})
 }

@@ -97,10 +97,10 @@ func insertSQL(rows int) string {
 	return b.String()
 }
 
-var (
-	insertManySQL = insertSQL(rowsPerInsert)
-	insertOneSQL  = insertSQL(1)
-)
+// insertSQLs holds the INSERT of 64, 16, 4 and 1 rows.
+var insertSQLs = map[int]string{
+	rowsPerInsert: insertSQL(rowsPerInsert), 16: insertSQL(16), 4: insertSQL(4), 1: insertSQL(1),
+}
 
 // commit writes ops (blocks of rows, in order) in one transaction. ids maps writer keys of episodes
 // begun in earlier commits to database ids; on success it is updated (new
@@ -146,8 +146,7 @@ type batch struct {
 	local map[int64]int64
 	ended map[int64]bool
 	last  map[int64]*stepRow
-	many  *sql.Stmt
-	one   *sql.Stmt
+	stmts map[int]*sql.Stmt // prepared multi-row inserts by row count
 	name  *sql.Stmt
 	args  []any
 
@@ -202,9 +201,9 @@ func (w *batch) run(ctx context.Context, ops []op) error {
 				}
 			}
 		case opEnd:
-			if err := w.flush(ctx); err != nil {
-				return err
-			}
+			// The episode's last steps may still be pending: they go into
+			// the next multi-row insert with whatever follows (the summary
+			// update needs only the episode's id, not its rows).
 			if w.lastStep != nil && w.lastKey == o.key {
 				w.lastStep = nil
 			}
@@ -281,9 +280,9 @@ func (w *batch) finish(ctx context.Context) error {
 
 func (w *batch) insertSteps(ctx context.Context, rows []*op) error {
 	for len(rows) > 0 {
-		n := min(len(rows), rowsPerInsert)
-		if n < rowsPerInsert {
-			n = 1
+		n := rowsPerInsert
+		for n > len(rows) {
+			n /= 4 // 64, 16, 4, 1: a short tail takes few statements
 		}
 		w.args = w.args[:0]
 		for _, o := range rows[:n] {
@@ -308,17 +307,18 @@ func (w *batch) insertSteps(ctx context.Context, rows []*op) error {
 }
 
 func (w *batch) stmt(ctx context.Context, n int) (*sql.Stmt, error) {
-	var err error
-	if n == rowsPerInsert {
-		if w.many == nil {
-			w.many, err = w.tx.PrepareContext(ctx, insertManySQL)
-		}
-		return w.many, err
+	if st := w.stmts[n]; st != nil {
+		return st, nil
 	}
-	if w.one == nil {
-		w.one, err = w.tx.PrepareContext(ctx, insertOneSQL)
+	st, err := w.tx.PrepareContext(ctx, insertSQLs[n])
+	if err != nil {
+		return nil, err
 	}
-	return w.one, err
+	if w.stmts == nil {
+		w.stmts = map[int]*sql.Stmt{}
+	}
+	w.stmts[n] = st
+	return st, nil
 }
 
 // newSession inserts a session row and returns its id.
