@@ -22,6 +22,10 @@ type storeSink struct {
 	w     *demos.RolloutRecording
 }
 
+// rolloutOnCommit, if set, hears each commit of a recorded rollout (the
+// kill test's child reports them).
+var rolloutOnCommit func(demos.CommitInfo)
+
 // rolloutPending bounds the steps a rollout holds in memory waiting for
 // the disk (about 15 MB of rows); beyond it the rollout waits.
 const rolloutPending = 1 << 15
@@ -32,7 +36,7 @@ func openStoreSink(dataDir string, spec sim.Spec, info rolloutInfo) (rolloutSink
 	if err != nil {
 		return nil, err
 	}
-	rec := demos.NewRecorder(s, demos.RecorderConfig{MaxPending: rolloutPending})
+	rec := demos.NewRecorder(s, demos.RecorderConfig{MaxPending: rolloutPending, OnCommit: rolloutOnCommit})
 	details := map[string]any{"command": "tandem rollout", "first_seed": info.FirstSeed, "episodes": info.Episodes}
 	if info.Policy != "" {
 		details["policy"] = info.Policy

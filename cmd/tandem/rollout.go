@@ -217,6 +217,7 @@ type rolloutSummary struct {
 	Policy    string   `json:"policy,omitempty"`
 	Operator  string   `json:"operator,omitempty"`
 	FirstSeed uint64   `json:"first_seed"`
+	LastSeed  uint64   `json:"last_seed"` // of the last episode kept
 	// Requested is --episodes; Episodes (in Summary) those that finished.
 	Requested   int       `json:"requested"`
 	Interrupted bool      `json:"interrupted"`
@@ -248,7 +249,7 @@ func runRollout(cmd *cobra.Command, f rolloutFlags) error {
 	enc := json.NewEncoder(out)
 	bar := newProgress(cmd, "rollout "+spec.Name, "episodes", f.episodes, f.asJSON)
 	var tally sim.Tally
-	delivered := 0
+	delivered, lastSeed := 0, plan.info.FirstSeed
 	cfg := sim.RolloutConfig{
 		NewTask:    plan.maker,
 		Controller: plan.controller,
@@ -266,6 +267,7 @@ func runRollout(cmd *cobra.Command, f rolloutFlags) error {
 		}
 		tally.Add(ep)
 		delivered++
+		lastSeed = ep.Seed
 		if f.asJSON {
 			if err := enc.Encode(ep); err != nil {
 				return err
@@ -295,7 +297,7 @@ func runRollout(cmd *cobra.Command, f rolloutFlags) error {
 	}
 	sum := rolloutSummary{
 		Summary: tally.Summary(spec.Name), Mode: plan.info.Mode, Policy: plan.info.Policy, Operator: plan.info.Operator,
-		FirstSeed: plan.info.FirstSeed, Requested: f.episodes, Interrupted: interrupted,
+		FirstSeed: plan.info.FirstSeed, LastSeed: lastSeed, Requested: f.episodes, Interrupted: interrupted,
 	}
 	if sink != nil {
 		rec, err := sink.Close()
@@ -319,9 +321,8 @@ func runRollout(cmd *cobra.Command, f rolloutFlags) error {
 }
 
 func summaryLine(s *rolloutSummary) string {
-	last := s.FirstSeed + uint64(max(s.Episodes, 1)-1)
 	line := fmt.Sprintf("%s: %d episodes (%s, seeds %d..%d), success rate %.3f, mean return %.3f, mean max reward %.3f, mean length %.1f",
-		s.Task, s.Episodes, s.Mode, s.FirstSeed, last, s.SuccessRate, s.MeanReturn, s.MeanMaxReward, s.MeanLength)
+		s.Task, s.Episodes, s.Mode, s.FirstSeed, s.LastSeed, s.SuccessRate, s.MeanReturn, s.MeanMaxReward, s.MeanLength)
 	if s.Rejected > 0 {
 		line += fmt.Sprintf(", %d rejected actions held", s.Rejected)
 	}
