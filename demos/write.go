@@ -148,6 +148,8 @@ type batch struct {
 	last  map[int64]*stepRow
 	stmts map[int]*sql.Stmt // prepared multi-row inserts by row count
 	name  *sql.Stmt
+	begin *sql.Stmt // beginSQL, prepared once per transaction
+	end   *sql.Stmt // endSQL
 	args  []any
 
 	pending  []*op
@@ -177,9 +179,11 @@ func (w *batch) run(ctx context.Context, ops []op) error {
 		switch o.kind {
 		case opBegin:
 			b := o.begin
-			res, err := w.tx.ExecContext(ctx, `INSERT INTO episodes
-	(uid, session_id, task, task_version, seed, mode, control_hz, spec, started_at, initial_obs, tags, note)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`,
+			st, err := w.prepared(ctx, &w.begin, beginSQL)
+			if err != nil {
+				return err
+			}
+			res, err := st.ExecContext(ctx,
 				b.uid, b.sessionID, b.task, b.taskVersion, int64(b.seed), b.mode, b.controlHz, b.spec, b.start, b.initialObs, b.tags, b.note)
 			if err != nil {
 				return fmt.Errorf("demos: insert episode: %w", err)
@@ -212,11 +216,11 @@ func (w *batch) run(ctx context.Context, ops []op) error {
 				return err
 			}
 			e := o.end
-			_, err = w.tx.ExecContext(ctx, `UPDATE episodes SET
-	ended_at = ?, outcome = ?, length = ?, return = ?, success = ?, interventions = ?,
-	mode = CASE WHEN ? = '' THEN mode ELSE ? END,
-	complete = ?, dropped = ?, final_obs = ?
-	WHERE id = ?`,
+			st, err := w.prepared(ctx, &w.end, endSQL)
+			if err != nil {
+				return err
+			}
+			_, err = st.ExecContext(ctx,
 				e.end, string(e.outcome), e.length, e.ret, e.success, e.interv,
 				e.mode, e.mode, e.complete, e.dropped, e.finalObs, id)
 			if err != nil {
@@ -304,6 +308,29 @@ func (w *batch) insertSteps(ctx context.Context, rows []*op) error {
 		rows = rows[n:]
 	}
 	return nil
+}
+
+// beginSQL inserts an episode row; endSQL stores its end.
+const (
+	beginSQL = `INSERT INTO episodes
+	(uid, session_id, task, task_version, seed, mode, control_hz, spec, started_at, initial_obs, tags, note)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?)`
+	endSQL = `UPDATE episodes SET
+	ended_at = ?, outcome = ?, length = ?, return = ?, success = ?, interventions = ?,
+	mode = CASE WHEN ? = '' THEN mode ELSE ? END,
+	complete = ?, dropped = ?, final_obs = ?
+	WHERE id = ?`
+)
+
+// prepared returns *st, preparing query in the transaction the first time.
+func (w *batch) prepared(ctx context.Context, st **sql.Stmt, query string) (*sql.Stmt, error) {
+	if *st == nil {
+		var err error
+		if *st, err = w.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
+		}
+	}
+	return *st, nil
 }
 
 func (w *batch) stmt(ctx context.Context, n int) (*sql.Stmt, error) {
