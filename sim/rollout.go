@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"runtime"
 	"slices"
 	"sync"
@@ -268,6 +269,12 @@ func runEpisode(ctx context.Context, env *Env, cfg *RolloutConfig, i int, ep *Ep
 			HoldAction(env.Task(), act)
 			d.Help = true
 			ep.Rejected++
+			if !finiteAll(d.PolicyAction.Slice()) {
+				// No usable proposal (as the teleop arbiter treats a
+				// non-finite policy output): NaN has no place in a stored
+				// or exported step.
+				d.PolicyAction = Vec{}
+			}
 			s, err = env.Step(act)
 		}
 		if err != nil {
@@ -297,6 +304,15 @@ func runEpisode(ctx context.Context, env *Env, cfg *RolloutConfig, i int, ep *Ep
 		}
 	}
 	return nil
+}
+
+func finiteAll(v []float64) bool {
+	for _, x := range v {
+		if math.IsNaN(x) || math.IsInf(x, 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // Summary aggregates episodes.

@@ -129,6 +129,9 @@ func TestRolloutBadActionHoldsLikeSession(t *testing.T) {
 			if a := r.Action.Slice(); held && (a[0] != 0 || a[1] != 0 || !r.Help) {
 				t.Fatalf("step %d: action %v help %v; want hold [0 0] with help", r.T, a, r.Help)
 			}
+			if held && r.PolicyAction.Len() != 0 {
+				t.Fatalf("step %d: kept the non-finite proposal %v", r.T, r.PolicyAction.Slice())
+			}
 			if !held && r.Help {
 				t.Fatalf("step %d: help on a good action", r.T)
 			}
