@@ -155,7 +155,7 @@ func (s *Store) Insert(ctx context.Context, session string, ep Episode, steps []
 	}
 	ops := make([]op, 0, len(steps)+2)
 	ops = append(ops, op{kind: opBegin, key: 1, begin: &beginRow{
-		uid: uid, sessionID: sid, task: ep.Task, taskVersion: ep.TaskVersion, seed: ep.Seed, mode: ep.Mode,
+		uid: uid, sessionID: sid, task: ep.Task, taskVersion: ep.TaskVersion, seed: ep.Seed, mode: string(ep.Mode),
 		controlHz: ep.ControlHz, teleopHz: ep.TeleopHz, spec: string(spec), start: ep.Start.UnixNano(), initialObs: blob(ep.InitialObs),
 		tags: joinList(ep.Tags), note: ep.Note,
 	}})

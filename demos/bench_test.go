@@ -86,7 +86,7 @@ func BenchmarkExportMCAP(b *testing.B) {
 	s := seedBenchStore(b, 20)
 	ctx := context.Background()
 	export := func() ExportStats {
-		st, err := ExportMCAP(ctx, s, Filter{}, io.Discard, dotLookup(20, 10))
+		st, err := ExportMCAP(ctx, s, Filter{}, io.Discard, ExportOptions{Lookup: dotLookup(20, 10)})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -111,7 +111,7 @@ func BenchmarkExportLeRobot(b *testing.B) {
 	n := 0
 	export := func() ExportStats {
 		n++
-		st, err := ExportLeRobot(ctx, s, Filter{}, filepath.Join(dir, strconv.Itoa(n)))
+		st, err := ExportLeRobot(ctx, s, Filter{}, filepath.Join(dir, strconv.Itoa(n)), ExportOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -145,4 +145,48 @@ func BenchmarkReplayVerify(b *testing.B) {
 		steps += n
 	}
 	b.ReportMetric(float64(steps)/time.Since(start).Seconds(), "steps/s")
+}
+
+// BenchmarkRolloutRecording measures the headless path of tandem rollout
+// --record: whole 25-step episodes of 20-float observations added to a
+// RolloutRecording and committed by the recorder's writer (every 100 ms,
+// whole episodes per transaction). steps/s counts steps committed (the
+// final Flush included); steps/cpu-s is the cost that does not depend on
+// how busy the other cores are.
+func BenchmarkRolloutRecording(b *testing.B) {
+	s, _ := openTest(b)
+	rec := NewRecorder(s, RecorderConfig{Logger: quiet, MaxPending: 1 << 15})
+	defer rec.Close()
+	spec := newDot(20, 10).Spec()
+	w, err := rec.Rollout(context.Background(), RolloutInfo{Spec: spec, Mode: sim.ModeAuto})
+	if err != nil {
+		b.Fatal(err)
+	}
+	eps := rollout(b, 20, []uint64{1}, func(task sim.Task) sim.Controller { return sim.Auto(task.Expert(1, 0), "expert") })
+	ep := eps[0]
+	ep.Steps = ep.Steps[:25]
+	ep.Start = time.Now()
+	for i := range ep.Steps {
+		ep.Steps[i].Wall = ep.Start.Add(time.Duration(i) * time.Microsecond)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	start, cpu0 := time.Now(), cpuTime()
+	n := 0
+	for n < b.N {
+		if err := w.Add(context.Background(), &ep); err != nil {
+			b.Fatal(err)
+		}
+		n += len(ep.Steps)
+	}
+	if err := rec.Flush(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	el, cpu := time.Since(start), cpuTime()-cpu0
+	b.StopTimer()
+	b.ReportMetric(float64(n)/el.Seconds(), "steps/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(n)/cpu.Seconds(), "steps/cpu-s")
+	}
+	b.ReportMetric(float64(rec.Stats().MaxCommitTook.Milliseconds()), "max-commit-ms")
 }

@@ -19,8 +19,26 @@
 // after the last step is kept on the episode (final_obs). Step.Next is filled
 // on read from the following step. An episode's operators and policy
 // versions are rows of episode_names (any text); its uid identifies it
-// across stores, so importing an export twice stores nothing twice. Every
-// write path accepts only the modes of Modes.
+// across stores, so importing an export twice stores nothing twice.
+//
+// # Labels
+//
+// An episode's mode is a sim.Mode, the session mode it ran in (read at its
+// first step); every write path refuses another. A step's source is demo
+// (a demonstrator, mode teleop), robot (the policy's action) or human (an
+// intervention in shared mode); its operator names who produced a demo or
+// human step, its policy version the policy that acted or proposed. A
+// scripted expert run as a policy is a policy (robot steps, version
+// "expert"). docs/storage.md ("What the labels mean") is the reference;
+// migration 5 relabelled stores written before.
+//
+// # Filters and exports
+//
+// ParseFilter is the one parser of episode filters (the CLI's flags and the
+// REST API's query parameters). Exports read one snapshot of the store (a
+// read transaction), so a recorder writing meanwhile never makes an export
+// inconsistent; Filter.Ended leaves running episodes out. A LeRobot export
+// writes one dataset per task, task version and control rate.
 //
 // # Writers and crash safety
 //
@@ -46,6 +64,14 @@
 // queue is full (disk too slow or failing), new steps are dropped, counted
 // per episode, and the episode is flagged incomplete; a failed commit is
 // retried with the same rows until it succeeds or the queue bound is hit.
+//
+// # Headless rollouts
+//
+// Recorder.Rollout records a sim.Stream's finished episodes as they come:
+// RolloutRecording.Add queues each episode as one block of rows, which the
+// writer commits whole in one transaction, in order. Add waits while the
+// queue holds MaxPending steps rather than dropping, so a headless producer
+// runs at the disk's pace in bounded memory.
 //
 // # Goroutines and allocation
 //

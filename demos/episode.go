@@ -23,32 +23,13 @@ const (
 	Crashed   Outcome = "crashed" // the recording process died; marked at the next open
 )
 
-// Modes of an episode.
-const (
-	ModeTeleop = "teleop" // a demonstrator (human or scripted expert) drove it
-	ModeAuto   = "auto"   // the policy drove it alone
-	ModeShared = "shared" // a policy with a human who may intervene
-	ModeReplay = "replay" // a recorded episode played back into a session
-	ModeImport = "import"
-)
+// An episode's mode is a sim.Mode: the session mode it ran in, read at its
+// first step (docs/storage.md, "What the labels mean"). Replays are not
+// recorded; an imported episode keeps the mode it had in its file.
 
-// Modes lists every mode an episode may have, in the order help texts name
-// them. Every write path refuses any other.
-func Modes() []string { return []string{ModeTeleop, ModeAuto, ModeShared, ModeReplay, ModeImport} }
-
-// ValidMode reports whether mode is one of Modes.
-func ValidMode(mode string) bool {
-	for _, m := range Modes() {
-		if m == mode {
-			return true
-		}
-	}
-	return false
-}
-
-func checkMode(mode string) error {
-	if !ValidMode(mode) {
-		return fmt.Errorf("demos: unknown mode %q (valid: %s)", mode, strings.Join(Modes(), ", "))
+func checkMode(mode sim.Mode) error {
+	if _, err := sim.ParseMode(string(mode)); err != nil {
+		return fmt.Errorf("demos: %w", err)
 	}
 	return nil
 }
@@ -70,7 +51,7 @@ type Episode struct {
 	Task          string    `json:"task"`
 	TaskVersion   int       `json:"task_version"`
 	Seed          uint64    `json:"seed"`
-	Mode          string    `json:"mode"`
+	Mode          sim.Mode  `json:"mode"`
 	Operators     []string  `json:"operators"`
 	PolicyVersion []string  `json:"policy_versions"`
 	ControlHz     float64   `json:"control_hz"`
@@ -141,8 +122,8 @@ type Step struct {
 type Info struct {
 	Spec      sim.Spec
 	Seed      uint64
-	Mode      string
-	ControlHz float64 // 0 = Spec.ControlHz
+	Mode      sim.Mode // "" derives it from the steps' sources
+	ControlHz float64  // 0 = Spec.ControlHz
 	Start     time.Time
 	Tags      []string
 	Note      string
@@ -178,16 +159,18 @@ func addUnique(list []string, name string) []string {
 }
 
 // deriveMode names the mode from the sources seen when the caller gave none.
-func deriveMode(robot, human, demo bool) string {
+// It cannot tell a shared episode in which nobody intervened from an auto
+// one; callers that know the session's mode pass it instead.
+func deriveMode(robot, human, demo bool) sim.Mode {
 	switch {
 	case robot && human:
-		return ModeShared
+		return sim.ModeShared
 	case robot:
-		return ModeAuto
+		return sim.ModeAuto
 	case human && !demo:
-		return ModeShared
+		return sim.ModeShared
 	}
-	return ModeTeleop
+	return sim.ModeTeleop
 }
 
 // outcomeOf names the outcome of an episode whose last step is last.

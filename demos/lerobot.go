@@ -3,7 +3,6 @@ package demos
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -128,45 +127,152 @@ func (s *featureStats) stats() map[string]any {
 	return map[string]any{"min": mn, "max": mx, "mean": mean, "std": std, "count": []int64{s.n}}
 }
 
-// ExportLeRobot writes the episodes f selects as a LeRobot v3.0 dataset in
-// directory dir (created; it must not hold a dataset already). All episodes
-// must be of one task at one control rate: a dataset has one fps and one
-// feature shape.
-func ExportLeRobot(ctx context.Context, s *Store, f Filter, dir string) (ExportStats, error) {
+// DatasetStats reports one LeRobot dataset an export wrote.
+type DatasetStats struct {
+	Task        string  `json:"task"`
+	TaskVersion int     `json:"task_version"`
+	ControlHz   float64 `json:"control_hz"`
+	FPS         int     `json:"fps"`
+	Dir         string  `json:"dir"`
+	Episodes    int     `json:"episodes"`
+	Steps       int     `json:"steps"`
+}
+
+// datasetKey is what one LeRobot dataset holds: one task (at one version:
+// one feature shape) at one rate.
+type datasetKey struct {
+	task    string
+	version int
+	hz      float64
+}
+
+// ExportLeRobot writes the episodes f selects as LeRobot v3.0 datasets
+// under dir, which must not exist or be empty. A dataset has one fps and
+// one feature shape, so there is one dataset per task, task version and
+// control rate: when the selection holds one, dir is that dataset; when it
+// holds several, each is a subdirectory of dir named after its task, with
+// "-vN" and "-HZhz" added where the task comes in several versions or
+// rates (ExportStats.Datasets lists them). The export reads one snapshot of
+// the store (see ExportMCAP). A filter that selects nothing is
+// ErrNoEpisodes, with nothing written.
+func ExportLeRobot(ctx context.Context, s *Store, f Filter, dir string, opts ExportOptions) (ExportStats, error) {
 	var st ExportStats
-	eps, err := s.ListEpisodes(ctx, f)
+	tx, err := s.snapshot(ctx)
+	if err != nil {
+		return st, err
+	}
+	defer tx.Rollback()
+	eps, err := listEpisodes(ctx, tx, f)
 	if err != nil {
 		return st, err
 	}
 	if len(eps) == 0 {
-		return st, errors.New("demos: no episodes match the filter")
+		return st, ErrNoEpisodes
 	}
-	spec, hz := eps[0].Spec, eps[0].ControlHz
-	for i := range eps {
-		if eps[i].Task != spec.Name || eps[i].ControlHz != hz {
-			return st, fmt.Errorf("demos: a LeRobot dataset holds one task at one rate; the filter selects %s at %g Hz and %s at %g Hz (filter by task)",
-				spec.Name, hz, eps[i].Task, eps[i].ControlHz)
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return st, fmt.Errorf("demos: %s already exists and is not empty", dir)
+	}
+	var keys []datasetKey
+	groups := map[datasetKey][]Episode{}
+	for _, ep := range eps {
+		k := datasetKey{ep.Task, ep.TaskVersion, ep.ControlHz}
+		if _, ok := groups[k]; !ok {
+			keys = append(keys, k)
+		}
+		groups[k] = append(groups[k], ep)
+	}
+	names := datasetNames(keys)
+	done := 0
+	for _, k := range keys {
+		sub := dir
+		if len(keys) > 1 {
+			sub = filepath.Join(dir, names[k])
+		}
+		ds, warnings, err := writeLeRobot(ctx, tx, groups[k], sub, func() {
+			done++
+			if opts.Progress != nil {
+				opts.Progress(done, len(eps))
+			}
+		})
+		if err != nil {
+			return st, err
+		}
+		for _, w := range warnings {
+			if len(keys) > 1 {
+				w = names[k] + ": " + w
+			}
+			st.Warnings = append(st.Warnings, w)
+		}
+		st.Datasets = append(st.Datasets, ds)
+		st.Episodes += ds.Episodes
+		st.Steps += ds.Steps
+	}
+	st.Bytes = dirSize(dir)
+	return st, nil
+}
+
+// datasetNames names each dataset's subdirectory: the task, with the
+// version and rate added only where the task needs them to be told apart.
+func datasetNames(keys []datasetKey) map[datasetKey]string {
+	versions, rates := map[string]map[int]bool{}, map[string]map[float64]bool{}
+	for _, k := range keys {
+		if versions[k.task] == nil {
+			versions[k.task], rates[k.task] = map[int]bool{}, map[float64]bool{}
+		}
+		versions[k.task][k.version] = true
+		rates[k.task][k.hz] = true
+	}
+	out := map[datasetKey]string{}
+	for _, k := range keys {
+		name := k.task
+		if len(versions[k.task]) > 1 {
+			name += "-v" + strconv.Itoa(k.version)
+		}
+		if len(rates[k.task]) > 1 {
+			name += "-" + strconv.FormatFloat(k.hz, 'f', -1, 64) + "hz"
+		}
+		out[k] = safeName(name)
+	}
+	return out
+}
+
+// safeName keeps a directory name to letters, digits, '-', '_' and '.'.
+func safeName(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.') {
+			b[i] = '_'
 		}
 	}
-	if _, err := os.Stat(filepath.Join(dir, "meta", "info.json")); err == nil {
-		return st, fmt.Errorf("demos: %s already holds a LeRobot dataset", dir)
+	if len(b) == 0 || b[0] == '.' {
+		b = append([]byte("d"), b...)
 	}
+	return string(b)
+}
+
+// writeLeRobot writes one dataset of episodes of one task at one rate in
+// dir; step is called after each episode.
+func writeLeRobot(ctx context.Context, db querier, eps []Episode, dir string, step func()) (DatasetStats, []string, error) {
+	var warnings []string
+	spec, hz := eps[0].Spec, eps[0].ControlHz
+	ds := DatasetStats{Task: spec.Name, TaskVersion: eps[0].TaskVersion, ControlHz: hz, Dir: dir}
+	var st ExportStats
 	dataPath := filepath.Join(dir, "data", "chunk-000", "file-000.parquet")
 	epsPath := filepath.Join(dir, "meta", "episodes", "chunk-000", "file-000.parquet")
 	for _, p := range []string{dataPath, epsPath} {
 		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return st, err
+			return ds, nil, err
 		}
 	}
 	fps := int(math.Round(hz))
 	if math.Abs(float64(fps)-hz) > 1e-9 {
-		st.Warnings = append(st.Warnings, fmt.Sprintf("control rate %g Hz is not an integer; fps is %d and timestamps are frame_index/%g", hz, fps, hz))
+		warnings = append(warnings, fmt.Sprintf("control rate %g Hz is not an integer; fps is %d and timestamps are frame_index/%g", hz, fps, hz))
 	}
 	obsDim, actDim := spec.ObsSize(), spec.ActionSize()
 
 	df, err := os.Create(dataPath)
 	if err != nil {
-		return st, err
+		return ds, nil, err
 	}
 	defer df.Close()
 	frameMeta, err := hfMetadata(parquet.SchemaOf(lerobotFrame{}), func(col string) (hfFeature, bool) {
@@ -179,7 +285,7 @@ func ExportLeRobot(ctx context.Context, s *Store, f Filter, dir string) (ExportS
 		return nil, false
 	})
 	if err != nil {
-		return st, err
+		return ds, nil, err
 	}
 	w := parquet.NewGenericWriter[lerobotFrame](df, parquet.Compression(&snappy.Codec{}), parquet.KeyValueMetadata(hfMetadataKey, frameMeta))
 	stState, stAct := newFeatureStats(obsDim), newFeatureStats(actDim)
@@ -192,9 +298,9 @@ func ExportLeRobot(ctx context.Context, s *Store, f Filter, dir string) (ExportS
 	frames := make([]lerobotFrame, 0, 1024)
 	for ei := range eps {
 		ep := &eps[ei]
-		steps, err := s.steps(ctx, ep)
+		steps, err := stepsOf(ctx, db, ep)
 		if err != nil {
-			return st, err
+			return ds, nil, err
 		}
 		es, ea := newFeatureStats(obsDim), newFeatureStats(actDim)
 		frames = frames[:0]
@@ -202,7 +308,7 @@ func ExportLeRobot(ctx context.Context, s *Store, f Filter, dir string) (ExportS
 		for i := range steps {
 			sp := &steps[i]
 			if len(sp.Obs) != obsDim || len(sp.Action) != actDim {
-				return st, fmt.Errorf("demos: episode %d step %d has %d/%d values; spec says %d/%d", ep.ID, i, len(sp.Obs), len(sp.Action), obsDim, actDim)
+				return ds, nil, fmt.Errorf("demos: episode %d step %d has %d/%d values; spec says %d/%d", ep.ID, i, len(sp.Obs), len(sp.Action), obsDim, actDim)
 			}
 			fr := lerobotFrame{
 				State: f32(sp.Obs), Action: f32(sp.Action), Timestamp: float32(float64(i) / hz),
@@ -224,7 +330,7 @@ func ExportLeRobot(ctx context.Context, s *Store, f Filter, dir string) (ExportS
 			index++
 		}
 		if _, err := w.Write(frames); err != nil {
-			return st, fmt.Errorf("demos: write %s: %w", dataPath, err)
+			return ds, nil, fmt.Errorf("demos: write %s: %w", dataPath, err)
 		}
 		sState, sAct := es.stats(), ea.stats()
 		metas = append(metas, lerobotEpisode{
@@ -239,12 +345,13 @@ func ExportLeRobot(ctx context.Context, s *Store, f Filter, dir string) (ExportS
 		})
 		st.Episodes++
 		st.Steps += len(steps)
+		step()
 	}
 	if err := w.Close(); err != nil {
-		return st, err
+		return ds, nil, err
 	}
 	if err := df.Close(); err != nil {
-		return st, err
+		return ds, nil, err
 	}
 	epsMeta, err := hfMetadata(parquet.SchemaOf(lerobotEpisode{}), func(col string) (hfFeature, bool) {
 		switch {
@@ -258,28 +365,28 @@ func ExportLeRobot(ctx context.Context, s *Store, f Filter, dir string) (ExportS
 		return nil, false
 	})
 	if err != nil {
-		return st, err
+		return ds, nil, err
 	}
 	if err := parquet.WriteFile(epsPath, metas, parquet.Compression(&snappy.Codec{}), parquet.KeyValueMetadata(hfMetadataKey, epsMeta)); err != nil {
-		return st, err
+		return ds, nil, err
 	}
 	if err := parquet.WriteFile(filepath.Join(dir, "meta", "tasks.parquet"),
 		[]lerobotTask{{TaskIndex: 0, Task: taskText(&spec)}},
 		parquet.KeyValueMetadata("pandas", pandasTasksMeta)); err != nil {
-		return st, err
+		return ds, nil, err
 	}
 	stats := map[string]any{"observation.state": stState.stats(), "action": stAct.stats()}
 	for k, v := range stScalar {
 		stats[k] = v.stats()
 	}
 	if err := writeJSON(filepath.Join(dir, "meta", "stats.json"), stats); err != nil {
-		return st, err
+		return ds, nil, err
 	}
 	if err := writeJSON(filepath.Join(dir, "meta", "info.json"), lerobotInfo(&spec, fps, st.Episodes, st.Steps)); err != nil {
-		return st, err
+		return ds, nil, err
 	}
-	st.Bytes = dirSize(dir)
-	return st, nil
+	ds.FPS, ds.Episodes, ds.Steps = fps, st.Episodes, st.Steps
+	return ds, warnings, nil
 }
 
 func lerobotInfo(spec *sim.Spec, fps, episodes, frames int) map[string]any {

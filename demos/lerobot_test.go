@@ -3,6 +3,8 @@ package demos
 import (
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -19,7 +21,7 @@ func TestExportLeRobotReadsBack(t *testing.T) {
 	s, _ := openTest(t)
 	ids := addRollouts(t, s, 6, []uint64{1, 2}, "", sharedCtl)
 	dir := filepath.Join(t.TempDir(), "ds")
-	st, err := ExportLeRobot(ctx, s, Filter{}, dir)
+	st, err := ExportLeRobot(ctx, s, Filter{}, dir, ExportOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +186,7 @@ func TestExportLeRobotFixedSizeLists(t *testing.T) {
 	s, _ := openTest(t)
 	addRollouts(t, s, 6, []uint64{1, 2}, "", sharedCtl)
 	dir := filepath.Join(t.TempDir(), "ds")
-	if _, err := ExportLeRobot(ctx, s, Filter{}, dir); err != nil {
+	if _, err := ExportLeRobot(ctx, s, Filter{}, dir, ExportOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	value := func(dtype string) map[string]any { return map[string]any{"dtype": dtype, "_type": "Value"} }
@@ -260,7 +262,7 @@ func TestExportLeRobotFixedSizeLists(t *testing.T) {
 	}
 }
 
-func TestExportLeRobotRefusesMixedTasks(t *testing.T) {
+func TestExportLeRobotOneDatasetPerTaskAndRate(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
 	addRollouts(t, s, 6, []uint64{1}, "", expertCtl)
@@ -270,12 +272,41 @@ func TestExportLeRobotRefusesMixedTasks(t *testing.T) {
 	if _, err := s.AddEpisode(ctx, Info{Spec: other, Seed: 2}, eps[0].Steps); err != nil {
 		t.Fatal(err)
 	}
-	_, err := ExportLeRobot(ctx, s, Filter{}, t.TempDir())
-	if err == nil || !strings.Contains(err.Error(), "one task") {
-		t.Fatalf("mixed export: got %v; want a one-task error", err)
+	if _, err := s.AddEpisode(ctx, Info{Spec: other, Seed: 3, ControlHz: 20}, eps[0].Steps); err != nil {
+		t.Fatal(err)
 	}
-	if _, err := ExportLeRobot(ctx, s, Filter{Task: "other"}, filepath.Join(t.TempDir(), "ok")); err != nil {
-		t.Fatalf("filtered export: %v", err)
+	dir := filepath.Join(t.TempDir(), "out")
+	st, err := ExportLeRobot(ctx, s, Filter{}, dir, ExportOptions{})
+	if err != nil {
+		t.Fatalf("whole-store export: %v", err)
+	}
+	var got []string
+	for _, ds := range st.Datasets {
+		got = append(got, fmt.Sprintf("%s %g %d %s", ds.Task, ds.ControlHz, ds.Episodes, filepath.Base(ds.Dir)))
+		var info map[string]any
+		readJSON(t, filepath.Join(ds.Dir, "meta", "info.json"), &info)
+		if info["fps"] != float64(int(ds.ControlHz)) || info["total_episodes"] != float64(ds.Episodes) {
+			t.Errorf("%s: info fps %v episodes %v; want %g, %d", ds.Dir, info["fps"], info["total_episodes"], ds.ControlHz, ds.Episodes)
+		}
+	}
+	want := []string{"dot 10 1 dot", "other 10 1 other-10hz", "other 20 1 other-20hz"}
+	if !reflect.DeepEqual(got, want) || st.Episodes != 3 {
+		t.Fatalf("datasets %q (%d episodes); want %q (3)", got, st.Episodes, want)
+	}
+	// One task at one rate: the output directory is the dataset.
+	one := filepath.Join(t.TempDir(), "one")
+	st, err = ExportLeRobot(ctx, s, Filter{Task: "other", ControlHz: 20}, one, ExportOptions{})
+	if err != nil || len(st.Datasets) != 1 || st.Datasets[0].Dir != one {
+		t.Fatalf("filtered export: %+v, %v; want one dataset in %s", st.Datasets, err, one)
+	}
+	if _, err := os.Stat(filepath.Join(one, "meta", "info.json")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ExportLeRobot(ctx, s, Filter{}, one, ExportOptions{}); err == nil || !strings.Contains(err.Error(), "not empty") {
+		t.Errorf("export into an existing dataset: %v; want refused", err)
+	}
+	if _, err := ExportLeRobot(ctx, s, Filter{Task: "none"}, filepath.Join(t.TempDir(), "x"), ExportOptions{}); !errors.Is(err, ErrNoEpisodes) {
+		t.Errorf("empty selection: %v; want ErrNoEpisodes", err)
 	}
 }
 

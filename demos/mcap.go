@@ -3,6 +3,7 @@ package demos
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -89,7 +90,23 @@ type ExportStats struct {
 	Steps    int      `json:"steps"`
 	Bytes    int64    `json:"bytes"`
 	Warnings []string `json:"warnings,omitempty"`
+	// Datasets lists the LeRobot datasets written (one per task and rate).
+	Datasets []DatasetStats `json:"datasets,omitempty"`
 }
+
+// ExportOptions adjusts an export. The zero value is valid.
+type ExportOptions struct {
+	// Lookup builds tasks for re-simulation (MCAP's scene); nil exports
+	// without scenes.
+	Lookup TaskLookup
+	// Progress, if set, is called from the exporting goroutine after each
+	// episode with the episodes done and the total.
+	Progress func(done, total int)
+}
+
+// ErrNoEpisodes is returned by an export whose filter selects nothing; it
+// writes nothing.
+var ErrNoEpisodes = errors.New("demos: no episodes match the filter")
 
 type countingWriter struct {
 	w io.Writer
@@ -108,16 +125,29 @@ func jsonSchema(title string, props map[string]foxglove.Schema) []byte {
 
 // ExportMCAP writes the episodes f selects to w as one MCAP file: chunked,
 // zstd-compressed, JSON messages with jsonschema schemas, log time = the
-// recorded wall time. The scene channel needs the task: lookup builds it
-// and each episode is re-simulated for its body poses; an episode that
-// cannot be (no lookup, other task version, divergence) is exported
-// without scene messages and named in the warnings.
-func ExportMCAP(ctx context.Context, s *Store, f Filter, w io.Writer, lookup TaskLookup) (ExportStats, error) {
+// recorded wall time. The export reads one snapshot of the store, so
+// episodes a recorder is writing meanwhile are either wholly in it or not
+// at all (set f.Ended to leave running ones out). The scene channel needs
+// the task: opts.Lookup builds it and each episode is re-simulated for its
+// body poses; an episode that cannot be (no lookup, other task version,
+// divergence) is exported without scene messages and named in the
+// warnings. A filter that selects nothing is ErrNoEpisodes, with nothing
+// written to w.
+func ExportMCAP(ctx context.Context, s *Store, f Filter, w io.Writer, opts ExportOptions) (ExportStats, error) {
 	var st ExportStats
-	eps, err := s.ListEpisodes(ctx, f)
+	tx, err := s.snapshot(ctx)
 	if err != nil {
 		return st, err
 	}
+	defer tx.Rollback()
+	eps, err := listEpisodes(ctx, tx, f)
+	if err != nil {
+		return st, err
+	}
+	if len(eps) == 0 {
+		return st, ErrNoEpisodes
+	}
+	lookup := opts.Lookup
 	cw := &countingWriter{w: w}
 	mw, err := mcap.NewWriter(cw, &mcap.WriterOptions{
 		Chunked: true, ChunkSize: 1 << 20, Compression: mcap.CompressionZSTD, IncludeCRC: true,
@@ -172,7 +202,7 @@ func ExportMCAP(ctx context.Context, s *Store, f Filter, w io.Writer, lookup Tas
 			return st, err
 		}
 		ep := &eps[i]
-		steps, err := s.steps(ctx, ep)
+		steps, err := stepsOf(ctx, tx, ep)
 		if err != nil {
 			return st, err
 		}
@@ -185,6 +215,9 @@ func ExportMCAP(ctx context.Context, s *Store, f Filter, w io.Writer, lookup Tas
 		}
 		st.Episodes++
 		st.Steps += len(steps)
+		if opts.Progress != nil {
+			opts.Progress(st.Episodes, len(eps))
+		}
 	}
 	if err := mw.Close(); err != nil {
 		return st, err

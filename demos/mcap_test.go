@@ -24,7 +24,7 @@ func exportTestMCAP(t *testing.T, s *Store, f Filter) (string, ExportStats) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	st, err := ExportMCAP(context.Background(), s, f, out, dotLookup(6, 10))
+	st, err := ExportMCAP(context.Background(), s, f, out, ExportOptions{Lookup: dotLookup(6, 10)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +145,7 @@ func TestMCAPImportRoundTrip(t *testing.T) {
 	s.Annotate(ctx, ids[1], []string{"x"}, "note")
 	path, _ := exportTestMCAP(t, s, Filter{})
 	dst, _ := openTest(t)
-	res, err := ImportMCAP(ctx, dst, path)
+	res, err := ImportMCAP(ctx, dst, path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -199,7 +199,7 @@ func TestMCAPImportRefusesForeignAndTruncated(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			dst, _ := openTest(t)
-			_, err := ImportMCAP(ctx, dst, tc.path)
+			_, err := ImportMCAP(ctx, dst, tc.path, nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("import: got %v; want an error containing %q", err, tc.want)
 			}
@@ -219,7 +219,7 @@ func TestMCAPImportTwiceSkipsKnownEpisodes(t *testing.T) {
 	ids := addRollouts(t, s, 6, []uint64{7, 8}, "", sharedCtl)
 	path, _ := exportTestMCAP(t, s, Filter{})
 	dst, _ := openTest(t)
-	first, err := ImportMCAP(ctx, dst, path)
+	first, err := ImportMCAP(ctx, dst, path, nil)
 	if err != nil || len(first.IDs) != 2 {
 		t.Fatalf("first import: %+v, %v; want 2 episodes", first, err)
 	}
@@ -234,7 +234,7 @@ func TestMCAPImportTwiceSkipsKnownEpisodes(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			before, _ := tc.store.ListEpisodes(ctx, Filter{})
-			res, err := ImportMCAP(ctx, tc.store, path)
+			res, err := ImportMCAP(ctx, tc.store, path, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -260,7 +260,7 @@ func TestMCAPImportTwiceSkipsKnownEpisodes(t *testing.T) {
 	old, _ := exportTestMCAP(t, s, Filter{IDs: ids[:1]})
 	fresh, _ := openTest(t)
 	for i, want := range []int{1, 0} {
-		res, err := ImportMCAP(ctx, fresh, old)
+		res, err := ImportMCAP(ctx, fresh, old, nil)
 		if err != nil || len(res.IDs) != want || len(res.Skipped) != 1-want {
 			t.Fatalf("import %d of a file without UIDs: %+v, %v; want %d imported", i+1, res, err, want)
 		}

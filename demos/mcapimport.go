@@ -48,8 +48,12 @@ type SkippedEpisode struct {
 // this very store) is skipped and listed in Skipped, so importing is
 // idempotent. An export without UIDs gets, per episode, one derived from its
 // content ("sha256:" and the hash of its task, seed, start and steps). A
-// foreign or truncated file is refused before anything is stored.
-func ImportMCAP(ctx context.Context, s *Store, path string) (ImportResult, error) {
+// foreign or truncated file is refused before anything is stored. An
+// episode keeps the mode it has in the file; one written before modes had
+// one meaning (an empty mode, or "import" or "replay") gets the mode its
+// steps' sources imply. progress, if not nil, hears after each episode how
+// many of the file's episodes are done.
+func ImportMCAP(ctx context.Context, s *Store, path string, progress func(done, total int)) (ImportResult, error) {
 	res := ImportResult{IDs: []int64{}, Skipped: []SkippedEpisode{}}
 	f, err := os.Open(path)
 	if err != nil {
@@ -63,8 +67,14 @@ func ImportMCAP(ctx context.Context, s *Store, path string) (ImportResult, error
 	seen := map[string]bool{}
 	for i := range eps {
 		rec := &eps[i]
+		if progress != nil && i > 0 {
+			progress(i, len(eps))
+		}
 		ep := rec.Episode
 		ep.Spec, ep.InitialObs, ep.FinalObs = rec.Spec, rec.InitialObs, rec.FinalObs
+		if _, err := sim.ParseMode(string(ep.Mode)); err != nil {
+			ep.Mode = modeOfSteps(steps[rec.ID])
+		}
 		if ep.UID == "" {
 			ep.UID = contentUID(&ep, steps[rec.ID])
 		}
@@ -84,7 +94,26 @@ func ImportMCAP(ctx context.Context, s *Store, path string) (ImportResult, error
 		res.IDs = append(res.IDs, id)
 		res.Steps += len(steps[rec.ID])
 	}
+	if progress != nil {
+		progress(len(eps), len(eps))
+	}
 	return res, nil
+}
+
+// modeOfSteps is the mode the sources of steps imply (see deriveMode).
+func modeOfSteps(steps []Step) sim.Mode {
+	var robot, human, demo bool
+	for i := range steps {
+		switch steps[i].Source {
+		case sim.Robot:
+			robot = true
+		case sim.Human:
+			human = true
+		default:
+			demo = true
+		}
+	}
+	return deriveMode(robot, human, demo)
 }
 
 // episodeByUID returns the id of the episode with uid, or 0.

@@ -47,7 +47,7 @@ func NewReplay(ctx context.Context, s *Store, id int64, lookup TaskLookup, cfg R
 	if err != nil {
 		return nil, err
 	}
-	steps, err := s.steps(ctx, &ep)
+	steps, err := stepsOf(ctx, s.db, &ep)
 	if err != nil {
 		return nil, err
 	}

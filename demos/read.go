@@ -15,62 +15,6 @@ import (
 // ErrNotFound is returned for an episode id that is not in the store.
 var ErrNotFound = errors.New("demos: no such episode")
 
-// Filter selects episodes. Zero fields do not filter.
-type Filter struct {
-	IDs              []int64
-	Task             string
-	Operator         string    // episodes in which this operator acted
-	Since, Until     time.Time // start time in [Since, Until)
-	Success          *bool
-	Complete         *bool
-	Mode             string
-	MinInterventions int
-	PolicyVersion    string // episodes in which this policy version acted
-	Limit, Offset    int    // paging in id order; Limit 0 = all
-}
-
-func (f *Filter) where() (string, []any) {
-	var conds []string
-	var args []any
-	if len(f.IDs) > 0 {
-		conds = append(conds, "id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.IDs)), ",")+")")
-		for _, id := range f.IDs {
-			args = append(args, id)
-		}
-	}
-	if f.Task != "" {
-		conds, args = append(conds, "task = ?"), append(args, f.Task)
-	}
-	if f.Operator != "" {
-		conds, args = append(conds, hasName), append(args, nameOperator, f.Operator)
-	}
-	if f.PolicyVersion != "" {
-		conds, args = append(conds, hasName), append(args, namePolicy, f.PolicyVersion)
-	}
-	if !f.Since.IsZero() {
-		conds, args = append(conds, "started_at >= ?"), append(args, f.Since.UnixNano())
-	}
-	if !f.Until.IsZero() {
-		conds, args = append(conds, "started_at < ?"), append(args, f.Until.UnixNano())
-	}
-	if f.Success != nil {
-		conds, args = append(conds, "success = ?"), append(args, *f.Success)
-	}
-	if f.Complete != nil {
-		conds, args = append(conds, "complete = ?"), append(args, *f.Complete)
-	}
-	if f.Mode != "" {
-		conds, args = append(conds, "mode = ?"), append(args, f.Mode)
-	}
-	if f.MinInterventions > 0 {
-		conds, args = append(conds, "interventions >= ?"), append(args, f.MinInterventions)
-	}
-	if len(conds) == 0 {
-		return "", nil
-	}
-	return " WHERE " + strings.Join(conds, " AND "), args
-}
-
 // hasName selects episodes with an episode_names row of a kind and name.
 const hasName = "EXISTS (SELECT 1 FROM episode_names n WHERE n.episode_id = episodes.id AND n.kind = ? AND n.name = ?)"
 
@@ -118,14 +62,40 @@ func scanEpisode(sc interface{ Scan(...any) error }) (Episode, error) {
 	return e, nil
 }
 
+// querier is what reads need: the database, or one read transaction (a
+// snapshot).
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// snapshot begins a read transaction: every read through it sees the
+// store as of its first read, whatever writers commit meanwhile (WAL
+// mode). Exports read through one, so an export is one consistent picture
+// of the store. The caller rolls it back.
+func (s *Store) snapshot(ctx context.Context) (*sql.Tx, error) {
+	tx, err := s.db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("demos: begin read: %w", err)
+	}
+	return tx, nil
+}
+
 // ListEpisodes returns the episodes f selects, in id order.
 func (s *Store) ListEpisodes(ctx context.Context, f Filter) ([]Episode, error) {
+	return listEpisodes(ctx, s.db, f)
+}
+
+func listEpisodes(ctx context.Context, db querier, f Filter) ([]Episode, error) {
 	where, args := f.where()
 	q := "SELECT " + episodeCols + " FROM episodes" + where + " ORDER BY id"
-	if f.Limit > 0 {
+	switch {
+	case f.Limit > 0:
 		q += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, max(f.Offset, 0))
+	case f.Offset > 0:
+		q += fmt.Sprintf(" LIMIT -1 OFFSET %d", f.Offset)
 	}
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("demos: list episodes: %w", err)
 	}
@@ -157,11 +127,11 @@ func (s *Store) Steps(ctx context.Context, id int64) ([]Step, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.steps(ctx, &ep)
+	return stepsOf(ctx, s.db, &ep)
 }
 
-func (s *Store) steps(ctx context.Context, ep *Episode) ([]Step, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT t, obs, action, policy_action, source, reward, terminal, truncated,
+func stepsOf(ctx context.Context, db querier, ep *Episode) ([]Step, error) {
+	rows, err := db.QueryContext(ctx, `SELECT t, obs, action, policy_action, source, reward, terminal, truncated,
 	success, wall, operator, policy_version, intervention_start, intervention_end, subticks, help
 	FROM steps WHERE episode_id = ? ORDER BY t`, ep.ID)
 	if err != nil {

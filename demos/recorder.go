@@ -1,9 +1,11 @@
 package demos
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -42,9 +44,12 @@ type SessionInfo struct {
 	// id); a server names it id@instance so that two servers on one data
 	// directory never share one.
 	Name string
-	// Mode of its episodes (teleop, auto, shared); empty derives it from
-	// the sources seen in each episode.
-	Mode string
+	// Mode of its episodes, when given; otherwise each episode takes the
+	// mode its session's reset record carries (sim.Record.Mode), and only
+	// records without one (older controllers) derive it from the sources
+	// seen, which cannot tell a shared episode without interventions from
+	// an auto one.
+	Mode sim.Mode
 	// Operator is stored for steps whose Decision names no operator.
 	Operator string
 	Tags     []string
@@ -67,7 +72,8 @@ type Recorder struct {
 	oldest   time.Time  // when the oldest queued step arrived
 	nextKey  int64
 	taps     map[string]*Recording
-	keyIDs   map[int64]int64 // episode key → database id, once committed
+	keyIDs   map[int64]int64       // episode key → database id, once committed
+	onID     map[int64]func(int64) // episode key → told its id at its first commit
 	waiters  []chan error
 	closed   bool
 	lastErr  string
@@ -79,6 +85,7 @@ type Recorder struct {
 	batchRows int
 
 	wake    chan struct{}
+	room    chan struct{} // a commit freed queue space (enqueueEpisode waits on it)
 	stop    chan struct{}
 	done    chan struct{}
 	readers sync.WaitGroup
@@ -106,8 +113,8 @@ func NewRecorder(store *Store, cfg RecorderConfig) *Recorder {
 	}
 	r := &Recorder{
 		store: store, cfg: cfg, log: cfg.Logger,
-		taps: map[string]*Recording{}, keyIDs: map[int64]int64{}, ids: map[int64]int64{},
-		wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
+		taps: map[string]*Recording{}, keyIDs: map[int64]int64{}, ids: map[int64]int64{}, onID: map[int64]func(int64){},
+		wake: make(chan struct{}, 1), room: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{}),
 	}
 	go r.writer()
 	return r
@@ -320,12 +327,26 @@ func (r *Recorder) commitOnce() error {
 	}
 	var err error
 	start := taken
+	type told struct {
+		key, id int64
+		fn      func(int64)
+	}
+	var tell []told
 	if len(ops) > 0 {
 		err = r.store.commit(context.Background(), ops, r.ids, func(key, id int64) {
 			r.mu.Lock()
 			r.keyIDs[key] = id
+			if fn := r.onID[key]; fn != nil {
+				delete(r.onID, key)
+				tell = append(tell, told{key, id, fn})
+			}
 			r.mu.Unlock()
 		})
+	}
+	// In key order: the order the episodes were queued.
+	slices.SortFunc(tell, func(a, b told) int { return cmp.Compare(a.key, b.key) })
+	for _, t := range tell {
+		t.fn(t.id)
 	}
 	end := time.Now()
 	took := end.Sub(start)
@@ -350,6 +371,10 @@ func (r *Recorder) commitOnce() error {
 		}
 	}
 	r.pending -= steps
+	select {
+	case r.room <- struct{}{}:
+	default:
+	}
 	for _, b := range ops {
 		if len(r.spare) < maxSpare {
 			clear(b) // drop references to the rows

@@ -39,7 +39,7 @@ func TestRecorderRecordsLiveSession(t *testing.T) {
 	defer rec.Close()
 	task := newDot(6, 10)
 	sess, tick := liveSession(t, &interventionist{expert: task.Expert(1, 0), period: 20, start: 5, n: 3})
-	r, err := rec.Attach(ctx, sess, SessionInfo{Mode: ModeShared})
+	r, err := rec.Attach(ctx, sess, SessionInfo{Mode: sim.ModeShared})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func TestRecorderRecordsLiveSession(t *testing.T) {
 		if ep.Complete == last || (ep.Outcome == Cut) != last {
 			t.Fatalf("episode %d: complete %v outcome %s; want the last one cut", i, ep.Complete, ep.Outcome)
 		}
-		if ep.Mode != ModeShared || !reflect.DeepEqual(ep.Operators, []string{"alice"}) || ep.Interventions == 0 {
+		if ep.Mode != sim.ModeShared || !reflect.DeepEqual(ep.Operators, []string{"alice"}) || ep.Interventions == 0 {
 			t.Fatalf("episode %d: mode %s operators %v interventions %d", i, ep.Mode, ep.Operators, ep.Interventions)
 		}
 		steps, err := s.Steps(ctx, ep.ID)

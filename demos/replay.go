@@ -48,7 +48,7 @@ func Verify(ctx context.Context, s *Store, id int64, lookup TaskLookup) (int, er
 	if err != nil {
 		return 0, err
 	}
-	steps, err := s.steps(ctx, &ep)
+	steps, err := stepsOf(ctx, s.db, &ep)
 	if err != nil {
 		return 0, err
 	}

@@ -130,6 +130,43 @@ CREATE TABLE promotions (
 );
 CREATE INDEX promotions_task ON promotions(task, id);
 `,
+	// 5: one meaning per label (docs/storage.md, "What the labels mean").
+	// (a) The scripted expert of `tandem rollout --policy expert` was stored
+	// as a demonstration (mode teleop, source demo, operator "expert", no
+	// policy version). It is a policy: mode auto, source robot, policy
+	// version "expert", no operator; its proposal is the executed action
+	// (the unclamped one was not kept). (b) Episodes of sessions whose row
+	// says they ran shared but that were stored as auto (nobody
+	// intervened) become shared. (c) Modes that are not session modes
+	// ("replay", "import", or empty) become the mode the steps' sources
+	// imply.
+	`
+CREATE TEMP TABLE m3_expert AS
+SELECT e.id, e.session_id FROM episodes e
+WHERE e.mode = 'teleop'
+	AND EXISTS (SELECT 1 FROM episode_names n WHERE n.episode_id = e.id AND n.kind = 'operator' AND n.name = 'expert')
+	AND NOT EXISTS (SELECT 1 FROM episode_names n WHERE n.episode_id = e.id AND n.kind = 'operator' AND n.name != 'expert')
+	AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.episode_id = e.id AND (s.source != 'demo' OR s.operator != 'expert'));
+UPDATE steps SET source = 'robot', operator = '', policy_version = 'expert', policy_action = coalesce(policy_action, action)
+WHERE episode_id IN (SELECT id FROM m3_expert);
+UPDATE episodes SET mode = 'auto' WHERE id IN (SELECT id FROM m3_expert);
+DELETE FROM episode_names WHERE kind = 'operator' AND episode_id IN (SELECT id FROM m3_expert);
+INSERT OR IGNORE INTO episode_names (episode_id, kind, ord, name) SELECT id, 'policy_version', 0, 'expert' FROM m3_expert;
+UPDATE sessions SET info = json_set(info, '$.mode', 'auto')
+WHERE name = 'rollout' AND json_valid(info) AND json_extract(info, '$.mode') = 'teleop'
+	AND id IN (SELECT session_id FROM m3_expert);
+DROP TABLE m3_expert;
+UPDATE episodes SET mode = 'shared'
+WHERE mode = 'auto' AND session_id IN (SELECT id FROM sessions WHERE json_valid(info) AND json_extract(info, '$.mode') = 'shared');
+UPDATE episodes SET mode = CASE
+	WHEN EXISTS (SELECT 1 FROM steps s WHERE s.episode_id = episodes.id AND s.source = 'robot')
+		AND EXISTS (SELECT 1 FROM steps s WHERE s.episode_id = episodes.id AND s.source = 'human') THEN 'shared'
+	WHEN EXISTS (SELECT 1 FROM steps s WHERE s.episode_id = episodes.id AND s.source = 'robot') THEN 'auto'
+	WHEN EXISTS (SELECT 1 FROM steps s WHERE s.episode_id = episodes.id AND s.source = 'human')
+		AND NOT EXISTS (SELECT 1 FROM steps s WHERE s.episode_id = episodes.id AND s.source = 'demo') THEN 'shared'
+	ELSE 'teleop' END
+WHERE mode NOT IN ('teleop', 'auto', 'shared') AND outcome != 'running';
+`,
 }
 
 // Kinds of episode_names rows.

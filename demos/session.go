@@ -58,9 +58,9 @@ type episodeState struct {
 	versions     []string
 	robot, human bool
 	demo, done   bool
+	mode         sim.Mode // at the first step; "" until then
 	lastWall     time.Time
 	finalObs     []byte
-	mode         string // given or the session's at the reset; "" derives it
 }
 
 // Attach subscribes to sess and records its episodes until the session
@@ -95,7 +95,7 @@ func (r *Recorder) Attach(ctx context.Context, sess *sim.Session, info SessionIn
 		name = sess.ID()
 	}
 	sid, err := r.store.newSession(ctx, name, spec.Name, time.Now(), map[string]any{
-		"mode": info.Mode, "operator": info.Operator, "control_hz": sess.State().ControlHz, "teleop_hz": sess.State().TeleopHz,
+		"mode": validMode(info.Mode), "operator": info.Operator, "control_hz": sess.State().ControlHz, "teleop_hz": sess.State().TeleopHz,
 	})
 	if err != nil {
 		return nil, err
@@ -191,16 +191,24 @@ func (t *Recording) read() {
 	t.mu.Unlock()
 }
 
+// validMode is m when it names a session mode, else "".
+func validMode(m sim.Mode) sim.Mode {
+	if _, err := sim.ParseMode(string(m)); err != nil {
+		return ""
+	}
+	return m
+}
+
 func (t *Recording) begin(rec *sim.Record, initial []float64) {
 	key := t.r.newKey()
 	t.cur = &episodeState{key: key, sessEpisode: rec.Episode, lastWall: rec.Wall}
-	mode := t.info.Mode
+	mode := validMode(t.info.Mode)
 	if mode == "" {
-		mode = string(rec.Mode) // the mode the episode starts in
+		mode = validMode(rec.Mode) // the mode the session starts the episode in
 	}
 	t.cur.mode = mode
 	t.r.enqueue(op{kind: opBegin, key: key, begin: &beginRow{
-		uid: newUID(), sessionID: t.sessionID, task: t.spec.Name, taskVersion: t.spec.Version, seed: rec.Seed, mode: mode,
+		uid: newUID(), sessionID: t.sessionID, task: t.spec.Name, taskVersion: t.spec.Version, seed: rec.Seed, mode: string(mode),
 		controlHz: rec.ControlHz, teleopHz: rec.TeleopHz, spec: t.specJSON, start: rec.Wall.UnixNano(), initialObs: blob(initial),
 		tags: joinList(t.info.Tags), note: t.info.Note,
 	}})
@@ -219,6 +227,9 @@ func (t *Recording) step(rec *sim.Record) {
 		e.lost += rec.T - e.nextT // records dropped by the subscription
 	}
 	e.nextT = rec.T + 1
+	if e.mode == "" {
+		e.mode = validMode(rec.Mode) // the record of the episode's first step
+	}
 	e.ret, e.interv = rec.Return, rec.Interventions
 	e.success = e.success || rec.Success
 	e.lastWall = rec.Wall
@@ -284,7 +295,7 @@ func (t *Recording) end(outcome Outcome, wall time.Time) {
 	}
 	t.r.enqueue(op{kind: opEnd, key: e.key, end: &endRow{
 		end: wall.UnixNano(), outcome: outcome, length: e.stored, ret: e.ret, success: e.success,
-		interv: e.interv, operators: e.operators, versions: e.versions, mode: mode,
+		interv: e.interv, operators: e.operators, versions: e.versions, mode: string(mode),
 		complete: outcome != Cut && e.lost == 0, dropped: e.lost, finalObs: e.finalObs,
 	}})
 }

@@ -68,7 +68,7 @@ func TestAddEpisodeRoundTrip(t *testing.T) {
 		t.Fatalf("summary = len %d ret %v succ %v interv %d; want %d %v %v %d",
 			ep.Length, ep.Return, ep.Success, ep.Interventions, src.Length, src.Return, src.Success, src.Interventions)
 	}
-	if ep.Mode != ModeShared || ep.Seed != 11 || ep.Task != "dot" || ep.TaskVersion != 3 || !ep.Complete || ep.Outcome == Cut {
+	if ep.Mode != sim.ModeShared || ep.Seed != 11 || ep.Task != "dot" || ep.TaskVersion != 3 || !ep.Complete || ep.Outcome == Cut {
 		t.Fatalf("episode = %+v; want shared, seed 11, dot v3, complete", ep)
 	}
 	if !reflect.DeepEqual(ep.Operators, []string{"alice"}) || !reflect.DeepEqual(ep.PolicyVersion, []string{"v1"}) {
@@ -131,8 +131,8 @@ func TestListEpisodesFilters(t *testing.T) {
 		{"operator", Filter{Operator: "alice"}, 3},
 		{"operator prefix does not match", Filter{Operator: "ali"}, 0},
 		{"demonstrator", Filter{Operator: "expert"}, 2}, // sim.Demonstrate names its operator
-		{"mode teleop", Filter{Mode: ModeTeleop}, 2},
-		{"mode shared", Filter{Mode: ModeShared}, 3},
+		{"mode teleop", Filter{Mode: sim.ModeTeleop}, 2},
+		{"mode shared", Filter{Mode: sim.ModeShared}, 3},
 		{"min interventions", Filter{MinInterventions: 2}, 3},
 		{"policy version", Filter{PolicyVersion: "v1"}, 3},
 		{"success", Filter{Success: &yes}, nSucc},
@@ -331,14 +331,14 @@ func TestStoreMigrationFromSchema1(t *testing.T) {
 	}
 }
 
-// TestStoreRefusesUnknownModes: a mode outside Modes never reaches the
+// TestStoreRefusesUnknownModes: a mode outside sim.Modes never reaches the
 // store, from a rollout or a live session.
 func TestStoreRefusesUnknownModes(t *testing.T) {
 	ctx := context.Background()
 	s, _ := openTest(t)
 	eps := rollout(t, 6, []uint64{1}, expertCtl)
 	if _, err := s.AddEpisode(ctx, Info{Spec: newDot(6, 10).Spec(), Seed: 1, Mode: "bogus"}, eps[0].Steps); err == nil ||
-		!strings.Contains(err.Error(), "valid: teleop, auto, shared, replay, import") {
+		!strings.Contains(err.Error(), "valid: shared, teleop, auto") {
 		t.Fatalf("AddEpisode with mode bogus: %v; want an error naming the modes", err)
 	}
 	if _, err := s.AddEpisode(ctx, Info{Spec: newDot(6, 10).Spec(), Seed: 1, Tags: []string{"a,b"}}, eps[0].Steps); err == nil {

@@ -170,7 +170,7 @@ func sharedCtl(task sim.Task) sim.Controller {
 var testStart = time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
 
 // addRollouts stores rollouts and returns their ids.
-func addRollouts(t testing.TB, s *Store, obsN int, seeds []uint64, mode string, ctl func(sim.Task) sim.Controller) []int64 {
+func addRollouts(t testing.TB, s *Store, obsN int, seeds []uint64, mode sim.Mode, ctl func(sim.Task) sim.Controller) []int64 {
 	t.Helper()
 	var ids []int64
 	for i, ep := range rollout(t, obsN, seeds, ctl) {

@@ -102,10 +102,10 @@ func insertSQL(rows int) string {
 	return b.String()
 }
 
-var (
-	insertManySQL = insertSQL(rowsPerInsert)
-	insertOneSQL  = insertSQL(1)
-)
+// insertSQLs holds the INSERT of 64, 16, 4 and 1 rows.
+var insertSQLs = map[int]string{
+	rowsPerInsert: insertSQL(rowsPerInsert), 16: insertSQL(16), 4: insertSQL(4), 1: insertSQL(1),
+}
 
 // commit writes ops (blocks of rows, in order) in one transaction. ids maps writer keys of episodes
 // begun in earlier commits to database ids; on success it is updated (new
@@ -151,9 +151,10 @@ type batch struct {
 	local map[int64]int64
 	ended map[int64]bool
 	last  map[int64]*stepRow
-	many  *sql.Stmt
-	one   *sql.Stmt
+	stmts map[int]*sql.Stmt // prepared multi-row inserts by row count
 	name  *sql.Stmt
+	begin *sql.Stmt // beginSQL, prepared once per transaction
+	end   *sql.Stmt // endSQL
 	args  []any
 
 	pending  []*op
@@ -183,9 +184,11 @@ func (w *batch) run(ctx context.Context, ops []op) error {
 		switch o.kind {
 		case opBegin:
 			b := o.begin
-			res, err := w.tx.ExecContext(ctx, `INSERT INTO episodes
-	(uid, session_id, task, task_version, seed, mode, control_hz, teleop_hz, spec, started_at, initial_obs, tags, note)
-	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`,
+			st, err := w.prepared(ctx, &w.begin, beginSQL)
+			if err != nil {
+				return err
+			}
+			res, err := st.ExecContext(ctx,
 				b.uid, b.sessionID, b.task, b.taskVersion, int64(b.seed), b.mode, b.controlHz, b.teleopHz, b.spec, b.start, b.initialObs, b.tags, b.note)
 			if err != nil {
 				return fmt.Errorf("demos: insert episode: %w", err)
@@ -216,9 +219,9 @@ func (w *batch) run(ctx context.Context, ops []op) error {
 				return fmt.Errorf("demos: label episode %d: %w", id, err)
 			}
 		case opEnd:
-			if err := w.flush(ctx); err != nil {
-				return err
-			}
+			// The episode's last steps may still be pending: they go into
+			// the next multi-row insert with whatever follows (the summary
+			// update needs only the episode's id, not its rows).
 			if w.lastStep != nil && w.lastKey == o.key {
 				w.lastStep = nil
 			}
@@ -227,11 +230,11 @@ func (w *batch) run(ctx context.Context, ops []op) error {
 				return err
 			}
 			e := o.end
-			_, err = w.tx.ExecContext(ctx, `UPDATE episodes SET
-	ended_at = ?, outcome = ?, length = ?, return = ?, success = ?, interventions = ?,
-	mode = CASE WHEN ? = '' THEN mode ELSE ? END,
-	complete = ?, dropped = ?, final_obs = ?
-	WHERE id = ?`,
+			st, err := w.prepared(ctx, &w.end, endSQL)
+			if err != nil {
+				return err
+			}
+			_, err = st.ExecContext(ctx,
 				e.end, string(e.outcome), e.length, e.ret, e.success, e.interv,
 				e.mode, e.mode, e.complete, e.dropped, e.finalObs, id)
 			if err != nil {
@@ -295,9 +298,9 @@ func (w *batch) finish(ctx context.Context) error {
 
 func (w *batch) insertSteps(ctx context.Context, rows []*op) error {
 	for len(rows) > 0 {
-		n := min(len(rows), rowsPerInsert)
-		if n < rowsPerInsert {
-			n = 1
+		n := rowsPerInsert
+		for n > len(rows) {
+			n /= 4 // 64, 16, 4, 1: a short tail takes few statements
 		}
 		w.args = w.args[:0]
 		for _, o := range rows[:n] {
@@ -322,18 +325,42 @@ func (w *batch) insertSteps(ctx context.Context, rows []*op) error {
 	return nil
 }
 
-func (w *batch) stmt(ctx context.Context, n int) (*sql.Stmt, error) {
-	var err error
-	if n == rowsPerInsert {
-		if w.many == nil {
-			w.many, err = w.tx.PrepareContext(ctx, insertManySQL)
+// beginSQL inserts an episode row; endSQL stores its end.
+const (
+	beginSQL = `INSERT INTO episodes
+	(uid, session_id, task, task_version, seed, mode, control_hz, teleop_hz, spec, started_at, initial_obs, tags, note)
+	VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)`
+	endSQL = `UPDATE episodes SET
+	ended_at = ?, outcome = ?, length = ?, return = ?, success = ?, interventions = ?,
+	mode = CASE WHEN ? = '' THEN mode ELSE ? END,
+	complete = ?, dropped = ?, final_obs = ?
+	WHERE id = ?`
+)
+
+// prepared returns *st, preparing query in the transaction the first time.
+func (w *batch) prepared(ctx context.Context, st **sql.Stmt, query string) (*sql.Stmt, error) {
+	if *st == nil {
+		var err error
+		if *st, err = w.tx.PrepareContext(ctx, query); err != nil {
+			return nil, err
 		}
-		return w.many, err
 	}
-	if w.one == nil {
-		w.one, err = w.tx.PrepareContext(ctx, insertOneSQL)
+	return *st, nil
+}
+
+func (w *batch) stmt(ctx context.Context, n int) (*sql.Stmt, error) {
+	if st := w.stmts[n]; st != nil {
+		return st, nil
 	}
-	return w.one, err
+	st, err := w.tx.PrepareContext(ctx, insertSQLs[n])
+	if err != nil {
+		return nil, err
+	}
+	if w.stmts == nil {
+		w.stmts = map[int]*sql.Stmt{}
+	}
+	w.stmts[n] = st
+	return st, nil
 }
 
 // newSession inserts a session row and returns its id.

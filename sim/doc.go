@@ -28,6 +28,15 @@
 // Subscribers receive immutable Records through bounded channels; a full
 // channel drops (and counts) instead of blocking the loop.
 //
+// # Headless rollouts
+//
+// Stream runs episodes across worker goroutines (one Task and Env each) and
+// hands them to its caller in episode order, workers running at most Ahead
+// episodes ahead, so memory is bounded however many episodes run; Rollout
+// collects them. A rollout follows a Session's rule for a bad controller
+// action: the task's hold action runs instead, Help is raised, and the step
+// is counted (Episode.Rejected).
+//
 // # Allocation
 //
 // Env.Step does not allocate in tandem's code: Step carries its vectors in

@@ -2,7 +2,10 @@ package sim
 
 import (
 	"context"
+	"errors"
+	"math"
 	"reflect"
+	"sync/atomic"
 	"testing"
 )
 
@@ -93,5 +96,128 @@ func TestSkilledDegradesDeterministically(t *testing.T) {
 		if v < -1 || v > 1 {
 			t.Fatalf("skilled action %v outside [-1, 1]", v)
 		}
+	}
+}
+
+func TestRolloutBadActionHoldsLikeSession(t *testing.T) {
+	// The session's rule (TestSessionBadControllerActionHolds): a bad action
+	// is replaced by the hold action for that step, with Help raised, and
+	// counted; the episode runs on.
+	cfg := pointRollout(2, 1)
+	cfg.Seeds = cfg.Seeds[:3]
+	cfg.Controller = func(task Task, _ int, _ uint64) (Controller, error) {
+		n := 0
+		return Auto(PolicyFunc(func(_, dst []float64) {
+			n++
+			dst[0], dst[1] = 1, 0
+			if n%2 == 0 {
+				dst[0] = math.NaN()
+			}
+		}), "bad"), nil
+	}
+	eps, err := Rollout(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("rollout stopped on a bad action: %v", err)
+	}
+	total := 0
+	for _, ep := range eps {
+		if ep.Length != 50 || ep.Rejected != 25 {
+			t.Errorf("episode %d: length %d rejected %d; want 50 and 25", ep.Index, ep.Length, ep.Rejected)
+		}
+		for _, r := range ep.Steps {
+			held := r.T%2 == 1
+			if a := r.Action.Slice(); held && (a[0] != 0 || a[1] != 0 || !r.Help) {
+				t.Fatalf("step %d: action %v help %v; want hold [0 0] with help", r.T, a, r.Help)
+			}
+			if held && r.PolicyAction.Len() != 0 {
+				t.Fatalf("step %d: kept the non-finite proposal %v", r.T, r.PolicyAction.Slice())
+			}
+			if !held && r.Help {
+				t.Fatalf("step %d: help on a good action", r.T)
+			}
+		}
+		total += ep.Rejected
+	}
+	if s := Summarize("point", eps); s.Rejected != total || total != 75 {
+		t.Errorf("summary rejected %d; want %d (75)", s.Rejected, total)
+	}
+}
+
+func TestStreamDeliversInOrderWithBoundedLookahead(t *testing.T) {
+	const n, ahead = 200, 3
+	var running, maxRunning atomic.Int64
+	cfg := RolloutConfig{
+		NewTask: func() Task { return &pointTask{} },
+		Controller: func(task Task, _ int, seed uint64) (Controller, error) {
+			if r := running.Add(1); r > maxRunning.Load() {
+				maxRunning.Store(r)
+			}
+			return Auto(task.Expert(1, seed), "expert"), nil
+		},
+		Episodes: n, FirstSeed: 7, Workers: 4, Ahead: ahead, KeepSteps: true,
+	}
+	next := 0
+	err := Stream(context.Background(), cfg, func(ep *Episode) error {
+		running.Add(-1)
+		if ep.Index != next || ep.Seed != uint64(7+next) || len(ep.Steps) != ep.Length {
+			t.Fatalf("delivered episode %d (seed %d, %d steps of %d); want episode %d", ep.Index, ep.Seed, len(ep.Steps), ep.Length, next)
+		}
+		next++
+		return nil
+	})
+	if err != nil || next != n {
+		t.Fatalf("delivered %d episodes, err %v; want %d", next, err, n)
+	}
+	if m := maxRunning.Load(); m > ahead {
+		t.Errorf("%d episodes in flight at once; want at most Ahead = %d", m, ahead)
+	}
+}
+
+func TestStreamHugeCountStopsOnCancel(t *testing.T) {
+	// A count no slice could hold: nothing is allocated per episode up
+	// front, and cancelling keeps what finished, in order.
+	ctx, cancel := context.WithCancel(context.Background())
+	cfg := RolloutConfig{
+		NewTask: func() Task { return &pointTask{} },
+		Controller: func(task Task, _ int, seed uint64) (Controller, error) {
+			return Auto(task.Expert(1, seed), "expert"), nil
+		},
+		Episodes: math.MaxInt, Workers: 2, Clock: WallClock{},
+	}
+	got := 0
+	err := Stream(ctx, cfg, func(ep *Episode) error {
+		if ep.Index != got {
+			t.Fatalf("episode %d delivered after %d", ep.Index, got-1)
+		}
+		if ep.Start.IsZero() || ep.End.Before(ep.Start) {
+			t.Fatalf("episode %d: start %v end %v; want stamped by the clock", ep.Index, ep.Start, ep.End)
+		}
+		got++
+		if got == 500 {
+			cancel()
+		}
+		return nil
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err %v; want context.Canceled", err)
+	}
+	if got < 500 {
+		t.Fatalf("delivered %d; want at least the 500 before the cancel", got)
+	}
+}
+
+func TestStreamStopsOnCallbackError(t *testing.T) {
+	boom := errors.New("disk full")
+	cfg := pointRollout(2, 1)
+	calls := 0
+	err := Stream(context.Background(), cfg, func(*Episode) error {
+		calls++
+		if calls == 3 {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) || calls != 3 {
+		t.Errorf("err %v after %d calls; want %v after 3", err, calls, boom)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -25,9 +26,11 @@ import (
 const exportDir = "exports"
 
 // exportEpisodes serves GET /api/episodes/export?format=mcap|lerobot&FILTERS:
-// MCAP as one file, LeRobot as a .tar.gz of the dataset directory. Both are
-// built in a temporary directory under DATA/exports and removed after the
-// download.
+// MCAP as one file, LeRobot as a .tar.gz of the datasets (one per task and
+// rate; see demos.ExportLeRobot). Both are built in a temporary directory
+// under DATA/exports and removed after the download. Episodes still
+// running are left out unless include_running=true; each export reads one
+// snapshot of the store.
 func (s *Server) exportEpisodes(c echo.Context) error {
 	if s.store == nil {
 		return errNoStore
@@ -36,18 +39,20 @@ func (s *Server) exportEpisodes(c echo.Context) error {
 	if format != "mcap" && format != "lerobot" {
 		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("unknown format %q (valid: mcap, lerobot)", truncate(format, 32)))
 	}
-	f, err := parseFilter(c)
+	f, err := parseFilter(c, "format", "include_running")
 	if err != nil {
 		return err
+	}
+	if v := c.QueryParam("include_running"); v != "" {
+		inc, err := strconv.ParseBool(v)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("include_running %q: want true or false", truncate(v, 32)))
+		}
+		f.Ended = !inc
+	} else {
+		f.Ended = true
 	}
 	ctx := c.Request().Context()
-	eps, err := s.store.ListEpisodes(ctx, f)
-	if err != nil {
-		return err
-	}
-	if len(eps) == 0 {
-		return echo.NewHTTPError(http.StatusNotFound, "no episodes match the filter")
-	}
 	root := filepath.Join(s.store.Dir(), exportDir)
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
@@ -58,24 +63,30 @@ func (s *Server) exportEpisodes(c echo.Context) error {
 	}
 	defer os.RemoveAll(tmp)
 	stamp := time.Now().UTC().Format("20060102-150405")
+	failed := func(err error) error {
+		if errors.Is(err, demos.ErrNoEpisodes) {
+			return echo.NewHTTPError(http.StatusNotFound, "no episodes match the filter")
+		}
+		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
+	}
 	if format == "mcap" {
 		path := filepath.Join(tmp, "episodes.mcap")
 		file, err := os.Create(path)
 		if err != nil {
 			return err
 		}
-		_, err = demos.ExportMCAP(ctx, s.store, f, file, s.cfg.Catalog.New)
+		_, err = demos.ExportMCAP(ctx, s.store, f, file, demos.ExportOptions{Lookup: s.cfg.Catalog.New})
 		if cerr := file.Close(); err == nil {
 			err = cerr
 		}
 		if err != nil {
-			return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
+			return failed(err)
 		}
 		return c.Attachment(path, "tandem-"+stamp+".mcap")
 	}
 	dir := filepath.Join(tmp, "dataset")
-	if _, err := demos.ExportLeRobot(ctx, s.store, f, dir); err != nil {
-		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
+	if _, err := demos.ExportLeRobot(ctx, s.store, f, dir, demos.ExportOptions{}); err != nil {
+		return failed(err)
 	}
 	name := "tandem-lerobot-" + stamp
 	w := c.Response()

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -90,6 +91,16 @@ func TestEpisodesExportAndReplayOverREST(t *testing.T) {
 	if eps[0].Length != 40 {
 		t.Errorf("episode length %d; want 40", eps[0].Length)
 	}
+	// The default session runs shared: its episode is stored as shared
+	// although nobody intervened (the mode it started in, not a guess from
+	// the sources).
+	if eps[0].Mode != sim.ModeShared || eps[0].Interventions != 0 {
+		t.Errorf("episode mode %q with %d interventions; want shared, 0", eps[0].Mode, eps[0].Interventions)
+	}
+	var same []demos.Episode
+	if ts.doREST("GET", "/api/episodes?mode=shared&control_hz="+strconv.FormatFloat(eps[0].ControlHz, 'g', -1, 64)+"&ids="+itoa(eps[0].ID), "", "", &same); len(same) != 1 {
+		t.Errorf("mode, control_hz and ids filters: %d episodes; want 1", len(same))
+	}
 	id := eps[0].ID
 	var steps []demos.Step
 	if code := ts.doREST("GET", "/api/episodes/"+itoa(id)+"/steps", "", "", &steps); code != 200 || len(steps) != 40 {
@@ -106,6 +117,11 @@ func TestEpisodesExportAndReplayOverREST(t *testing.T) {
 		{"missing episode", "/api/episodes/9999", 404},
 		{"bad format", "/api/episodes/export?format=csv", 400},
 		{"nothing selected", "/api/episodes/export?format=mcap&task=none", 404},
+		{"nothing selected lerobot", "/api/episodes/export?format=lerobot&task=none", 404},
+		{"bad ids", "/api/episodes?ids=1,x", 400},
+		{"bad rate", "/api/episodes?control_hz=0", 400},
+		{"bad include_running", "/api/episodes/export?format=mcap&include_running=maybe", 400},
+		{"include_running is the export's", "/api/episodes?include_running=true", 400},
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {

@@ -73,9 +73,13 @@ func newBenchCmd() *cobra.Command {
 			if !asJSON {
 				fmt.Fprintf(out, row, "task", "substeps", "ccd", "physics µs/sub", "box2d µs/sub", "env µs/step", "steps/s 1 core", "steps/s all", "allocs/step", "lib allocs/step")
 			}
-			for _, name := range names {
+			bar := newProgress(cmd, "bench", "tasks", len(names), asJSON)
+			defer bar.Done()
+			for i, name := range names {
+				bar.Set(i)
 				r, err := benchTask(cmd.Context(), name, time.Duration(seconds*float64(time.Second)))
 				if err != nil {
+					bar.Done()
 					return fmt.Errorf("bench %s: %w", name, err)
 				}
 				if asJSON {
@@ -84,9 +88,10 @@ func newBenchCmd() *cobra.Command {
 					}
 					continue
 				}
-				fmt.Fprintf(out, row, r.Task, r.Substeps, r.Continuous,
+				bar.Println(out, strings.TrimSuffix(fmt.Sprintf(row, r.Task, r.Substeps, r.Continuous,
 					fmt.Sprintf("%.2f", r.PhysicsUsPerStep), fmt.Sprintf("%.2f", r.Box2DUsPerStep), fmt.Sprintf("%.1f", r.EnvStepUs), fmt.Sprintf("%.0f", r.StepsPerS1),
-					fmt.Sprintf("%.0f", r.StepsPerSAll), fmt.Sprintf("%.2f", r.AllocsPerStep), fmt.Sprintf("%.2f", r.LibAllocsPerStep))
+					fmt.Sprintf("%.0f", r.StepsPerSAll), fmt.Sprintf("%.2f", r.AllocsPerStep), fmt.Sprintf("%.2f", r.LibAllocsPerStep)), "\n"))
+				bar.Set(i + 1)
 			}
 			return nil
 		},

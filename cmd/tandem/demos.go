@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,50 +40,49 @@ func newDemosCmd() *cobra.Command {
 	return cmd
 }
 
-// filterFlags are the episode filters every listing and export takes.
+// filterFlags binds the episode filters of demos.FilterParams as flags
+// (dashes for underscores: --min-interventions), so the CLI and the REST
+// API take the same filters, parsed by the same demos.ParseFilter.
 type filterFlags struct {
-	task, operator, since, until, success, complete, mode, policy string
-	minInterventions                                              int
+	cmd  *cobra.Command
+	vals map[string]*string
 }
 
+func flagName(param string) string { return strings.ReplaceAll(param, "_", "-") }
+
 func (f *filterFlags) add(cmd *cobra.Command) {
-	fl := cmd.Flags()
-	fl.StringVar(&f.task, "task", "", "only episodes of this task")
-	fl.StringVar(&f.operator, "operator", "", "only episodes in which this operator acted")
-	fl.StringVar(&f.since, "since", "", "only episodes started at or after this time (RFC 3339 or YYYY-MM-DD)")
-	fl.StringVar(&f.until, "until", "", "only episodes started before this time (RFC 3339 or YYYY-MM-DD)")
-	fl.StringVar(&f.success, "success", "", "true or false: only successful or failed episodes")
-	fl.StringVar(&f.complete, "complete", "", "true or false: only complete or incomplete episodes")
-	fl.StringVar(&f.mode, "mode", "", "only episodes of this mode ("+strings.Join(demos.Modes(), ", ")+")")
-	fl.StringVar(&f.policy, "policy-version", "", "only episodes in which this policy version acted")
-	fl.IntVar(&f.minInterventions, "min-interventions", 0, "only episodes with at least this many interventions")
+	f.cmd, f.vals = cmd, map[string]*string{}
+	for _, p := range demos.FilterParams() {
+		f.vals[p.Name] = cmd.Flags().String(flagName(p.Name), "", p.Help)
+	}
+}
+
+// given reports whether any filter flag was set.
+func (f *filterFlags) given() bool {
+	for name := range f.vals {
+		if f.cmd.Flags().Changed(flagName(name)) {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *filterFlags) filter() (demos.Filter, error) {
-	out := demos.Filter{Task: f.task, Operator: f.operator, Mode: f.mode, PolicyVersion: f.policy, MinInterventions: f.minInterventions}
-	var err error
-	if out.Since, err = parseWhen("--since", f.since); err != nil {
-		return out, err
+	q := map[string][]string{}
+	for name, v := range f.vals {
+		if f.cmd.Flags().Changed(flagName(name)) {
+			q[name] = []string{*v}
+		}
 	}
-	if out.Until, err = parseWhen("--until", f.until); err != nil {
-		return out, err
+	flt, err := demos.ParseFilter(q)
+	if fe, ok := errors.AsType[*demos.FilterError](err); ok {
+		v := fe.Value
+		if len(v) > 40 {
+			v = v[:40] + "…"
+		}
+		return flt, usagef("--%s %q: %s", flagName(fe.Name), v, fe.Want)
 	}
-	if out.Success, err = parseTri("--success", f.success); err != nil {
-		return out, err
-	}
-	if out.Complete, err = parseTri("--complete", f.complete); err != nil {
-		return out, err
-	}
-	if f.minInterventions < 0 {
-		return out, usagef("--min-interventions must be at least 0, got %d", f.minInterventions)
-	}
-	if f.mode != "" && !demos.ValidMode(f.mode) {
-		return out, usagef("unknown --mode %q (valid: %s)", f.mode, strings.Join(demos.Modes(), ", "))
-	}
-	if !out.Since.IsZero() && !out.Until.IsZero() && !out.Since.Before(out.Until) {
-		return out, usagef("--since %s is not before --until %s: the range selects nothing (want since < until)", f.since, f.until)
-	}
-	return out, nil
+	return flt, err
 }
 
 // checkTask refuses a --task that names no task tandem knows and none the
@@ -107,29 +105,6 @@ func checkTask(ctx context.Context, s *demos.Store, task string) error {
 		return nil
 	}
 	return usagef("unknown --task %q (valid: %s)", task, strings.Join(valid, ", "))
-}
-
-func parseWhen(flag, s string) (time.Time, error) {
-	if s == "" {
-		return time.Time{}, nil
-	}
-	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05", "2006-01-02"} {
-		if t, err := time.ParseInLocation(layout, s, time.Local); err == nil {
-			return t, nil
-		}
-	}
-	return time.Time{}, usagef("%s %q: want RFC 3339 (2025-03-01T12:00:00Z) or YYYY-MM-DD", flag, s)
-}
-
-func parseTri(flag, s string) (*bool, error) {
-	if s == "" {
-		return nil, nil
-	}
-	v, err := strconv.ParseBool(s)
-	if err != nil {
-		return nil, usagef("%s %q: want true or false", flag, s)
-	}
-	return &v, nil
 }
 
 func parseID(s string) (int64, error) {
@@ -284,56 +259,125 @@ func notFoundUsage(err error) error {
 
 func newDemosReplayCmd(data *string) *cobra.Command {
 	var asJSON bool
+	var ff filterFlags
 	cmd := &cobra.Command{
-		Use:   "replay ID",
-		Short: "Re-simulate an episode from its seed and actions and check every recorded observation",
-		Long: `Re-simulate an episode from its seed and recorded actions and check every
-recorded observation, reward and end flag bit for bit. Exit status 1 when the
-episode diverges or its stored steps do not match its length (a step missing
-or out of order). --json prints {"id","verified"}, {"id","diverged":{"step",
-"field","recorded","replayed"}} or {"id","invalid":{"step","problem"}}.`,
-		Args: cobra.ExactArgs(1),
+		Use:   "replay [ID...]",
+		Short: "Re-simulate episodes from their seeds and actions and check every recorded observation",
+		Long: `Re-simulate episodes from their seeds and recorded actions and check every
+recorded observation, reward and end flag bit for bit: the episodes named, or
+those the filters select (all, without either). Exit status 1 when an episode
+diverges or its stored steps do not match its length (a step missing or out of
+order). --json prints one line per episode: {"id","verified"},
+{"id","diverged":{"step","field","recorded","replayed"}} or
+{"id","invalid":{"step","problem"}}. A progress bar shows on a terminal when
+more than one episode is replayed.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			id, err := parseID(args[0])
-			if err != nil {
-				return err
+			ids := make([]int64, len(args))
+			for i, a := range args {
+				id, err := parseID(a)
+				if err != nil {
+					return err
+				}
+				ids[i] = id
 			}
-			s, err := openReadOnly(cmd.Context(), *data)
+			s, f, err := openFiltered(cmd.Context(), *data, &ff)
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			n, err := demos.Verify(cmd.Context(), s, id, taskLookup)
-			if errors.Is(err, demos.ErrNotFound) {
-				return usageError{err}
+			if len(ids) == 0 {
+				eps, err := s.ListEpisodes(cmd.Context(), f)
+				if err != nil {
+					return err
+				}
+				if len(eps) == 0 {
+					return errors.New("no episodes match the filter")
+				}
+				for _, e := range eps {
+					ids = append(ids, e.ID)
+				}
+			} else if ff.given() {
+				return usagef("name episodes by ID or by filters, not both")
 			}
 			out := cmd.OutOrStdout()
-			var de *demos.DivergenceError
-			var se *demos.StepsError
-			switch {
-			case err == nil && asJSON:
-				return json.NewEncoder(out).Encode(map[string]any{"id": id, "verified": n})
-			case err == nil:
-				fmt.Fprintf(out, "episode %d: verified %d steps\n", id, n)
-				return nil
-			case asJSON && errors.As(err, &de):
-				if jerr := json.NewEncoder(out).Encode(map[string]any{"id": id, "diverged": map[string]any{
-					"step": de.T, "field": de.Field, "recorded": jsonFloat(de.Recorded), "replayed": jsonFloat(de.Replayed),
-				}}); jerr != nil {
-					return jerr
-				}
-			case asJSON && errors.As(err, &se):
-				if jerr := json.NewEncoder(out).Encode(map[string]any{"id": id, "invalid": map[string]any{
-					"step": se.T, "problem": se.Problem,
-				}}); jerr != nil {
-					return jerr
-				}
+			bar := (*progress)(nil)
+			if len(ids) > 1 {
+				bar = newProgress(cmd, "replay", "episodes", len(ids), asJSON)
 			}
-			return err
+			defer bar.Done()
+			failed := 0
+			var firstErr error
+			for i, id := range ids {
+				err := replayOne(cmd, s, id, asJSON, bar)
+				if errors.Is(err, demos.ErrNotFound) {
+					bar.Done()
+					return usageError{err}
+				}
+				if err != nil {
+					var de *demos.DivergenceError
+					var se *demos.StepsError
+					if !errors.As(err, &de) && !errors.As(err, &se) {
+						return err
+					}
+					failed++
+					if firstErr == nil {
+						firstErr = err
+					}
+					if len(ids) > 1 && !asJSON {
+						bar.Println(out, fmt.Sprintf("episode %d: %v", id, err))
+					}
+				}
+				bar.Set(i + 1)
+			}
+			bar.Done()
+			switch {
+			case len(ids) == 1:
+				return firstErr
+			case !asJSON:
+				fmt.Fprintf(out, "verified %d of %d episodes; %d failed\n", len(ids)-failed, len(ids), failed)
+			}
+			if failed > 0 {
+				return fmt.Errorf("%d of %d episodes failed to replay; first: %w", failed, len(ids), firstErr)
+			}
+			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result as JSON")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "print the result of each episode as one JSON line")
+	ff.add(cmd)
 	return cmd
+}
+
+// replayOne verifies episode id and prints its result; it returns the
+// verification error.
+func replayOne(cmd *cobra.Command, s *demos.Store, id int64, asJSON bool, bar *progress) error {
+	n, err := demos.Verify(cmd.Context(), s, id, taskLookup)
+	if errors.Is(err, demos.ErrNotFound) {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	var de *demos.DivergenceError
+	var se *demos.StepsError
+	var line any
+	switch {
+	case err == nil && asJSON:
+		line = map[string]any{"id": id, "verified": n}
+	case err == nil:
+		bar.Println(out, fmt.Sprintf("episode %d: verified %d steps", id, n))
+	case asJSON && errors.As(err, &de):
+		line = map[string]any{"id": id, "diverged": map[string]any{
+			"step": de.T, "field": de.Field, "recorded": jsonFloat(de.Recorded), "replayed": jsonFloat(de.Replayed),
+		}}
+	case asJSON && errors.As(err, &se):
+		line = map[string]any{"id": id, "invalid": map[string]any{"step": se.T, "problem": se.Problem}}
+	}
+	if line != nil {
+		js, jerr := json.Marshal(line)
+		if jerr != nil {
+			return jerr
+		}
+		bar.Println(out, string(js))
+	}
+	return err
 }
 
 // jsonFloat is v, or nil where JSON has no number for it (NaN, ±Inf).
@@ -342,124 +386,6 @@ func jsonFloat(v float64) any {
 		return nil
 	}
 	return v
-}
-
-func newDemosExportCmd(data *string) *cobra.Command {
-	var ff filterFlags
-	var format, out string
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "export",
-		Short: "Export episodes as MCAP (Foxglove, Lichtblick) or a LeRobot v3.0 dataset",
-		Args:  noArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			if format != "mcap" && format != "lerobot" {
-				return usagef("unknown --format %q (valid: mcap, lerobot)", format)
-			}
-			if out == "" {
-				return usagef("--out is required: the MCAP file or LeRobot directory to write")
-			}
-			ctx := cmd.Context()
-			s, f, err := openFiltered(ctx, *data, &ff)
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			var st demos.ExportStats
-			if format == "mcap" {
-				st, err = exportMCAPFile(ctx, s, f, out)
-			} else {
-				st, err = demos.ExportLeRobot(ctx, s, f, out)
-			}
-			if err != nil {
-				return err
-			}
-			for _, w := range st.Warnings {
-				fmt.Fprintln(cmd.ErrOrStderr(), "warning:", w)
-			}
-			if asJSON {
-				warnings := st.Warnings
-				if warnings == nil {
-					warnings = []string{}
-				}
-				return json.NewEncoder(cmd.OutOrStdout()).Encode(map[string]any{
-					"format": format, "out": out, "episodes": st.Episodes, "steps": st.Steps, "bytes": st.Bytes, "warnings": warnings,
-				})
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "exported %d episodes (%d steps, %.2f MB) to %s\n", st.Episodes, st.Steps, float64(st.Bytes)/1e6, out)
-			return nil
-		},
-	}
-	ff.add(cmd)
-	cmd.Flags().StringVar(&format, "format", "mcap", "mcap or lerobot")
-	cmd.Flags().StringVar(&out, "out", "", "output file (mcap) or directory (lerobot)")
-	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"format","out","episodes","steps","bytes","warnings"}`)
-	return cmd
-}
-
-// exportMCAPFile writes to a temporary file and renames it into place, so
-// a failed export never leaves a half-written PATH.
-func exportMCAPFile(ctx context.Context, s *demos.Store, f demos.Filter, path string) (demos.ExportStats, error) {
-	tmp := path + ".partial"
-	file, err := os.Create(tmp)
-	if err != nil {
-		return demos.ExportStats{}, err
-	}
-	st, err := demos.ExportMCAP(ctx, s, f, file, taskLookup)
-	if cerr := file.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return st, err
-	}
-	return st, os.Rename(tmp, path)
-}
-
-func newDemosImportCmd(data *string) *cobra.Command {
-	var asJSON bool
-	cmd := &cobra.Command{
-		Use:   "import FILE.mcap",
-		Short: "Import an MCAP file exported by tandem into the store",
-		Long: `Import an MCAP file exported by tandem into the store. Episodes the store
-already holds (same episode UID: the file imported before, or an export of this
-store) are skipped and listed, so importing twice stores nothing twice.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := demos.Open(cmd.Context(), *data, demos.Options{})
-			if err != nil {
-				return err
-			}
-			defer s.Close()
-			res, err := demos.ImportMCAP(cmd.Context(), s, args[0])
-			if err != nil {
-				return err
-			}
-			out := cmd.OutOrStdout()
-			if asJSON {
-				return json.NewEncoder(out).Encode(res)
-			}
-			strs := make([]string, len(res.IDs))
-			for i, id := range res.IDs {
-				strs[i] = strconv.FormatInt(id, 10)
-			}
-			fmt.Fprintf(out, "imported %d episodes (%d steps)", len(res.IDs), res.Steps)
-			if len(strs) > 0 {
-				fmt.Fprint(out, ": ", strings.Join(strs, " "))
-			}
-			fmt.Fprintln(out)
-			if len(res.Skipped) > 0 {
-				skipped := make([]string, len(res.Skipped))
-				for i, sk := range res.Skipped {
-					skipped[i] = fmt.Sprintf("file episode %d (stored as %d)", sk.SourceID, sk.Existing)
-				}
-				fmt.Fprintf(out, "skipped %d episodes already in the store: %s\n", len(res.Skipped), strings.Join(skipped, ", "))
-			}
-			return nil
-		},
-	}
-	cmd.Flags().BoolVar(&asJSON, "json", false, `print {"episodes":[new ids],"steps","skipped":[{"source_id","uid","existing_id"}]}`)
-	return cmd
 }
 
 func newDemosStatsCmd(data *string) *cobra.Command {

@@ -19,7 +19,7 @@ import (
 // exports, imports and summarises them through the CLI.
 func TestDemosCLI(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	if code, _, errs := tandem(t, "rollout", "--task", "reach", "--episodes", "3", "--workers", "1", "--record", "--data", dir); code != 0 {
+	if code, _, errs := tandem(t, "rollout", "--task", "reach", "--episodes", "3", "--seed", "0", "--workers", "1", "--record", "--data", dir); code != 0 {
 		t.Fatalf("rollout --record: exit %d: %s", code, errs)
 	}
 	code, out, errs := tandem(t, "demos", "list", "--json", "--data", dir)
@@ -40,8 +40,8 @@ func TestDemosCLI(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &eps); err != nil {
 		t.Fatalf("list --json: %v\n%s", err, out)
 	}
-	if len(eps) != 3 || eps[0].Task != "reach" || eps[1].Seed != 1 || !eps[0].Complete || eps[0].Length == 0 || eps[0].Mode != "teleop" {
-		t.Fatalf("episodes %+v; want 3 complete reach teleop episodes with seeds 0..2", eps)
+	if len(eps) != 3 || eps[0].Task != "reach" || eps[1].Seed != 1 || !eps[0].Complete || eps[0].Length == 0 || eps[0].Mode != "auto" {
+		t.Fatalf("episodes %+v; want 3 complete reach auto episodes (the expert is a policy) with seeds 0..2", eps)
 	}
 	if code, out, errs := tandem(t, "demos", "replay", "2", "--data", dir); code != 0 || !strings.Contains(out, "verified ") {
 		t.Fatalf("replay: exit %d: %s %s", code, out, errs)
@@ -92,7 +92,7 @@ func TestDemosCLI(t *testing.T) {
 func recordReach(t *testing.T, n int) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "data")
-	if code, _, errs := tandem(t, "rollout", "--task", "reach", "--episodes", strconv.Itoa(n), "--workers", "1", "--record", "--data", dir); code != 0 {
+	if code, _, errs := tandem(t, "rollout", "--task", "reach", "--episodes", strconv.Itoa(n), "--seed", "0", "--workers", "1", "--record", "--data", dir); code != 0 {
 		t.Fatalf("rollout --record: exit %d: %s", code, errs)
 	}
 	return dir
@@ -108,8 +108,8 @@ func TestDemosBadFilterValuesAreUsageErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"list mode", []string{"list", "--mode", "bogus"}, "(valid: teleop, auto, shared, replay, import)"},
-		{"stats mode", []string{"stats", "--mode", "bogus"}, "(valid: teleop, auto, shared, replay, import)"},
+		{"list mode", []string{"list", "--mode", "bogus"}, `--mode "bogus": want shared, teleop or auto`},
+		{"stats mode", []string{"stats", "--mode", "replay"}, `--mode "replay": want shared, teleop or auto`},
 		{"list task", []string{"list", "--task", "nope"}, "valid: " + strings.Join(tasks.Names(), ", ")},
 		{"export task", []string{"export", "--task", "nope", "--out", out}, "valid: " + strings.Join(tasks.Names(), ", ")},
 		{"stats task", []string{"stats", "--task", "nope"}, "unknown --task \"nope\""},
@@ -119,7 +119,11 @@ func TestDemosBadFilterValuesAreUsageErrors(t *testing.T) {
 		{"since after until", []string{"list", "--since", "2026-01-01", "--until", "2025-01-01"}, "want since < until"},
 		{"format", []string{"export", "--format", "xyz", "--out", out}, "valid: mcap, lerobot"},
 		{"success", []string{"list", "--success", "maybe"}, "want true or false"},
-		{"min interventions", []string{"list", "--min-interventions", "-1"}, "at least 0"},
+		{"min interventions", []string{"list", "--min-interventions", "-1"}, "want a non-negative integer"},
+		{"limit", []string{"list", "--limit", "ten"}, `--limit "ten": want a non-negative integer`},
+		{"ids", []string{"export", "--ids", "1,x", "--out", out}, "want comma-separated positive integers"},
+		{"rate", []string{"export", "--control-hz", "-5", "--out", out}, "want a positive number of Hz"},
+		{"replay ids and filters", []string{"replay", "1", "--task", "reach"}, "not both"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -44,6 +44,15 @@ func newDevicesListCmd() *cobra.Command {
 		Short: "List input devices with their axes, buttons, force feedback and matched profile",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if cmd.Flags().Changed("dir") {
+				if fi, err := os.Stat(dir); errors.Is(err, os.ErrNotExist) {
+					return usagef("--dir %s: the directory does not exist", dir)
+				} else if err != nil {
+					return usagef("--dir %s: %v", dir, err)
+				} else if !fi.IsDir() {
+					return usagef("--dir %s is not a directory", dir)
+				}
+			}
 			infos, err := evdev.List(dir)
 			if err != nil {
 				return err

@@ -16,6 +16,12 @@ const madcatz = "../../teleop/evdev/testdata/madcatz-xbox360.events"
 
 func TestDevicesListWithoutDevices(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "input")
+	if code, out, stderr := tandem(t, "devices", "list", "--dir", dir); code != 2 || out != "" || !strings.Contains(stderr, "does not exist") {
+		t.Fatalf("--dir that does not exist: exit %d %q %q; want exit 2 saying so", code, out, stderr)
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	code, out, stderr := tandem(t, "devices", "list", "--dir", dir)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)

@@ -33,6 +33,13 @@ func TestUsageErrorsExitTwoAndNameChoices(t *testing.T) {
 		{"negative workers", []string{"rollout", "--workers", "-3"}, "--workers"},
 		{"bad operator key", []string{"rollout", "--operator", "sim:bogus=1", "--episodes", "2"}, "valid: id, rule"},
 		{"unknown command", []string{"nope"}, "valid: "},
+		{"skill with random", []string{"rollout", "--policy", "random", "--skill", "0.5", "--episodes", "1"}, "skill"},
+		{"seeds wrap", []string{"rollout", "--seed", "18446744073709551615", "--episodes", "2"}, "would wrap past 2^64"},
+		{"unknown mode", []string{"rollout", "--mode", "replay"}, "valid: shared, teleop, auto"},
+		{"teleop without operator", []string{"rollout", "--mode", "teleop"}, "--mode teleop needs a demonstrator"},
+		{"teleop with policy", []string{"rollout", "--mode", "teleop", "--operator", "sim", "--policy", "random"}, "runs no policy"},
+		{"shared without operator", []string{"rollout", "--mode", "shared"}, "needs an operator"},
+		{"auto with operator", []string{"rollout", "--mode", "auto", "--operator", "sim"}, "runs the policy alone"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"fmt"
+	"errors"
 	"time"
 
 	"tandem/demos"
@@ -12,33 +12,59 @@ import (
 func init() { openRolloutSink = openStoreSink }
 
 // storeSink stores `tandem rollout --record` episodes in the demonstration
-// store of the data directory.
+// store of the data directory as they finish: a demos.Recorder commits them
+// in batches at least every commit interval (100 ms), each episode whole in
+// one transaction, so a crash keeps every episode committed before it.
 type storeSink struct {
+	dir   string
 	store *demos.Store
-	start time.Time
+	rec   *demos.Recorder
+	w     *demos.RolloutRecording
 }
 
-func openStoreSink(dataDir string) (rolloutSink, error) {
-	s, err := demos.Open(context.Background(), dataDir, demos.Options{})
+// rolloutOnCommit, if set, hears each commit of a recorded rollout (the
+// kill test's child reports them).
+var rolloutOnCommit func(demos.CommitInfo)
+
+// rolloutPending bounds the steps a rollout holds in memory waiting for
+// the disk (about 15 MB of rows); beyond it the rollout waits.
+const rolloutPending = 1 << 15
+
+func openStoreSink(dataDir string, spec sim.Spec, info rolloutInfo) (rolloutSink, error) {
+	ctx := context.Background()
+	s, err := demos.Open(ctx, dataDir, demos.Options{})
 	if err != nil {
 		return nil, err
 	}
-	return &storeSink{store: s, start: time.Now()}, nil
-}
-
-// Add stores one rollout episode; its steps are stamped from the start of
-// the rollout command at the control rate (rollouts run faster than real
-// time and carry no wall clock).
-func (k *storeSink) Add(spec sim.Spec, ep sim.Episode, info rolloutInfo) error {
-	note := fmt.Sprintf("tandem rollout: policy %s, skill %g", info.Policy, info.Skill)
-	if info.Operator != "" {
-		note += ", operator " + info.Operator
+	rec := demos.NewRecorder(s, demos.RecorderConfig{MaxPending: rolloutPending, OnCommit: rolloutOnCommit})
+	details := map[string]any{"command": "tandem rollout", "first_seed": info.FirstSeed, "episodes": info.Episodes}
+	if info.Policy != "" {
+		details["policy"] = info.Policy
 	}
-	start := k.start.Add(time.Duration(ep.Index) * time.Duration(float64(spec.Horizon)/spec.ControlHz*float64(time.Second)))
-	_, err := k.store.AddEpisode(context.Background(), demos.Info{
-		Spec: spec, Seed: ep.Seed, Mode: info.Mode, Start: start, Note: note, Session: "rollout",
-	}, ep.Steps)
-	return err
+	if info.Operator != "" {
+		details["operator"] = info.Operator
+	}
+	if info.Skill != nil {
+		details["skill"] = *info.Skill
+	}
+	w, err := rec.Rollout(ctx, demos.RolloutInfo{Spec: spec, Mode: info.Mode, Details: details})
+	if err != nil {
+		rec.Close()
+		s.Close()
+		return nil, err
+	}
+	return &storeSink{dir: dataDir, store: s, rec: rec, w: w}, nil
 }
 
-func (k *storeSink) Close() error { return k.store.Close() }
+// Add queues ep for the recorder; it waits only when the disk is behind.
+func (k *storeSink) Add(ep *sim.Episode) error { return k.w.Add(context.Background(), ep) }
+
+// Close commits what was added (waiting up to a minute for the disk) and
+// closes the store.
+func (k *storeSink) Close() (recorded, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := k.rec.Flush(ctx)
+	err = errors.Join(err, k.rec.Close(), k.store.Close())
+	return recorded{Data: k.dir, SessionID: k.w.SessionID(), EpisodeIDs: k.w.IDs()}, err
+}

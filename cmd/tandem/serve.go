@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -54,7 +55,7 @@ tick boundary, flush the recorder and exit 0.`,
 	fl.StringVar(&f.mode, "mode", web.DefaultMode, "mode of the default session: shared, teleop or auto")
 	fl.StringVar(&f.policy, "policy", web.DefaultPolicy, "policy of the default session (built-ins: expert, random)")
 	fl.Float64Var(&f.skill, "skill", 1, "expert skill in [0, 1] (1 = best); only with --policy expert")
-	fl.Uint64Var(&f.seed, "seed", 0, "seed of the default session's first episode")
+	fl.Uint64Var(&f.seed, "seed", 0, "seed of the default session's first episode (default: drawn at random at each start)")
 	fl.StringArrayVar(&f.devices, "device", nil, "input device for the default session: /dev/input/eventN or an evemu recording (repeatable)")
 	fl.StringVar(&f.token, "token", "", "operator token (default $TANDEM_TOKEN, else generated)")
 	fl.BoolVar(&f.noStore, "no-store", false, "do not record (episode endpoints answer 503)")
@@ -104,6 +105,11 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		}
 	}
 	errOut := cmd.ErrOrStderr()
+	if !cmd.Flags().Changed("seed") {
+		// A fresh seed per start, so restarts do not record the same
+		// episodes over again.
+		f.seed = rand.Uint64N(maxDrawnSeed)
+	}
 	srv, err := web.New(web.Config{
 		Addr: f.addr, DataDir: f.data, Token: f.token, Task: f.task, Mode: f.mode, Policy: f.policy,
 		Skill: skill, Seed: f.seed, Devices: f.devices, NoStore: f.noStore,
@@ -118,6 +124,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 	fmt.Fprintf(errOut, "tandem: operator token %s (send as Authorization: Bearer TOKEN or ?token=TOKEN)\n", srv.Token())
+	fmt.Fprintf(errOut, "tandem: default session seeds from %d (--seed %d repeats them)\n", f.seed, f.seed)
 	if f.hotplug {
 		w := evdev.NewWatcher(f.inputDir)
 		go w.Run(ctx.Done(), func(c evdev.Change) { hotplug(srv, c, openHotplugDevice, errOut) })
