@@ -159,7 +159,11 @@ type auto struct {
 func (a *auto) Decide(obs, dst []float64) Decision {
 	a.p.Act(obs, dst)
 	d := Decision{Source: Robot, PolicyVersion: a.version, Mode: ModeAuto, Holder: "robot"}
-	d.PolicyAction.Set(dst)
+	if finiteAll(dst) {
+		// A non-finite proposal is refused by the Env (the session holds
+		// still) and not kept: NaN cannot be exported.
+		d.PolicyAction.Set(dst)
+	}
 	return d
 }
 

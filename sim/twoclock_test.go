@@ -274,3 +274,15 @@ func TestInterventionMarksRideOnTheLearningStep(t *testing.T) {
 		t.Errorf("%d interventions counted; want 1", st.Interventions)
 	}
 }
+
+func TestNonFiniteProposalIsNotRecorded(t *testing.T) {
+	nan := Auto(PolicyFunc(func(_, dst []float64) { dst[0], dst[1] = math.NaN(), 0 }), "bad")
+	s := newPointSession(t, NewManualClock(t0), nan)
+	sub := s.Subscribe(10)
+	s.Tick(t0)
+	for _, r := range drain(sub) {
+		if r.Kind == StepRecord && (r.PolicyAction.Len() != 0 || !r.Rejected) {
+			t.Fatalf("policy action %v rejected %v; want no proposal kept and the step marked rejected", r.PolicyAction.Slice(), r.Rejected)
+		}
+	}
+}

@@ -10,7 +10,6 @@ import (
 // Simulated operators for `tandem rollout --operator sim[:KEY=VALUE,...]`:
 // the policy runs in shared mode under a teleop.Arbiter and a
 // teleop.SimOperator built on the task's expert intervenes by its rule.
-func init() { newOperator, newDemonstrator = newSimOperator, newSimDemonstrator }
 
 // simOperatorConfig parses spec for one episode: the episode seed varies
 // the operator per episode (a seed given in the spec shifts the whole run),

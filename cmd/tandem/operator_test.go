@@ -46,7 +46,7 @@ func TestOperatorHookUsageErrors(t *testing.T) {
 		{"rule=value,steps=0", "steps=0 out of range (valid: ≥ 1 with rule value)"},
 	} {
 		t.Run(tc.spec, func(t *testing.T) {
-			_, err := newOperator(tc.spec, task, task.Expert(1, 0), "expert", 1)
+			_, err := newSimOperator(tc.spec, task, task.Expert(1, 0), "expert", 1)
 			var ue usageError
 			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %v; want a usage error containing %q", err, tc.want)
@@ -61,7 +61,7 @@ func TestOperatorHookRunsSharedEpisodes(t *testing.T) {
 		Seeds:   []uint64{1, 2, 3},
 		Controller: func(task sim.Task, _ int, seed uint64) (sim.Controller, error) {
 			p := policies.NewRandom(task.Spec(), seed)
-			return newOperator("skill=0.9,rule=distance,threshold=0.5", task, p, "random", seed)
+			return newSimOperator("skill=0.9,rule=distance,threshold=0.5", task, p, "random", seed)
 		},
 		KeepSteps: true,
 	})
@@ -91,7 +91,7 @@ func TestOperatorHookKeepsExplicitZeros(t *testing.T) {
 			NewTask: func() sim.Task { return &opTask{} },
 			Seeds:   []uint64{1, 2, 3},
 			Controller: func(task sim.Task, _ int, seed uint64) (sim.Controller, error) {
-				return newOperator(spec, task, policies.NewRandom(task.Spec(), seed), "random", seed)
+				return newSimOperator(spec, task, policies.NewRandom(task.Spec(), seed), "random", seed)
 			},
 		})
 		if err != nil {

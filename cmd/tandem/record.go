@@ -9,8 +9,6 @@ import (
 	"tandem/sim"
 )
 
-func init() { openRolloutSink = openStoreSink }
-
 // storeSink stores `tandem rollout --record` episodes in the demonstration
 // store of the data directory as they finish: a demos.Recorder commits them
 // in batches at least every commit interval (100 ms), each episode whole in

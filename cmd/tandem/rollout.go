@@ -49,20 +49,6 @@ type rolloutInfo struct {
 	Episodes  int
 }
 
-// openRolloutSink opens the store in dataDir for --record; set by the file
-// that implements recording.
-var openRolloutSink func(dataDir string, spec sim.Spec, info rolloutInfo) (rolloutSink, error)
-
-// newOperator wraps a policy in a shared-autonomy controller with a
-// simulated operator described by spec (the text after "sim:" in
-// --operator); newDemonstrator makes a teleop controller in which the
-// simulated operator drives every step. Set by the file that implements
-// simulated operators.
-var (
-	newOperator     func(spec string, task sim.Task, policy sim.Policy, policyName string, seed uint64) (sim.Controller, error)
-	newDemonstrator func(spec string, task sim.Task, seed uint64) (sim.Controller, error)
-)
-
 type rolloutFlags struct {
 	task, policy, operator, data, mode string
 	skill                              float64
@@ -171,9 +157,6 @@ func planRollout(cmd *cobra.Command, f rolloutFlags) (rolloutPlan, error) {
 		if !strings.HasPrefix(op, prefix) || len(op) > len(prefix) && op[len(prefix)] != ':' {
 			return p, usagef("unknown operator %q (valid: sim, sim:KEY=VALUE,...)", op)
 		}
-		if newOperator == nil || newDemonstrator == nil {
-			return p, errors.New("simulated operators are not available in this build")
-		}
 		p.opSpec = strings.TrimPrefix(strings.TrimPrefix(op, prefix), ":")
 		// Check the description once, before any worker starts, so a typo is
 		// one usage error rather than one per episode.
@@ -196,7 +179,7 @@ func planRollout(cmd *cobra.Command, f rolloutFlags) (rolloutPlan, error) {
 
 func (p *rolloutPlan) controller(task sim.Task, _ int, seed uint64) (sim.Controller, error) {
 	if p.info.Mode == sim.ModeTeleop {
-		return newDemonstrator(p.opSpec, task, seed)
+		return newSimDemonstrator(p.opSpec, task, seed)
 	}
 	o := p.popts
 	o.Seed = seed
@@ -205,7 +188,7 @@ func (p *rolloutPlan) controller(task sim.Task, _ int, seed uint64) (sim.Control
 		return nil, err
 	}
 	if p.info.Mode == sim.ModeShared {
-		return newOperator(p.opSpec, task, pol, p.info.Policy, seed)
+		return newSimOperator(p.opSpec, task, pol, p.info.Policy, seed)
 	}
 	return sim.Auto(pol, p.info.Policy), nil
 }
@@ -238,10 +221,7 @@ func runRollout(cmd *cobra.Command, f rolloutFlags) error {
 
 	var sink rolloutSink
 	if f.record {
-		if openRolloutSink == nil {
-			return errors.New("recording is not available in this build")
-		}
-		if sink, err = openRolloutSink(f.data, spec, plan.info); err != nil {
+		if sink, err = openStoreSink(f.data, spec, plan.info); err != nil {
 			return err
 		}
 	}
