@@ -61,6 +61,10 @@ type Config struct {
 	HapticGain, HapticCap float64
 	// Logger receives one line per notable event (slog.Default()).
 	Logger *slog.Logger
+	// FollowEvery is how often sessions running the policy "current" look
+	// for a newly promoted version (DefaultFollowEvery; negative: never,
+	// call FollowPromotions yourself).
+	FollowEvery time.Duration
 }
 
 // Defaults of Config's zero values.
@@ -86,6 +90,8 @@ type Hub struct {
 
 	devMu   sync.Mutex // guards devices; taken after mu, never before
 	devices map[string]*device
+
+	stopFollow chan struct{}
 }
 
 // Event reports a session added to or removed from a hub.
@@ -137,6 +143,14 @@ func New(cfg Config) (*Hub, error) {
 			rc.Logger = cfg.Logger
 		}
 		h.rec = demos.NewRecorder(cfg.Store, rc)
+	}
+	h.stopFollow = make(chan struct{})
+	if cfg.Store != nil && cfg.FollowEvery >= 0 {
+		every := cfg.FollowEvery
+		if every == 0 {
+			every = DefaultFollowEvery
+		}
+		go h.followLoop(every, h.stopFollow)
 	}
 	return h, nil
 }
@@ -289,6 +303,7 @@ func (h *Hub) Close(ctx context.Context) error {
 		return nil
 	}
 	h.closing = true
+	close(h.stopFollow)
 	list := make([]*Session, 0, len(h.sessions))
 	for _, s := range h.sessions {
 		list = append(list, s)

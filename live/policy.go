@@ -12,7 +12,14 @@ import (
 // policy is built on the loop goroutine (an expert binds to its task
 // instance), reset to the running episode and acts from the next period.
 // The expert keeps the session's skill.
-func (s *Session) SetPolicy(name string) error { return s.swap(name, false) }
+// A session that followed its task's current version stops following.
+func (s *Session) SetPolicy(name string) error {
+	if err := s.swap(name, false); err != nil {
+		return err
+	}
+	s.setFollow(name == Current)
+	return nil
+}
 
 // SwitchAtEpisode is SetPolicy at the next episode boundary: the running
 // episode finishes with the policy it started with, so every episode is
@@ -22,6 +29,12 @@ func (s *Session) SwitchAtEpisode(name string) error { return s.swap(name, true)
 func (s *Session) swap(name string, atReset bool) error {
 	if s.arb == nil {
 		return errors.New("a replay session has no policy")
+	}
+	if name == Current {
+		var err error
+		if name, err = s.hub.current(s.spec.Name); err != nil {
+			return err
+		}
 	}
 	reg := s.hub.cfg.Policies
 	o := policies.Options{Seed: s.opts.Seed}

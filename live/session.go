@@ -17,9 +17,12 @@ import (
 // Options describe a session to create. Zero values take the defaults
 // named on each field; Hub.Create validates them once.
 type Options struct {
-	Task   string // required: a catalogue task name
-	Mode   string // shared | teleop | auto (shared)
-	Policy string // a registered policy name (expert)
+	Task string // required: a catalogue task name
+	Mode string // shared | teleop | auto (shared)
+	// Policy is a registered policy name (expert), or Current: the task's
+	// promoted version (the expert until one is promoted), followed as
+	// promotions and rollbacks happen, at episode boundaries.
+	Policy string
 	// Skill of the scripted expert in [0, 1]; nil means 1. Only with the
 	// expert policy.
 	Skill *float64
@@ -71,9 +74,10 @@ type Session struct {
 	stopOnce sync.Once
 	stopErr  error
 
-	mu     sync.Mutex // guards policy, prev
+	mu     sync.Mutex // guards policy, prev, follow
 	policy string
 	prev   string
+	follow bool // the policy is the task's current version (Current)
 }
 
 // Create builds, starts and registers a session.
@@ -87,6 +91,12 @@ func (h *Hub) Create(o Options) (*Session, error) {
 	mode, err := sim.ParseMode(o.Mode)
 	if err != nil {
 		return nil, err
+	}
+	follow := o.Policy == Current
+	if follow {
+		if o.Policy, err = h.current(o.Task); err != nil {
+			return nil, err
+		}
 	}
 	reg := h.cfg.Policies
 	if err := reg.Check(o.Policy, policies.Options{Skill: o.Skill}); err != nil {
@@ -144,7 +154,7 @@ func (h *Hub) Create(o Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{hub: h, id: id, opts: o, spec: spec, scene: task.Scene(), sim: simS, arb: arb, task: task, policy: o.Policy}
+	s := &Session{hub: h, id: id, opts: o, spec: spec, scene: task.Scene(), sim: simS, arb: arb, task: task, policy: o.Policy, follow: follow}
 	if fs, ok := task.(sim.ForceScaler); ok {
 		s.forceScale = fs.ToolForceScale()
 	}

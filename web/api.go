@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"tandem/demos"
 	"tandem/live"
+	"tandem/policies"
 	"tandem/sim"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -36,6 +39,7 @@ func (s *Server) routes() *echo.Echo {
 	api.GET("/policies", s.listPolicies, s.viewer)
 	api.POST("/policies/activate", s.activatePolicy, s.operator)
 	api.POST("/policies/rollback", s.rollbackPolicy, s.operator)
+	api.POST("/policies/promote", s.promotePolicy, s.operator)
 	api.Any("/*", func(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "no such endpoint: "+c.Request().Method+" "+c.Request().URL.Path)
 	})
@@ -189,13 +193,76 @@ func (s *Server) sessionAction(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, map[string]string{"status": "queued"})
 }
 
+// policyInfo is one entry of GET /api/policies: a built-in or a stored
+// version (with its task, algorithm, lineage, evaluation and whether it is
+// its task's current version).
+type policyInfo struct {
+	Name     string          `json:"name"`
+	Version  string          `json:"version"`
+	Kind     string          `json:"kind"`
+	Algo     string          `json:"algo"`
+	Task     string          `json:"task,omitempty"`
+	Parent   string          `json:"parent,omitempty"`
+	Created  time.Time       `json:"created,omitzero"`
+	Promoted bool            `json:"promoted"`
+	Eval     json.RawMessage `json:"eval,omitempty"`
+}
+
 func (s *Server) listPolicies(c echo.Context) error {
-	return c.JSON(http.StatusOK, s.cfg.Policies.List())
+	out := []policyInfo{}
+	for _, p := range s.cfg.Policies.List() {
+		if p.Kind == policies.Builtin {
+			out = append(out, policyInfo{Name: p.Name, Version: p.Version, Kind: p.Kind, Algo: policies.Builtin})
+		}
+	}
+	if s.store != nil {
+		vs, err := s.store.Policies(c.Request().Context(), c.QueryParam("task"))
+		if err != nil {
+			return err
+		}
+		for _, v := range vs {
+			out = append(out, policyInfo{Name: v.Version, Version: v.Version, Kind: policies.Learned, Algo: v.Algo, Task: v.Task,
+				Parent: v.Parent, Created: v.Created, Promoted: v.Promoted, Eval: v.Eval})
+		}
+	}
+	return c.JSON(http.StatusOK, out)
 }
 
 type policyReq struct {
 	Session string `json:"session"` // empty: every live session
 	Policy  string `json:"policy"`
+	Task    string `json:"task"` // rollback: the task whose current version rolls back
+	Reason  string `json:"reason"`
+}
+
+// promotePolicy makes a stored version its task's current one; sessions
+// running the policy "current" switch at their next episode boundary.
+func (s *Server) promotePolicy(c echo.Context) error {
+	if s.store == nil {
+		return errNoStore
+	}
+	var req policyReq
+	if err := bindJSON(c, &req); err != nil {
+		return err
+	}
+	reason := req.Reason
+	if reason == "" {
+		reason = "POST /api/policies/promote"
+	}
+	ctx := c.Request().Context()
+	if err := s.store.Promote(ctx, req.Policy, reason); err != nil {
+		if errors.Is(err, demos.ErrNoPolicy) {
+			return echo.NewHTTPError(http.StatusNotFound, err.Error())
+		}
+		return err
+	}
+	s.hub.FollowPromotions(nil)
+	v, err := s.store.Policy(ctx, req.Policy)
+	if err != nil {
+		return err
+	}
+	v.Card = nil
+	return c.JSON(http.StatusOK, v)
 }
 
 // activatePolicy hot-swaps a session's policy for any registered one.
@@ -216,6 +283,24 @@ func (s *Server) rollbackPolicy(c echo.Context) error {
 	var req policyReq
 	if err := bindJSON(c, &req); err != nil {
 		return err
+	}
+	if req.Task != "" {
+		// The task's current version goes back to the previous one; sessions
+		// following it switch at their next episode boundary.
+		if s.store == nil {
+			return errNoStore
+		}
+		reason := req.Reason
+		if reason == "" {
+			reason = "POST /api/policies/rollback"
+		}
+		v, err := s.store.Rollback(c.Request().Context(), req.Task, reason)
+		if err != nil {
+			return echo.NewHTTPError(http.StatusConflict, err.Error())
+		}
+		s.hub.FollowPromotions(nil)
+		v.Card = nil
+		return c.JSON(http.StatusOK, v)
 	}
 	return s.swapPolicies(c, req.Session, func(sess *live.Session) (string, error) {
 		prev := sess.PreviousPolicy()

@@ -172,7 +172,7 @@ func (c Config) Validate() error {
 	if _, err := sim.ParseMode(c.Mode); err != nil {
 		return err
 	}
-	if !c.NoDefaultSession {
+	if !c.NoDefaultSession && c.Policy != live.Current {
 		if err := c.Policies.Check(c.Policy, policies.Options{Skill: c.Skill}); err != nil {
 			return err
 		}

@@ -93,6 +93,13 @@ func New(cfg Config) (*Server, error) {
 			return nil, err
 		}
 		s.store = st
+		lctx, lcancel := context.WithTimeout(context.Background(), 30*time.Second)
+		err = live.LoadVersions(lctx, st, cfg.Policies)
+		lcancel()
+		if err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	logger := slog.New(slog.NewTextHandler(cfg.Log, nil))
 	hub, err := live.New(live.Config{

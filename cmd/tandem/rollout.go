@@ -141,7 +141,10 @@ func planRollout(cmd *cobra.Command, f rolloutFlags) (rolloutPlan, error) {
 	}
 	p.info = rolloutInfo{Mode: mode, Operator: f.operator, Episodes: f.episodes}
 	if mode != sim.ModeTeleop {
-		p.reg = policies.NewRegistry()
+		var err error
+		if p.reg, f.policy, err = storedRegistry(cmd.Context(), f.data, f.task, f.policy); err != nil {
+			return p, err
+		}
 		if changed("skill") {
 			p.popts.Skill = &f.skill
 			p.info.Skill = &f.skill

@@ -74,13 +74,18 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if _, err := sim.ParseMode(f.mode); err != nil {
 		return usageError{err}
 	}
-	reg := policies.NewRegistry()
+	reg, _, err := storedRegistry(cmd.Context(), f.data, f.task, f.policy)
+	if err != nil {
+		return err
+	}
 	var skill *float64
 	if cmd.Flags().Changed("skill") {
 		skill = &f.skill
 	}
-	if err := reg.Check(f.policy, policies.Options{Skill: skill}); err != nil {
-		return usageError{err}
+	if f.policy != live.Current {
+		if err := reg.Check(f.policy, policies.Options{Skill: skill}); err != nil {
+			return usageError{err}
+		}
 	}
 	if f.token == "" {
 		f.token = os.Getenv("TANDEM_TOKEN")
