@@ -92,6 +92,7 @@ type Hub struct {
 	devices map[string]*device
 
 	stopFollow chan struct{}
+	online     *online // guarded by mu; nil until StartLearning
 }
 
 // Event reports a session added to or removed from a hub.
@@ -304,12 +305,16 @@ func (h *Hub) Close(ctx context.Context) error {
 	}
 	h.closing = true
 	close(h.stopFollow)
+	onl := h.online
 	list := make([]*Session, 0, len(h.sessions))
 	for _, s := range h.sessions {
 		list = append(list, s)
 	}
 	h.sessions = map[string]*Session{}
 	h.mu.Unlock()
+	if onl != nil {
+		onl.close() // a training in flight is abandoned (its context ends)
+	}
 	h.devMu.Lock()
 	devs := h.devices
 	h.devices = map[string]*device{}

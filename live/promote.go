@@ -2,6 +2,7 @@ package live
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"tandem/policies"
@@ -99,4 +100,33 @@ func (h *Hub) FollowPromotions(failed map[string]bool) {
 		}
 		h.log.Info("session follows a new current policy", "session", s.id, "version", want)
 	}
+}
+
+// Learning reports whether the session takes part in online learning.
+func (s *Session) Learning() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.learn
+}
+
+// SetLearning turns the session's part in online learning on or off. On,
+// it follows its task's current version (switching at the next episode
+// boundary); off, it keeps the version it runs.
+func (s *Session) SetLearning(on bool) error {
+	if !s.Live() {
+		return ErrReplay
+	}
+	if on && s.hub.Learning() == "" {
+		return errors.New("learning needs the online trainer (tandem serve --learn ALGO)")
+	}
+	s.mu.Lock()
+	s.learn = on
+	if on {
+		s.follow = true
+	}
+	s.mu.Unlock()
+	if on {
+		s.hub.FollowPromotions(nil)
+	}
+	return nil
 }

@@ -37,6 +37,10 @@ type Options struct {
 	// Record stores the session's episodes; nil means yes when the hub has
 	// a store.
 	Record *bool
+	// Learn makes the session take part in the hub's online learning: it
+	// runs the policy Current (whatever Policy says) and its episodes feed
+	// the online trainer. It needs Hub.StartLearning.
+	Learn bool
 	// Operator attaches a simulated operator: "sim" or "sim:KEY=VALUE,..."
 	// (teleop.ParseOperator), the same one `tandem rollout --operator`
 	// uses, so a shared-autonomy session can run unattended.
@@ -78,6 +82,7 @@ type Session struct {
 	policy string
 	prev   string
 	follow bool // the policy is the task's current version (Current)
+	learn  bool // the session takes part in online learning
 }
 
 // Create builds, starts and registers a session.
@@ -91,6 +96,12 @@ func (h *Hub) Create(o Options) (*Session, error) {
 	mode, err := sim.ParseMode(o.Mode)
 	if err != nil {
 		return nil, err
+	}
+	if o.Learn {
+		if h.Learning() == "" {
+			return nil, errors.New("live: learning needs the online trainer (tandem serve --learn ALGO)")
+		}
+		o.Policy = Current
 	}
 	follow := o.Policy == Current
 	if follow {
@@ -154,7 +165,7 @@ func (h *Hub) Create(o Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Session{hub: h, id: id, opts: o, spec: spec, scene: task.Scene(), sim: simS, arb: arb, task: task, policy: o.Policy, follow: follow}
+	s := &Session{hub: h, id: id, opts: o, spec: spec, scene: task.Scene(), sim: simS, arb: arb, task: task, policy: o.Policy, follow: follow, learn: o.Learn}
 	if fs, ok := task.(sim.ForceScaler); ok {
 		s.forceScale = fs.ToolForceScale()
 	}
@@ -294,6 +305,7 @@ type Info struct {
 	Requests      []string
 	Help          bool
 	Label         *sim.Label
+	Learning      bool // takes part in online learning
 	Ticks         uint64
 	Overruns      uint64
 }
@@ -304,7 +316,7 @@ func (s *Session) Info() Info {
 	in := Info{
 		ID: s.id, Task: s.spec.Name, Policy: s.policyName(), Paused: st.Paused, Episode: st.Episode, Seed: st.Seed, T: st.T,
 		ControlHz: st.ControlHz, TeleopHz: st.TeleopHz, Horizon: s.sim.Horizon(), Recording: s.rec != nil,
-		Label: st.Label, Ticks: st.Ticks, Overruns: st.Overruns, Requests: []string{},
+		Label: st.Label, Ticks: st.Ticks, Overruns: st.Overruns, Requests: []string{}, Learning: s.Learning(),
 	}
 	if s.replay != nil {
 		in.Replay, in.Holder = s.replay.Episode.ID, "replay"

@@ -40,6 +40,7 @@ func (s *Server) routes() *echo.Echo {
 	api.POST("/policies/activate", s.activatePolicy, s.operator)
 	api.POST("/policies/rollback", s.rollbackPolicy, s.operator)
 	api.POST("/policies/promote", s.promotePolicy, s.operator)
+	api.GET("/learn", s.learnStatus, s.viewer)
 	api.Any("/*", func(c echo.Context) error {
 		return echo.NewHTTPError(http.StatusNotFound, "no such endpoint: "+c.Request().Method+" "+c.Request().URL.Path)
 	})
@@ -163,6 +164,7 @@ func (s *Server) sessionAction(c echo.Context) error {
 	var body struct {
 		Seed *uint64 `json:"seed"`
 		Mode string  `json:"mode"`
+		On   *bool   `json:"on"`
 	}
 	if err := bindJSON(c, &body); err != nil {
 		return err
@@ -175,6 +177,9 @@ func (s *Server) sessionAction(c echo.Context) error {
 		err = sess.Pause()
 	case "resume":
 		err = sess.Resume()
+	case "learn":
+		// {"on": true|false}: take part in online learning.
+		err = sess.SetLearning(body.On == nil || *body.On)
 	case "mode":
 		if !sess.Live() {
 			return echo.NewHTTPError(http.StatusConflict, "a replay session has no mode")
@@ -185,7 +190,7 @@ func (s *Server) sessionAction(c echo.Context) error {
 		}
 		err = sess.SetMode(m)
 	default:
-		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("unknown action %q (valid: reset, pause, resume, mode)", truncate(a, 32)))
+		return echo.NewHTTPError(http.StatusNotFound, fmt.Sprintf("unknown action %q (valid: reset, pause, resume, mode, learn)", truncate(a, 32)))
 	}
 	if err != nil {
 		return echo.NewHTTPError(http.StatusConflict, err.Error())
@@ -233,6 +238,12 @@ type policyReq struct {
 	Policy  string `json:"policy"`
 	Task    string `json:"task"` // rollback: the task whose current version rolls back
 	Reason  string `json:"reason"`
+}
+
+// learnStatus serves GET /api/learn: the online trainer's algorithm (""
+// when off) and its recent events (trainings, evaluations, promotions).
+func (s *Server) learnStatus(c echo.Context) error {
+	return c.JSON(http.StatusOK, map[string]any{"algo": s.hub.Learning(), "events": s.hub.LearnEvents()})
 }
 
 // promotePolicy makes a stored version its task's current one; sessions

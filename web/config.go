@@ -74,6 +74,9 @@ type Config struct {
 	// or "sim:KEY=VALUE,...", see live.Options.Operator).
 	Operator         string
 	NoDefaultSession bool
+	// Learn, if set, starts the hub's online trainer; the default session
+	// then learns (runs the task's current version and feeds the trainer).
+	Learn *live.OnlineConfig
 	// Devices are opened as operators of the default session (evdev device
 	// paths or evemu recordings), through OpenDevice.
 	Devices []string

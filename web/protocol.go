@@ -73,6 +73,7 @@ type SessionInfo struct {
 	Authority     Authority    `json:"authority"`
 	Clients       ClientCounts `json:"clients"`
 	Label         *sim.Label   `json:"label,omitempty"`
+	Learning      bool         `json:"learning"`
 	Ticks         uint64       `json:"ticks"`
 	Overruns      uint64       `json:"overruns"`
 }

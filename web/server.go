@@ -33,6 +33,7 @@ type SessionOptions struct {
 	Paused    bool     `json:"paused"`
 	Record    *bool    `json:"record,omitempty"`
 	Operator  string   `json:"operator,omitempty"`
+	Learn     bool     `json:"learn,omitempty"`
 }
 
 // Server is tandem's HTTP server: REST API, session WebSockets, the
@@ -184,6 +185,13 @@ func (s *Server) Start() error {
 	s.ln = ln
 	host, _, _ := net.SplitHostPort(ln.Addr().String())
 	s.openViewers = isLoopback(host)
+	if s.cfg.Learn != nil {
+		if err := s.hub.StartLearning(*s.cfg.Learn); err != nil {
+			ln.Close()
+			s.abort()
+			return err
+		}
+	}
 	if !s.cfg.NoDefaultSession {
 		if err := s.startDefault(); err != nil {
 			ln.Close()
@@ -198,7 +206,8 @@ func (s *Server) Start() error {
 }
 
 func (s *Server) startDefault() error {
-	sess, err := s.hub.Create(live.Options{Task: s.cfg.Task, Mode: s.cfg.Mode, Policy: s.cfg.Policy, Skill: s.cfg.Skill, Seed: s.cfg.Seed, Operator: s.cfg.Operator})
+	sess, err := s.hub.Create(live.Options{Task: s.cfg.Task, Mode: s.cfg.Mode, Policy: s.cfg.Policy, Skill: s.cfg.Skill, Seed: s.cfg.Seed,
+		Operator: s.cfg.Operator, Learn: s.cfg.Learn != nil})
 	if err != nil {
 		return fmt.Errorf("default session: %w", err)
 	}
@@ -302,7 +311,7 @@ func (s *Server) createSession(o SessionOptions) (*view, error) {
 	}
 	sess, err := s.hub.Create(live.Options{
 		Task: o.Task, Mode: o.Mode, Policy: o.Policy, Skill: o.Skill, Seed: o.Seed,
-		ControlHz: o.ControlHz, TeleopHz: o.TeleopHz, Paused: o.Paused, Record: o.Record, Operator: o.Operator,
+		ControlHz: o.ControlHz, TeleopHz: o.TeleopHz, Paused: o.Paused, Record: o.Record, Operator: o.Operator, Learn: o.Learn,
 	})
 	if err != nil {
 		return nil, err

@@ -267,7 +267,7 @@ func infoOf(in live.Info, ops, views int) SessionInfo {
 		Horizon: in.Horizon, Recording: in.Recording, Replay: in.Replay,
 		Authority: Authority{Holder: holder, Requests: req, Help: in.Help},
 		Clients:   ClientCounts{Operators: ops, Viewers: views},
-		Label:     in.Label, Ticks: in.Ticks, Overruns: in.Overruns,
+		Label:     in.Label, Ticks: in.Ticks, Overruns: in.Overruns, Learning: in.Learning,
 	}
 }
 

@@ -31,6 +31,10 @@ type serveFlags struct {
 	inputDir                              string
 	hapticGain, hapticCap                 float64
 	operator                              string
+	learn                                 string
+	learnParams                           []string
+	learnMin, learnEval                   int
+	learnPromote                          float64
 }
 
 func newServeCmd() *cobra.Command {
@@ -61,6 +65,11 @@ tick boundary, flush the recorder and exit 0.`,
 	fl.BoolVar(&f.noStore, "no-store", false, "do not record (episode endpoints answer 503)")
 	fl.BoolVar(&f.hotplug, "hotplug", false, "attach every gamepad, joystick or SpaceMouse present or plugged in later (not keyboards) to the default session")
 	fl.StringVar(&f.inputDir, "input-dir", evdev.DefaultDir, "directory watched by --hotplug")
+	fl.StringVar(&f.learn, "learn", "", "run the online trainer with this algorithm (e.g. sirius); the default session learns")
+	fl.StringArrayVar(&f.learnParams, "learn-param", nil, "online learner hyper-parameter KEY=VALUE (repeatable)")
+	fl.IntVar(&f.learnMin, "learn-min-episodes", 10, "new finished episodes that start a training, in [1, 100000]")
+	fl.IntVar(&f.learnEval, "learn-eval-episodes", 30, "held-out episodes scoring each candidate, in [1, 10000]")
+	fl.Float64Var(&f.learnPromote, "learn-promote-min", 0.5, "held-out success the first learned version needs to be promoted, in [0, 1]")
 	fl.StringVar(&f.operator, "operator", "", "simulated operator on the default session: sim or sim:KEY=VALUE,... (see docs/teleop.md)")
 	fl.Float64Var(&f.hapticGain, "haptic-gain", live.DefaultHapticGain, "force feedback gain in (0, 100]")
 	fl.Float64Var(&f.hapticCap, "haptic-cap", live.DefaultHapticCap, "force feedback hard cap in (0, 1] of a device's full strength")
@@ -93,6 +102,23 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if f.token != "" && len(f.token) < 8 {
 		return usagef("--token must be at least 8 characters")
 	}
+	var learn *live.OnlineConfig
+	if f.learn != "" {
+		kv, err := parseParams(f.learnParams)
+		if err != nil {
+			return usageError{err}
+		}
+		learn = &live.OnlineConfig{Algo: f.learn, Params: kv, MinNewEpisodes: f.learnMin, EvalEpisodes: f.learnEval, PromoteMin: f.learnPromote}
+		if f.learnPromote == 0 {
+			learn.PromoteMin = 1e-9 // "0" means promote whatever the first version scores
+		}
+		if _, err := policies.NewLearner(f.learn); err != nil {
+			return usageError{err}
+		}
+		if f.noStore {
+			return usagef("--learn needs a store; drop --no-store")
+		}
+	}
 	if f.operator != "" {
 		if _, err := live.ParseOperator(f.operator); err != nil {
 			return usagef("--operator: %v", err)
@@ -119,7 +145,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		Addr: f.addr, DataDir: f.data, Token: f.token, Task: f.task, Mode: f.mode, Policy: f.policy,
 		Skill: skill, Seed: f.seed, Devices: f.devices, NoStore: f.noStore,
 		Policies:   reg,
-		HapticGain: f.hapticGain, HapticCap: f.hapticCap, Operator: f.operator,
+		HapticGain: f.hapticGain, HapticCap: f.hapticCap, Operator: f.operator, Learn: learn,
 		OpenDevice: openServeDevice,
 		Log:        errOut,
 	})

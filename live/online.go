@@ -1,0 +1,283 @@
+package live
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sync"
+	"time"
+
+	"tandem/demos"
+	"tandem/policies"
+)
+
+// OnlineConfig configures a hub's online trainer.
+type OnlineConfig struct {
+	// Algo is the learner (policies.Learners); Params its hyper-parameters.
+	Algo   string
+	Params map[string]string
+	// MinNewEpisodes finished episodes of a task recorded since the last
+	// training start a new one (default 10).
+	MinNewEpisodes int
+	// EvalEpisodes held-out episodes score each candidate (default 30).
+	EvalEpisodes int
+	// PromoteMin is the held-out success rate the first learned version
+	// must reach to replace what sessions run (default 0.5); later
+	// candidates must reach the current version's held-out success rate
+	// (both scored on the same seeds). See docs/algorithms.md.
+	PromoteMin float64
+	// Every is how often the trainer looks for new data (default 5 s).
+	Every time.Duration
+}
+
+func (c *OnlineConfig) defaults() error {
+	if _, err := policies.NewLearner(c.Algo); err != nil {
+		return err
+	}
+	if c.MinNewEpisodes == 0 {
+		c.MinNewEpisodes = 10
+	}
+	if c.EvalEpisodes == 0 {
+		c.EvalEpisodes = 30
+	}
+	if c.PromoteMin == 0 {
+		c.PromoteMin = 0.5
+	}
+	if c.Every == 0 {
+		c.Every = 5 * time.Second
+	}
+	switch {
+	case c.MinNewEpisodes < 1 || c.MinNewEpisodes > 100_000:
+		return fmt.Errorf("learn: min new episodes %d not in [1, 100000]", c.MinNewEpisodes)
+	case c.EvalEpisodes < 1 || c.EvalEpisodes > 10_000:
+		return fmt.Errorf("learn: evaluation episodes %d not in [1, 10000]", c.EvalEpisodes)
+	case !(c.PromoteMin >= 0 && c.PromoteMin <= 1):
+		return fmt.Errorf("learn: promote threshold %g not in [0, 1]", c.PromoteMin)
+	case c.Every < 100*time.Millisecond:
+		return fmt.Errorf("learn: check interval %v below 100ms", c.Every)
+	}
+	return nil
+}
+
+// OnlineEvent reports what the online trainer did.
+type OnlineEvent struct {
+	Task      string               `json:"task"`
+	Version   string               `json:"version,omitempty"`
+	Parent    string               `json:"parent,omitempty"`
+	Episodes  int                  `json:"episodes"`
+	Eval      *policies.EvalResult `json:"eval,omitempty"`
+	Promoted  bool                 `json:"promoted"`
+	Reason    string               `json:"reason"`
+	TrainSecs float64              `json:"train_s"`
+	Err       string               `json:"error,omitempty"`
+	At        time.Time            `json:"at"`
+}
+
+// online is a hub's online trainer: one goroutine that, for each task
+// whose live sessions learn, trains a candidate when enough new data has
+// arrived, evaluates it headlessly, registers it and promotes it by the
+// stated rule. Sessions learning run the policy Current and switch at their
+// next episode boundary.
+type online struct {
+	h    *Hub
+	cfg  OnlineConfig
+	tr   *Trainer
+	stop chan struct{}
+	done chan struct{}
+
+	mu     sync.Mutex       // guards last, events
+	last   map[string]int64 // task → newest episode id trained on
+	events []OnlineEvent    // newest last, bounded
+}
+
+// maxEvents bounds the kept online-trainer events.
+const maxEvents = 256
+
+// StartLearning starts the hub's online trainer (once). Sessions take part
+// with Session.SetLearning (or Options.Learn); the trainer works on every
+// task at least one learning session runs.
+func (h *Hub) StartLearning(cfg OnlineConfig) error {
+	if h.cfg.Store == nil {
+		return fmt.Errorf("learn: the online trainer needs a store")
+	}
+	if err := cfg.defaults(); err != nil {
+		return err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.online != nil {
+		return fmt.Errorf("learn: already learning with %s", h.online.cfg.Algo)
+	}
+	o := &online{h: h, cfg: cfg, tr: &Trainer{Store: h.cfg.Store, Policies: h.cfg.Policies, Catalog: h.cfg.Catalog},
+		stop: make(chan struct{}), done: make(chan struct{}), last: map[string]int64{}}
+	h.online = o
+	go o.run()
+	return nil
+}
+
+// Learning reports the online trainer's algorithm ("" when off).
+func (h *Hub) Learning() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.online == nil {
+		return ""
+	}
+	return h.online.cfg.Algo
+}
+
+// LearnEvents returns the online trainer's recent events, oldest first.
+func (h *Hub) LearnEvents() []OnlineEvent {
+	h.mu.Lock()
+	o := h.online
+	h.mu.Unlock()
+	if o == nil {
+		return []OnlineEvent{}
+	}
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return append([]OnlineEvent{}, o.events...)
+}
+
+func (o *online) record(e OnlineEvent) {
+	e.At = time.Now()
+	o.mu.Lock()
+	o.events = append(o.events, e)
+	if len(o.events) > maxEvents {
+		o.events = o.events[len(o.events)-maxEvents:]
+	}
+	o.mu.Unlock()
+	if e.Err != "" {
+		o.h.log.Warn("online training failed", "task", e.Task, "err", e.Err)
+		return
+	}
+	o.h.log.Info("online training", "task", e.Task, "version", e.Version, "promoted", e.Promoted, "reason", e.Reason)
+}
+
+func (o *online) close() {
+	close(o.stop)
+	<-o.done
+}
+
+func (o *online) run() {
+	defer close(o.done)
+	t := time.NewTicker(o.cfg.Every)
+	defer t.Stop()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-o.stop:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	for {
+		select {
+		case <-o.stop:
+			return
+		case <-t.C:
+		}
+		for _, task := range o.tasks() {
+			if ctx.Err() != nil {
+				return
+			}
+			o.step(ctx, task)
+		}
+	}
+}
+
+// tasks lists the tasks of learning sessions.
+func (o *online) tasks() []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, s := range o.h.List() {
+		if s.Live() && s.Learning() && !seen[s.spec.Name] {
+			seen[s.spec.Name] = true
+			out = append(out, s.spec.Name)
+		}
+	}
+	return out
+}
+
+// step trains task's next candidate when enough new episodes arrived.
+func (o *online) step(ctx context.Context, task string) {
+	st := o.h.cfg.Store
+	eps, err := Episodes(ctx, st, demos.Filter{Task: task})
+	if err != nil {
+		o.record(OnlineEvent{Task: task, Err: err.Error()})
+		return
+	}
+	o.mu.Lock()
+	last := o.last[task]
+	o.mu.Unlock()
+	fresh := 0
+	var newest int64
+	for _, e := range eps {
+		if e.ID > last {
+			fresh++
+		}
+		newest = max(newest, e.ID)
+	}
+	if fresh < o.cfg.MinNewEpisodes {
+		return
+	}
+	o.mu.Lock()
+	o.last[task] = newest
+	o.mu.Unlock()
+	cur, hasCur, err := st.Current(ctx, task)
+	if err != nil {
+		o.record(OnlineEvent{Task: task, Err: err.Error()})
+		return
+	}
+	parent := ""
+	if hasCur && cur.Algo == o.cfg.Algo {
+		parent = cur.Version // warm start from the current version of this algorithm
+	}
+	res, err := o.tr.Train(ctx, TrainRequest{
+		Algo: o.cfg.Algo, Task: task, Episodes: eps, Params: o.cfg.Params, Parent: parent,
+		EvalEpisodes: o.cfg.EvalEpisodes, Seed: uint64(newest),
+		// Leave a core to the sessions: training never competes for all of them.
+		EvalWorkers: max(1, runtime.GOMAXPROCS(0)-1),
+		Note:        "tandem serve --learn",
+	})
+	if err != nil {
+		if ctx.Err() == nil {
+			o.record(OnlineEvent{Task: task, Parent: parent, Episodes: len(eps), Err: err.Error()})
+		}
+		return
+	}
+	ev := OnlineEvent{Task: task, Version: res.Version, Parent: parent, Episodes: res.Episodes, Eval: res.Eval, TrainSecs: res.TrainSecs}
+	ev.Promoted, ev.Reason = o.decide(res, cur, hasCur)
+	if ev.Promoted {
+		if err := st.Promote(ctx, res.Version, "online: "+ev.Reason); err != nil {
+			ev.Err = err.Error()
+			ev.Promoted = false
+		} else {
+			o.h.FollowPromotions(nil)
+		}
+	}
+	o.record(ev)
+}
+
+// decide applies the promotion rule to a candidate.
+func (o *online) decide(res TrainResult, cur demos.PolicyVersion, hasCur bool) (bool, string) {
+	if res.Eval == nil {
+		return false, "no evaluation"
+	}
+	got := res.Eval.SuccessRate
+	if !hasCur {
+		if got >= o.cfg.PromoteMin {
+			return true, fmt.Sprintf("first version: held-out success %.3f ≥ %.3f", got, o.cfg.PromoteMin)
+		}
+		return false, fmt.Sprintf("first version: held-out success %.3f < %.3f", got, o.cfg.PromoteMin)
+	}
+	var ce policies.EvalResult
+	if err := json.Unmarshal(cur.Eval, &ce); err != nil || ce.Episodes == 0 {
+		return true, fmt.Sprintf("current %s has no evaluation; held-out success %.3f", cur.Version, got)
+	}
+	if got >= ce.SuccessRate {
+		return true, fmt.Sprintf("held-out success %.3f ≥ current %s's %.3f", got, cur.Version, ce.SuccessRate)
+	}
+	return false, fmt.Sprintf("held-out success %.3f < current %s's %.3f", got, cur.Version, ce.SuccessRate)
+}
