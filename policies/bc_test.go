@@ -18,7 +18,7 @@ import (
 func TestBCFitsReachExpertFrom20Demos(t *testing.T) {
 	maker := reachMaker(t)
 	spec := maker().Spec()
-	eps := demos(t, maker, 20, 1000, 1)
+	eps := expertDemos(t, maker, 20, 1000, 1)
 	out := train(t, "bc", policies.TrainInput{Spec: spec, NewTask: maker, Episodes: eps, Seed: 1})
 	res := evaluate(t, maker, out, 50)
 	if res.SuccessRate < 0.9 {

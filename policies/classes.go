@@ -28,7 +28,7 @@ func SiriusClasses(e *Episode, window int) []int {
 	if window <= 0 {
 		window = DefaultPreIntervention
 	}
-	out := make([]int, e.Len())
+	out := make([]int, len(e.Source))
 	for t, s := range e.Source {
 		out[t] = classOf(s)
 	}

@@ -268,6 +268,7 @@ func (d *trainData) episodeOf(row int) int {
 type plan struct {
 	strata [][]int
 	prob   []float64 // per stratum; nil for a single stratum
+	names  []string  // per stratum, when prob is set: Stats reports drawn_NAME
 	weight []float32 // per dataset row; nil: all 1
 	hyper  map[string]any
 	stats  map[string]any
@@ -404,6 +405,9 @@ func fit(ctx context.Context, algo string, in *TrainInput, c fitConfig, d *train
 	for k, v := range pl.stats {
 		out.Stats[k] = v
 	}
+	for k, name := range pl.names {
+		out.Stats["drawn_"+name] = float64(smp.drawn[k]) / float64(c.Steps*c.Batch*c.Members)
+	}
 	hyper := c.hyper(in.Seed)
 	for k, v := range pl.hyper {
 		hyper[k] = v
@@ -479,10 +483,12 @@ type sampler struct {
 	idx  [][]int
 	w    [][]float32
 	unit bool
+	// drawn counts the rows drawn from each stratum.
+	drawn []int
 }
 
 func newSampler(pl *plan, members, batch int, seed uint64) *sampler {
-	s := &sampler{pl: pl, rng: nn.NewRand(seed ^ 0x5a3b1e0c7d9f2468), unit: pl.weight == nil}
+	s := &sampler{pl: pl, rng: nn.NewRand(seed ^ 0x5a3b1e0c7d9f2468), unit: pl.weight == nil, drawn: make([]int, len(pl.strata))}
 	if pl.prob != nil {
 		var c float64
 		for _, p := range pl.prob {
@@ -525,6 +531,7 @@ func (s *sampler) draw() {
 			}
 			rows := pop[k]
 			idx[i] = rows[s.rng.Intn(len(rows))]
+			s.drawn[k]++
 			if !s.unit {
 				w[i] = s.pl.weight[idx[i]]
 			}

@@ -42,9 +42,9 @@ func reachMaker(t testing.TB) func() sim.Task {
 	return m
 }
 
-// demos records n episodes of the scripted expert at skill on seeds
+// expertDemos records n episodes of the scripted expert at skill on seeds
 // first, first+1, …
-func demos(t testing.TB, maker func() sim.Task, n int, first uint64, skill float64) []policies.Episode {
+func expertDemos(t testing.TB, maker func() sim.Task, n int, first uint64, skill float64) []policies.Episode {
 	t.Helper()
 	eps, err := sim.Rollout(context.Background(), sim.RolloutConfig{
 		NewTask: maker, FirstSeed: first, Episodes: n, KeepSteps: true,
