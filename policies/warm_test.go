@@ -58,4 +58,3 @@ func TestTrainingStopsWhenTheContextEnds(t *testing.T) {
 		t.Errorf("got %v; want context.Canceled", err)
 	}
 }
-
