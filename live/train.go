@@ -183,6 +183,9 @@ func (tr *Trainer) Train(ctx context.Context, req TrainRequest) (TrainResult, er
 	if err := tr.register(ctx, version); err != nil {
 		return TrainResult{}, err
 	}
+	if a, err := filepath.Abs(abs); err == nil {
+		abs = a
+	}
 	res.Checkpoint = abs
 	return res, nil
 }
