@@ -12,6 +12,12 @@ import (
 
 func (fc *foxClient) subscribe(id, channel uint32) {
 	fc.mu.Lock()
+	if n := len(fc.subs); n >= fc.hub.srv.cfg.MaxFoxSubs {
+		fc.mu.Unlock()
+		fc.hub.srv.metrics.rejected.WithLabelValues(codeTooLarge).Inc()
+		fc.status(2, fmt.Sprintf("%d subscriptions on this connection, the limit", n))
+		return
+	}
 	ch, ok := fc.chans[channel]
 	_, dup := fc.subs[id]
 	if !ok || dup {
@@ -31,6 +37,7 @@ func (fc *foxClient) subscribe(id, channel uint32) {
 	}
 	fc.mu.Unlock()
 	if sub != nil {
+		ch.sess.foxAttach(1) // the idle rule sees a Foxglove watcher
 		go fc.pump(ch.sess, sub)
 	}
 }
@@ -64,6 +71,7 @@ func (fc *foxClient) pump(sess *view, sub *sim.Subscription) {
 		id   uint32
 		kind string
 	}
+	defer sess.foxAttach(-1)
 	var targets []target
 	sc := newFoxScene(sess)
 	for r := range sub.C {
