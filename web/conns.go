@@ -7,21 +7,9 @@ import (
 	"net/http"
 	"sync"
 	"sync/atomic"
-	"syscall"
 
 	"github.com/labstack/echo/v4"
 )
-
-// defaultMaxConns derives the connection cap from the process's
-// descriptor limit: half of it (the rest for the store, exports, devices
-// and the reserve), at most 8192, at least 64.
-func defaultMaxConns() int {
-	var rl syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &rl); err != nil || rl.Cur == 0 {
-		return 1024
-	}
-	return int(min(max(rl.Cur/2, 64), 8192))
-}
 
 // connLimiter is the listener behind the HTTP server: it bounds the
 // connections held at once, overall (max) and per remote IP address

@@ -58,7 +58,17 @@ type view struct {
 	lastSucc bool
 	prev     stateKey
 	sentAny  bool
+	// countsAt is when a state message last went out for a change of the
+	// client counts alone; countsDue that one is held back (see
+	// countsEvery) and a poke will send it.
+	countsAt  time.Time
+	countsDue bool
 }
+
+// countsEvery bounds state messages that only report new client counts:
+// without it each viewer joining sends a state to every client, n² for n
+// viewers (a 1,000-viewer flood queued half a million messages).
+const countsEvery = time.Second
 
 // newView subscribes to sess and starts its fan-out.
 func (s *Server) newView(sess *live.Session) *view {
@@ -201,6 +211,17 @@ func (v *view) checkState(r *sim.Record) {
 	if v.sentAny && key == v.prev {
 		return
 	}
+	if v.sentAny && key.sameButCounts(v.prev) {
+		if wait := countsEvery - time.Since(v.countsAt); wait > 0 {
+			if !v.countsDue {
+				v.countsDue = true
+				time.AfterFunc(wait, v.pokeState)
+			}
+			return
+		}
+		v.countsAt = time.Now()
+	}
+	v.countsDue = false
 	first := !v.sentAny
 	v.prev, v.sentAny = key, true
 	if first {
@@ -212,6 +233,12 @@ func (v *view) checkState(r *sim.Record) {
 	for _, c := range *v.all.Load() {
 		c.pushMsg(b)
 	}
+}
+
+// sameButCounts reports whether k and o differ in the client counts only.
+func (k stateKey) sameButCounts(o stateKey) bool {
+	k.ops, k.views = o.ops, o.views
+	return k == o
 }
 
 func joinRequests(rs []string) string {
