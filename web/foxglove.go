@@ -322,8 +322,14 @@ func (fc *foxClient) readLoop() {
 		}
 		switch m.Op {
 		case "subscribe":
+			refused := 0
 			for _, s := range m.Subscriptions {
-				fc.subscribe(s.ID, s.ChannelID)
+				if !fc.subscribe(s.ID, s.ChannelID) {
+					refused++
+				}
+			}
+			if refused > 0 {
+				fc.status(2, fmt.Sprintf("%d subscriptions refused: a connection holds at most %d, the limit", refused, srv.cfg.MaxFoxSubs))
 			}
 		case "unsubscribe":
 			for _, id := range m.SubscriptionIDs {

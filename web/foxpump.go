@@ -10,13 +10,15 @@ import (
 	"tandem/sim"
 )
 
-func (fc *foxClient) subscribe(id, channel uint32) {
+// subscribe adds subscription id on channel; it reports false, saying
+// nothing, when the connection holds MaxFoxSubs already (the caller
+// answers once per message, not once per refused subscription).
+func (fc *foxClient) subscribe(id, channel uint32) bool {
 	fc.mu.Lock()
-	if n := len(fc.subs); n >= fc.hub.srv.cfg.MaxFoxSubs {
+	if len(fc.subs) >= fc.hub.srv.cfg.MaxFoxSubs {
 		fc.mu.Unlock()
 		fc.hub.srv.metrics.rejected.WithLabelValues(codeTooLarge).Inc()
-		fc.status(2, fmt.Sprintf("%d subscriptions on this connection, the limit", n))
-		return
+		return false
 	}
 	ch, ok := fc.chans[channel]
 	_, dup := fc.subs[id]
@@ -27,7 +29,7 @@ func (fc *foxClient) subscribe(id, channel uint32) {
 		} else {
 			fc.status(2, fmt.Sprintf("unknown channel %d", channel))
 		}
-		return
+		return true
 	}
 	fc.subs[id] = ch
 	var sub *sim.Subscription
@@ -40,6 +42,7 @@ func (fc *foxClient) subscribe(id, channel uint32) {
 		ch.sess.foxAttach(1) // the idle rule sees a Foxglove watcher
 		go fc.pump(ch.sess, sub)
 	}
+	return true
 }
 
 func (fc *foxClient) unsubscribe(id uint32) {

@@ -929,7 +929,7 @@ func (tg *loadTarget) foxFlood(ctx context.Context, p *loadPhase, n int) {
 				return
 			}
 			if strings.Contains(string(b), `"op":"status"`) && strings.Contains(string(b), "the limit") {
-				limited.Add(1)
+				limited.Add(1) // one per refusing message
 			}
 		}
 	}()
@@ -949,7 +949,7 @@ func (tg *loadTarget) foxFlood(ctx context.Context, p *loadPhase, n int) {
 	}
 	tg.probeHealth(ctx, p, 2*time.Second, 100*time.Millisecond)
 	p.Counts["subscriptions_asked"], p.Counts["subscriptions_refused"] = n, int(tg.metrics()[tooLarge]-before)
-	p.Counts["refusal_statuses_received"] = int(limited.Load()) // a full queue drops some
+	p.Counts["refusal_statuses_received"] = int(limited.Load())
 }
 
 // badInput checks the refusals of issue 15: rates and speeds out of range
