@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -58,9 +59,11 @@ func (r *repeatLimiter) allow(kind string) (ok bool, suppressed int) {
 	return true, n
 }
 
-// limitHandler is a slog.Handler that lets each message (by level and
-// text) through at most once per logEvery, adding "repeated=N" for the
-// lines it held back.
+// limitHandler is a slog.Handler that lets each warning or error (by
+// level and message, whatever its attributes: "commit failed" carries a
+// changing pending count) through at most once per logEvery, adding
+// "repeated=N" for the lines it held back. Info lines (a device attached,
+// a session paused) are events, not failures repeating: they all pass.
 type limitHandler struct {
 	slog.Handler
 	lim *repeatLimiter
@@ -71,6 +74,9 @@ func newLimitHandler(h slog.Handler, every time.Duration) *limitHandler {
 }
 
 func (h *limitHandler) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level < slog.LevelWarn {
+		return h.Handler.Handle(ctx, r)
+	}
 	ok, n := h.lim.allow(r.Level.String() + "\x00" + r.Message)
 	if !ok {
 		return nil
@@ -91,14 +97,17 @@ func (h *limitHandler) WithGroup(name string) slog.Handler {
 }
 
 // limitWriter is an io.Writer for line loggers (net/http's ErrorLog): a
-// line whose text, digits ignored, repeats within logEvery is held back
-// and counted ("http: Accept error: accept tcp: too many open files;
-// retrying in 5ms" differs only in its delay).
+// line whose text, numbers and durations ignored, repeats within logEvery
+// is held back and counted ("http: Accept error: accept tcp: too many
+// open files; retrying in 5ms" differs only in its delay).
 type limitWriter struct {
 	w   io.Writer
 	lim *repeatLimiter
 	mu  sync.Mutex // serialises writes to w
 }
+
+// numbers matches numbers with their units (5ms, 1s, 127.0.0.1, 8080).
+var numbers = regexp.MustCompile(`[0-9][0-9.]*[a-zµ]*`)
 
 func newLimitWriter(w io.Writer, every time.Duration) *limitWriter {
 	return &limitWriter{w: w, lim: newRepeatLimiter(every)}
@@ -106,12 +115,7 @@ func newLimitWriter(w io.Writer, every time.Duration) *limitWriter {
 
 func (w *limitWriter) Write(p []byte) (int, error) {
 	line := strings.TrimRight(string(p), "\n")
-	kind := strings.Map(func(r rune) rune {
-		if r >= '0' && r <= '9' {
-			return -1
-		}
-		return r
-	}, line)
+	kind := numbers.ReplaceAllString(line, "#")
 	ok, n := w.lim.allow(kind)
 	if !ok {
 		return len(p), nil
