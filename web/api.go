@@ -21,7 +21,7 @@ func (s *Server) routes() *echo.Echo {
 	e.HTTPErrorHandler = s.errorHandler
 	// Host first: a request for another name (DNS rebinding) gets nothing,
 	// not even the console.
-	e.Use(securityHeaders, s.checkHost, s.reserveOnly, s.limitBody)
+	e.Use(s.checkHost, securityHeaders, s.reserveOnly, s.limitBody)
 
 	api := e.Group("/api")
 	api.GET("/health", s.health)

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -48,6 +49,10 @@ func checkPublicHost(h string) error {
 	return nil
 }
 
+// hostChars is what a Host header may contain: a name or an address
+// (IPv6 in brackets) and a port.
+var hostChars = regexp.MustCompile(`^[A-Za-z0-9.\-\[\]:]+$`)
+
 // normHost lower-cases a host name and drops brackets and a final dot.
 func normHost(h string) string {
 	return strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")
@@ -64,6 +69,9 @@ func (g *hostGuard) bind(addr net.Addr) {
 // allowed reports whether hostport (a Host header or an Origin's host)
 // names this server.
 func (g *hostGuard) allowed(hostport string) bool {
+	if !hostChars.MatchString(hostport) {
+		return false // not a name, an address and a port
+	}
 	host := hostport
 	if h, _, err := net.SplitHostPort(hostport); err == nil {
 		host = h
@@ -131,15 +139,21 @@ func (s *Server) checkOrigin(r *http.Request) bool {
 
 // contentSecurityPolicy keeps the console to its own files: no inline or
 // foreign scripts, no framing (clickjacking the operator), no plugins;
-// sockets and fetches to this origin only.
-const contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
-	"connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+// fetches and sockets to this origin only. The socket origins are named
+// as well as 'self' (older WebKit does not match ws: with 'self'); host
+// has passed checkHost.
+func contentSecurityPolicy(host string) string {
+	return "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+		"connect-src 'self' ws://" + host + " wss://" + host + "; " +
+		"frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+}
 
-// securityHeaders sets the headers every answer carries.
+// securityHeaders sets the headers every answer carries; it runs after
+// checkHost.
 func securityHeaders(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		h := c.Response().Header()
-		h.Set("Content-Security-Policy", contentSecurityPolicy)
+		h.Set("Content-Security-Policy", contentSecurityPolicy(c.Request().Host))
 		h.Set("X-Frame-Options", "DENY")
 		h.Set("X-Content-Type-Options", "nosniff")
 		h.Set("Referrer-Policy", "no-referrer")

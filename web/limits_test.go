@@ -105,6 +105,7 @@ func TestHostHeaderMustNameTheServer(t *testing.T) {
 		{"tandem.localhost:" + port, 200},
 		{"robot-lab.example:" + port, 200},
 		{"192.0.2.7:" + port, 403}, // an address this server does not listen on
+		{"x;script-src *.localhost:" + port, 403},
 	}
 	for _, row := range rows {
 		for _, path := range []string{"/api/health", "/api/sessions", "/", "/metrics"} {
