@@ -132,6 +132,10 @@ func TestLearnerParamsAreChecked(t *testing.T) {
 		{"bc", map[string]string{"memory_steps": "100"}, "give memory=fifo"},
 		{"bc", map[string]string{"memory": "lru"}, "memory=\"lru\": want one of all, fifo, filo, lfi, mfi"},
 		{"bc", map[string]string{"preintv": "5"}, `unknown parameter "preintv"`},
+		{"iwr", map[string]string{"help": "maybe"}, `help="maybe": want true or false`},
+		{"hg-dagger", map[string]string{"help_rate": "0.1"}, "help_rate applies with help=true"},
+		{"sirius", map[string]string{"help": "1", "help_rate": "0.9"}, `help_rate="0.9": want a number in (0, 0.5]`},
+		{"sirius", map[string]string{"preintv": "-1"}, `preintv="-1": want an integer in [0, 1000]`},
 	} {
 		l, err := policies.NewLearner(tc.algo)
 		if err != nil {
