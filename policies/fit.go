@@ -125,7 +125,12 @@ func parseFit(p *params, in *TrainInput) (fitConfig, error) {
 		return c, err
 	}
 	if in.Parent != nil {
-		err = c.inherit(p, in.Parent)
+		if err = c.inherit(p, in.Parent); err != nil {
+			return c, err
+		}
+		if c.Head.Kind != nn.GMM && p.set["modes"] {
+			return c, fmt.Errorf("%s: modes applies to head=gmm only; the parent's head is %s", p.algo, c.Head.Kind)
+		}
 	}
 	return c, err
 }
@@ -332,6 +337,12 @@ func fit(ctx context.Context, algo string, in *TrainInput, c fitConfig, d *train
 				algo, in.Parent.ObsDim(), in.Parent.ActDim(), spec.Name, spec.ObsSize(), spec.ActionSize())
 		}
 		norm = in.Parent.Normalizer() // the parent's weights expect its normalisation
+		for i := range norm.ActLow {
+			if float64(norm.ActLow[i]) != float64(float32(spec.ActionLow[i])) || float64(norm.ActHigh[i]) != float64(float32(spec.ActionHigh[i])) {
+				return TrainOutput{}, fmt.Errorf("%s: warm start: the parent's action %d bounds [%g, %g] are not task %s's [%g, %g]",
+					algo, i, norm.ActLow[i], norm.ActHigh[i], spec.Name, spec.ActionLow[i], spec.ActionHigh[i])
+			}
+		}
 	} else {
 		obs := make([]float32, 0, pl.rows()*d.ds.ObsDim)
 		for _, s := range pl.strata {

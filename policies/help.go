@@ -383,6 +383,9 @@ func fitHelp(ctx context.Context, c helpConfig, model *nn.Model, d *trainData, i
 		}
 		sort.Float64s(vals)
 		beta := quantile(vals, 1-c.Rate)
+		if math.IsNaN(beta) || math.IsInf(beta, 0) {
+			return nil, nil, fmt.Errorf("the ensemble's novelty is %g on the training data", beta)
+		}
 		h.Novelty = &beta
 		k := 0
 		for i, r := range states {
