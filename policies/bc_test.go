@@ -24,6 +24,7 @@ func TestBCFitsReachExpertFrom20Demos(t *testing.T) {
 	if res.SuccessRate < 0.9 {
 		t.Fatalf("success %.2f on 50 held-out seeds (mean length %.1f); want ≥ 0.9", res.SuccessRate, res.MeanLength)
 	}
+	t.Logf("success %.2f (95%% CI %.2f–%.2f) on 50 held-out seeds after %.2fs of training", res.SuccessRate, res.CI95[0], res.CI95[1], out.Stats["train_seconds"])
 	c := out.Card
 	if c.Algorithm != "bc" || c.Task.Name != "reach" || len(c.Episodes) != 20 || c.Episodes[0] != "seed-1000" {
 		t.Errorf("card algorithm %q task %q episodes %d (%v); want bc, reach, the 20 demos", c.Algorithm, c.Task.Name, len(c.Episodes), c.Episodes)
