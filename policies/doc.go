@@ -15,7 +15,7 @@
 // # Learners
 //
 // The imitation learners bc, hg-dagger, iwr and sirius (docs/algorithms.md)
-// share one training loop (fit.go) on package nn: whole episodes go into an
+// share one training loop (fit.go, fitconfig.go, sampler.go) on package nn: whole episodes go into an
 // nn.Dataset so frame stacks see real history, each learner picks its
 // training rows, their strata and per-row loss weights (Sirius's classes,
 // IWR's half-interventions), and the loop trains, optionally warm-started
