@@ -24,6 +24,7 @@ func TestBCFitsReachExpertFrom20Demos(t *testing.T) {
 	if res.SuccessRate < 0.9 {
 		t.Fatalf("success %.2f on 50 held-out seeds (mean length %.1f); want ≥ 0.9", res.SuccessRate, res.MeanLength)
 	}
+	t.Logf("success %.2f (95%% CI %.2f–%.2f) on 50 held-out seeds after %.2fs of training", res.SuccessRate, res.CI95[0], res.CI95[1], out.Stats["train_seconds"])
 	c := out.Card
 	if c.Algorithm != "bc" || c.Task.Name != "reach" || len(c.Episodes) != 20 || c.Episodes[0] != "seed-1000" {
 		t.Errorf("card algorithm %q task %q episodes %d (%v); want bc, reach, the 20 demos", c.Algorithm, c.Task.Name, len(c.Episodes), c.Episodes)
@@ -132,6 +133,10 @@ func TestLearnerParamsAreChecked(t *testing.T) {
 		{"bc", map[string]string{"memory_steps": "100"}, "give memory=fifo"},
 		{"bc", map[string]string{"memory": "lru"}, "memory=\"lru\": want one of all, fifo, filo, lfi, mfi"},
 		{"bc", map[string]string{"preintv": "5"}, `unknown parameter "preintv"`},
+		{"iwr", map[string]string{"help": "maybe"}, `help="maybe": want true or false`},
+		{"hg-dagger", map[string]string{"help_rate": "0.1"}, "help_rate applies with help=true"},
+		{"sirius", map[string]string{"help": "1", "help_rate": "0.9"}, `help_rate="0.9": want a number in (0, 0.5]`},
+		{"sirius", map[string]string{"preintv": "-1"}, `preintv="-1": want an integer in [0, 1000]`},
 	} {
 		l, err := policies.NewLearner(tc.algo)
 		if err != nil {

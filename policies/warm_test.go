@@ -38,6 +38,12 @@ func TestWarmStartContinuesFromTheParent(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "hidden=64x64 but the parent has 32x32") {
 		t.Errorf("conflicting architecture: %v", err)
 	}
+	wide := toySpec()
+	wide.ActionLow, wide.ActionHigh = []float64{-2}, []float64{2}
+	_, err = l.Train(context.Background(), policies.TrainInput{Spec: wide, Episodes: eps, Parent: parent.Model})
+	if err == nil || !strings.Contains(err.Error(), "bounds [-1, 1] are not task toy's [-2, 2]") {
+		t.Errorf("other action bounds: %v", err)
+	}
 }
 
 func TestTrainingStopsWhenTheContextEnds(t *testing.T) {
