@@ -127,7 +127,7 @@ func TestLearnerParamsAreChecked(t *testing.T) {
 		{"bc", map[string]string{"lr": "-1"}, "lr=\"-1\": want a number in (0, 1]"},
 		{"bc", map[string]string{"lr": "NaN"}, "lr=\"NaN\""},
 		{"bc", map[string]string{"hidden": "64x0"}, "hidden=\"64x0\": want 1 to 8 layer widths"},
-		{"bc", map[string]string{"head": "mdn"}, "head=\"mdn\": want one of gmm, gaussian, deterministic"},
+		{"bc", map[string]string{"head": "mdn"}, "head=\"mdn\": want one of gaussian, gmm, deterministic"},
 		{"bc", map[string]string{"head": "deterministic", "modes": "3"}, "modes applies to head=gmm only"},
 		{"bc", map[string]string{"sources": "demo,expert"}, "sources=\"demo,expert\""},
 		{"bc", map[string]string{"memory_steps": "100"}, "give memory=fifo"},
