@@ -52,6 +52,7 @@ type Round struct {
 	// 95% Wilson interval.
 	EvalSuccessRate         float64    `json:"eval_success_rate"`
 	EvalCI95                [2]float64 `json:"eval_success_ci95"`
+	EvalEpisodes            int        `json:"eval_episodes"`
 	InterventionsPerEpisode float64    `json:"interventions_per_episode"`
 	// HumanStepShare is the share of the round's steps a human (the
 	// simulated operator) produced: demonstrations and interventions.
@@ -146,7 +147,7 @@ func (tr *Trainer) HITL(ctx context.Context, cfg HITLConfig, report func(Round) 
 		version = res.Version
 		round.Version, round.TrainEpisodes, round.TrainS, round.EvalS = res.Version, res.Episodes, res.TrainSecs, res.EvalSecs
 		if res.Eval != nil {
-			round.EvalSuccessRate, round.EvalCI95 = res.Eval.SuccessRate, res.Eval.CI95
+			round.EvalSuccessRate, round.EvalCI95, round.EvalEpisodes = res.Eval.SuccessRate, res.Eval.CI95, res.Eval.Episodes
 			round.EnvSteps += res.Eval.EnvSteps
 		}
 		round.WallS = time.Since(start).Seconds()
