@@ -32,6 +32,9 @@ type Episode struct {
 	// the policy proposed, nil when no policy ran.
 	Action       [][]float64
 	PolicyAction [][]float64
+	// ExpertAction[t] is a simulated expert's label for step t (what it
+	// would have done), nil when none watched (see teleop.Labeler).
+	ExpertAction [][]float64
 	// Source[t] is demo, robot or human; InterventionStart[t] marks the
 	// first human step of an intervention.
 	Source            []sim.Source

@@ -163,6 +163,17 @@ func (o *SimOperator) Observe(obs, policyAction []float64) {
 	o.mu.Unlock()
 }
 
+// ExpertAction implements Labeler: the expert's action for the observation
+// of the last Observe (before any delay), what DAgger would query. Loop
+// goroutine only.
+func (o *SimOperator) ExpertAction(dst []float64) bool {
+	if o.t == 0 {
+		return false
+	}
+	copy(dst, o.ea)
+	return true
+}
+
 // delayed pushes this tick's expert action into the delay line and returns
 // the one from Delay ticks ago; before that the operator holds still.
 func (o *SimOperator) delayed() []float64 {

@@ -120,3 +120,45 @@ func TestHITLPrintsOneObjectPerRound(t *testing.T) {
 		t.Fatalf("current %+v; want round 1's version, warm-started from round 0's", cur)
 	}
 }
+
+// TestDAggerRelabelsVisitedStates: with an operator that never takes over,
+// every robot step is stored with the simulated expert's label, and dagger
+// trains on about half of them.
+func TestDAggerRelabelsVisitedStates(t *testing.T) {
+	dir := t.TempDir()
+	code, out, errOut := tandem(t, "hitl", "--task", "reach", "--algo", "dagger", "--operator", "sim:rule=random,rate=0",
+		"--rounds", "1", "--episodes", "3", "--demos", "2", "--eval-episodes", "2", "--seed", "9", "--param", "steps=50", "--data", dir, "--json")
+	if code != 0 {
+		t.Fatalf("hitl dagger: %d %s %s", code, out, errOut)
+	}
+	ctx := context.Background()
+	st, err := demos.Open(ctx, dir, demos.Options{ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	eps, _ := st.ListEpisodes(ctx, demos.Filter{Mode: "shared"})
+	robot, labelled := 0, 0
+	for _, e := range eps {
+		steps, _ := st.Steps(ctx, e.ID)
+		for _, s := range steps {
+			if s.Source == "robot" {
+				robot++
+				if len(s.ExpertAction) == 2 {
+					labelled++
+				}
+			}
+		}
+	}
+	if robot == 0 || labelled != robot {
+		t.Fatalf("%d robot steps, %d with an expert label; want every one labelled", robot, labelled)
+	}
+	cur, _, _ := st.Current(ctx, "reach")
+	var card struct {
+		Hyperparameters map[string]any `json:"hyperparameters"`
+	}
+	json.Unmarshal(cur.Card, &card)
+	if card.Hyperparameters["relabel"] != 0.5 {
+		t.Fatalf("card hyper-parameters %v; want relabel 0.5", card.Hyperparameters)
+	}
+}
