@@ -35,7 +35,7 @@ func (bc) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 	if err := p.done(); err != nil {
 		return TrainOutput{}, err
 	}
-	d, err := prepare(&in, c.Memory, DefaultPreIntervention)
+	d, err := prepare(&in, c.Memory, sim.DefaultPreIntervention)
 	if err != nil {
 		return TrainOutput{}, err
 	}

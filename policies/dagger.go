@@ -74,7 +74,7 @@ func (dagger) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 		eps[i] = e
 	}
 	in.Episodes = eps
-	d, err := prepare(&in, c.Memory, DefaultPreIntervention)
+	d, err := prepare(&in, c.Memory, sim.DefaultPreIntervention)
 	if err != nil {
 		return TrainOutput{}, err
 	}

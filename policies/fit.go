@@ -20,7 +20,7 @@ type trainData struct {
 	ds     *nn.Dataset
 	first  []int // first row of each episode
 	source []sim.Source
-	class  []int
+	class  []sim.Class
 }
 
 // episodeOf returns the index into d.eps of the episode holding row.

@@ -28,7 +28,7 @@ func (hgDAgger) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 	if err := p.done(); err != nil {
 		return TrainOutput{}, err
 	}
-	d, err := prepare(&in, c.Memory, DefaultPreIntervention)
+	d, err := prepare(&in, c.Memory, sim.DefaultPreIntervention)
 	if err != nil {
 		return TrainOutput{}, err
 	}

@@ -1,6 +1,9 @@
 package policies
 
-import "context"
+import (
+	"context"
+	"tandem/sim"
+)
 
 // IWR, intervention-weighted regression (Mandlekar et al., "Human-in-the-
 // Loop Imitation Learning using Remote Teleoperation", 2020), as Sirius's
@@ -31,13 +34,13 @@ func (iwr) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 	if err := p.done(); err != nil {
 		return TrainOutput{}, err
 	}
-	d, err := prepare(&in, c.Memory, DefaultPreIntervention)
+	d, err := prepare(&in, c.Memory, sim.DefaultPreIntervention)
 	if err != nil {
 		return TrainOutput{}, err
 	}
 	var intv, rest []int
 	for r, cl := range d.class {
-		if cl == ClassIntervention {
+		if cl == sim.ClassIntervention {
 			intv = append(intv, r)
 		} else {
 			rest = append(rest, r)

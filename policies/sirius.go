@@ -3,6 +3,7 @@ package policies
 import (
 	"context"
 	"fmt"
+	"tandem/sim"
 )
 
 // Sirius (Liu et al., "Robot Learning on the Job", RSS 2023;
@@ -39,15 +40,15 @@ type ClassWeights struct {
 }
 
 // Of returns the weight of class c.
-func (w ClassWeights) Of(c int) float64 {
+func (w ClassWeights) Of(c sim.Class) float64 {
 	switch c {
-	case ClassDemo:
+	case sim.ClassDemo:
 		return w.Demo
-	case ClassRobot:
+	case sim.ClassRobot:
 		return w.Robot
-	case ClassIntervention:
+	case sim.ClassIntervention:
 		return w.Intervention
-	case ClassPreIntervention:
+	case sim.ClassPreIntervention:
 		return w.PreIntervention
 	}
 	return 0
@@ -74,17 +75,17 @@ func (w ClassWeights) Of(c int) float64 {
 //     except when only interventions are present).
 //
 // A class without samples gets weight 0.
-func SiriusWeights(classes []int) ClassWeights {
+func SiriusWeights(classes []sim.Class) ClassWeights {
 	var nDemo, nRobot, nInt, nPre int
 	for _, c := range classes {
 		switch c {
-		case ClassDemo:
+		case sim.ClassDemo:
 			nDemo++
-		case ClassRobot:
+		case sim.ClassRobot:
 			nRobot++
-		case ClassIntervention:
+		case sim.ClassIntervention:
 			nInt++
-		case ClassPreIntervention:
+		case sim.ClassPreIntervention:
 			nPre++
 		}
 	}
@@ -136,7 +137,7 @@ func (sirius) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 	if err != nil {
 		return TrainOutput{}, err
 	}
-	window, err := p.int("preintv", DefaultPreIntervention, 0, 1000)
+	window, err := p.int("preintv", sim.DefaultPreIntervention, 0, 1000)
 	if err != nil {
 		return TrainOutput{}, err
 	}
@@ -149,8 +150,8 @@ func (sirius) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 	}
 	if window == 0 {
 		for i, cl := range d.class { // no pre-intervention class: they stay robot steps
-			if cl == ClassPreIntervention {
-				d.class[i] = ClassRobot
+			if cl == sim.ClassPreIntervention {
+				d.class[i] = sim.ClassRobot
 			}
 		}
 	}
@@ -169,15 +170,15 @@ func (sirius) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 	return fit(ctx, "sirius", &in, c, d, pl)
 }
 
-func className(c int) string {
+func className(c sim.Class) string {
 	switch c {
-	case ClassDemo:
+	case sim.ClassDemo:
 		return "demo"
-	case ClassRobot:
+	case sim.ClassRobot:
 		return "robot"
-	case ClassIntervention:
+	case sim.ClassIntervention:
 		return "intervention"
-	case ClassPreIntervention:
+	case sim.ClassPreIntervention:
 		return "pre_intervention"
 	}
 	return fmt.Sprint(c)

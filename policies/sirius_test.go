@@ -34,7 +34,7 @@ func TestSiriusClassesMatchTheStoreLabels(t *testing.T) {
 			want := demos.LabelSteps(steps, window)
 			got := policies.SiriusClasses(&e, window)
 			for i := range want {
-				if got[i] != int(want[i].Class) {
+				if got[i] != want[i].Class {
 					t.Fatalf("trial %d window %d: sources %v: classes %v; the store labels step %d %d", trial, window, e.Source, got, i, want[i].Class)
 				}
 			}
@@ -43,20 +43,23 @@ func TestSiriusClassesMatchTheStoreLabels(t *testing.T) {
 	// Sirius's own example: the window stops at the previous intervention.
 	e := toyEpisode("x", 1, "rrrrhhrrrh")
 	got := policies.SiriusClasses(&e, 2)
-	want := []int{0, 0, -10, -10, 1, 1, 0, -10, -10, 1}
+	want := []sim.Class{0, 0, -10, -10, 1, 1, 0, -10, -10, 1}
 	if !slices.Equal(got, want) {
 		t.Errorf("classes %v; want %v", got, want)
 	}
 	got = policies.SiriusClasses(&e, 15)
-	want = []int{-10, -10, -10, -10, 1, 1, -10, -10, -10, 1}
+	want = []sim.Class{-10, -10, -10, -10, 1, 1, -10, -10, -10, 1}
 	if !slices.Equal(got, want) {
 		t.Errorf("window 15: classes %v; want %v", got, want)
 	}
 }
 
-func classes(demo, robot, intv, pre int) []int {
-	var c []int
-	for _, x := range []struct{ n, c int }{{demo, -1}, {robot, 0}, {intv, 1}, {pre, -10}} {
+func classes(demo, robot, intv, pre int) []sim.Class {
+	var c []sim.Class
+	for _, x := range []struct {
+		n int
+		c sim.Class
+	}{{demo, sim.ClassDemo}, {robot, sim.ClassRobot}, {intv, sim.ClassIntervention}, {pre, sim.ClassPreIntervention}} {
 		for range x.n {
 			c = append(c, x.c)
 		}
@@ -99,7 +102,7 @@ func TestSiriusWeightsAreTheReferenceOnes(t *testing.T) {
 		var sum, intv float64
 		for _, k := range c {
 			sum += got.Of(k)
-			if k == policies.ClassIntervention {
+			if k == sim.ClassIntervention {
 				intv += got.Of(k)
 			}
 		}
