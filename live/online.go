@@ -10,6 +10,7 @@ import (
 
 	"tandem/demos"
 	"tandem/policies"
+	"tandem/policies/nn"
 )
 
 // OnlineConfig configures a hub's online trainer.
@@ -86,6 +87,8 @@ type online struct {
 	stop chan struct{}
 	done chan struct{}
 
+	pool *nn.Pool // training's workers: one core fewer than the machine
+
 	mu     sync.Mutex       // guards last, events
 	last   map[string]int64 // task → newest episode id trained on
 	events []OnlineEvent    // newest last, bounded
@@ -110,7 +113,10 @@ func (h *Hub) StartLearning(cfg OnlineConfig) error {
 		return fmt.Errorf("learn: already learning with %s", h.online.cfg.Algo)
 	}
 	o := &online{h: h, cfg: cfg, tr: &Trainer{Store: h.cfg.Store, Policies: h.cfg.Policies, Catalog: h.cfg.Catalog},
-		stop: make(chan struct{}), done: make(chan struct{}), last: map[string]int64{}}
+		stop: make(chan struct{}), done: make(chan struct{}), last: map[string]int64{},
+		// Training uses every core but one, which the session loops keep (on
+		// two cores: training runs on the trainer's goroutine alone).
+		pool: nn.NewPool(runtime.GOMAXPROCS(0) - 2)}
 	h.online = o
 	go o.run()
 	return nil
@@ -161,6 +167,9 @@ func (o *online) close() {
 
 func (o *online) run() {
 	defer close(o.done)
+	// Training runs here (its pool has no workers on two cores): at a
+	// lower priority than the session loops.
+	lowerPriority()
 	t := time.NewTicker(o.cfg.Every)
 	defer t.Stop()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -238,8 +247,8 @@ func (o *online) step(ctx context.Context, task string) {
 		Algo: o.cfg.Algo, Task: task, Episodes: eps, Params: o.cfg.Params, Parent: parent,
 		EvalEpisodes: o.cfg.EvalEpisodes, Seed: uint64(newest),
 		// Leave a core to the sessions: training never competes for all of them.
-		EvalWorkers: max(1, runtime.GOMAXPROCS(0)-1),
-		Note:        "tandem serve --learn",
+		EvalWorkers: max(1, runtime.GOMAXPROCS(0)-1), Pool: o.pool,
+		Note: "tandem serve --learn",
 	})
 	if err != nil {
 		if ctx.Err() == nil {

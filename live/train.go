@@ -42,6 +42,8 @@ type TrainRequest struct {
 	Progress func(done, total int)
 	// EvalWorkers bounds evaluation goroutines (0: all cores).
 	EvalWorkers int
+	// Pool is the worker pool training runs on (nil: every core).
+	Pool *nn.Pool
 }
 
 // TrainResult is what a training produced: the registered version.
@@ -97,7 +99,7 @@ func (tr *Trainer) Train(ctx context.Context, req TrainRequest) (TrainResult, er
 	if len(eps) == 0 {
 		return TrainResult{}, fmt.Errorf("no finished %s episodes match the filter to train on", req.Task)
 	}
-	in := policies.TrainInput{Spec: spec, NewTask: newTask, Episodes: eps, Params: req.Params, Seed: req.Seed, Progress: req.Progress}
+	in := policies.TrainInput{Spec: spec, NewTask: newTask, Episodes: eps, Params: req.Params, Seed: req.Seed, Progress: req.Progress, Pool: req.Pool}
 	if req.Parent != "" {
 		pv, err := tr.Store.Policy(ctx, req.Parent)
 		if err != nil {

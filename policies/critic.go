@@ -138,7 +138,7 @@ func fitCritic(ctx context.Context, c helpConfig, model *nn.Model, d *trainData,
 	ens, err := nn.NewEnsemble(nn.EnsembleConfig{
 		Net:  nn.Config{In: w, Hidden: c.Hidden, Act: nn.ReLU},
 		Head: nn.Head{Kind: nn.Deterministic, Squash: true}, ActDim: 1,
-		Adam: nn.AdamConfig{LR: c.LR}, Members: 2, Batch: c.Batch, Seed: in.Seed ^ 0xc0ffee,
+		Adam: nn.AdamConfig{LR: c.LR}, Members: 2, Batch: c.Batch, Seed: in.Seed ^ 0xc0ffee, Pool: in.Pool,
 	})
 	if err != nil {
 		return nil, nil, err

@@ -123,7 +123,7 @@ func fit(ctx context.Context, algo string, in *TrainInput, c fitConfig, d *train
 	tr, err := nn.NewTrainer(nn.TrainerConfig{
 		Hidden: c.Hidden, Act: c.Act, LayerNorm: c.LayerNorm, Head: c.Head,
 		Adam:       nn.AdamConfig{LR: c.LR, WeightDecay: c.WeightDecay, ClipNorm: c.Clip},
-		FrameStack: c.FrameStack, Batch: c.Batch, Members: c.Members, Seed: in.Seed,
+		FrameStack: c.FrameStack, Batch: c.Batch, Members: c.Members, Seed: in.Seed, Pool: in.Pool,
 	}, norm)
 	if err != nil {
 		return TrainOutput{}, fmt.Errorf("%s: %w", algo, err)

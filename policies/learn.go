@@ -90,6 +90,10 @@ type TrainInput struct {
 	// (KEY=VALUE pairs already split); unknown keys are an error.
 	Params map[string]string
 	Seed   uint64
+	// Pool is the worker pool training runs on (nil: nn.DefaultPool, every
+	// core). An online trainer passes a smaller one so live sessions keep
+	// a core.
+	Pool *nn.Pool
 	// Progress, if set, hears (done, total) gradient steps.
 	Progress func(done, total int)
 }
