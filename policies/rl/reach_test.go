@@ -79,7 +79,7 @@ func TestLearnerSolvesReach1D(t *testing.T) {
 	}
 	l := NewLearner(RLPD)
 	out, err := l.Train(context.Background(), policies.TrainInput{Spec: reach1DSpec, Episodes: eps, Seed: 1,
-		Params: map[string]string{"width": "64", "batch": "128", "min_updates": "3000", "utd": "1", "actor_every": "1", "gamma": "0.9"}})
+		Params: map[string]string{"width": "64", "batch": "128", "min_updates": "3000", "utd": "1", "actor_every": "1", "gamma": "0.9", "init_temp": "0.01"}})
 	if err != nil {
 		t.Fatal(err)
 	}
