@@ -47,10 +47,14 @@ func BenchmarkUpdate(b *testing.B) {
 				g.Update(s)
 				b.ReportAllocs()
 				b.ResetTimer()
+				cpu0 := cpuTime()
 				for b.Loop() {
 					g.Update(s)
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
+				if cpu := cpuTime() - cpu0; cpu > 0 {
+					b.ReportMetric(float64(b.N)/cpu.Seconds(), "updates/cpu-s")
+				}
 			})
 		}
 	}
