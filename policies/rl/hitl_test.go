@@ -32,6 +32,9 @@ type hitlConfig struct {
 	params   string  // TANDEM_RL_PARAMS, KEY=VALUE,… for the learner
 	seed     uint64  // TANDEM_RL_SEED, 1
 	stopAt   float64 // TANDEM_RL_STOP, stop once the evaluation reaches it (0: never)
+	// fresh (TANDEM_RL_FRESH=1) makes a new learner every round, without
+	// its resume state: the actor is warm-started, the critics are new.
+	fresh bool
 }
 
 func env(key, def string) string {
@@ -55,6 +58,7 @@ func hitlFromEnv(t *testing.T) hitlConfig {
 		algo: env("TANDEM_RL_ALGO", rl.RLIF), rounds: atoi("TANDEM_RL_ROUNDS", "20"), episodes: atoi("TANDEM_RL_EPISODES", "10"),
 		demos: atoi("TANDEM_RL_DEMOS", "10"), explore: env("TANDEM_RL_EXPLORE", "1") == "1", evalEps: atoi("TANDEM_RL_EVAL", "50"),
 		params: env("TANDEM_RL_PARAMS", ""), seed: uint64(atoi("TANDEM_RL_SEED", "1")), stopAt: stop,
+		fresh: env("TANDEM_RL_FRESH", "0") == "1",
 	}
 }
 
@@ -174,6 +178,11 @@ func TestHITLPegInsert(t *testing.T) {
 			return a, err
 		})
 		t0 := time.Now()
+		if hc.fresh {
+			if learner, err = policies.NewLearner(hc.algo); err != nil {
+				t.Fatal(err)
+			}
+		}
 		out, err := learner.Train(ctx, policies.TrainInput{Spec: spec, NewTask: newTask, Episodes: eps, Parent: model, ParentCard: card, Params: params, Seed: hc.seed + uint64(round)})
 		if err != nil {
 			t.Fatal(err)
@@ -187,9 +196,9 @@ func TestHITLPegInsert(t *testing.T) {
 			t.Fatal(err)
 		}
 		envSteps += ev.EnvSteps
-		t.Logf("%-5d %-8s %-6d %-6d %-8v %-7.1f %-8.2f %-6.0f q=%.3f T=%.4f H=%.2f closs=%.4f neg=%v",
+		t.Logf("%-5d %-8s %-6d %-6d %-8v %-7.1f %-8.2f %-6.0f q=%.3f T=%.4f H=%.2f closs=%.4f neg=%v resumed=%v",
 			round, fmt.Sprintf("%d/%d", ok, hc.episodes), ivs, len(eps), out.Stats["updates"], time.Since(t0).Seconds(), ev.SuccessRate,
-			time.Since(start).Seconds(), out.Stats["q"], out.Stats["temperature"], out.Stats["entropy"], out.Stats["critic_loss"], out.Stats["negative_rewards"])
+			time.Since(start).Seconds(), out.Stats["q"], out.Stats["temperature"], out.Stats["entropy"], out.Stats["critic_loss"], out.Stats["negative_rewards"], out.Stats["resumed"])
 		if hc.stopAt > 0 && ev.SuccessRate >= hc.stopAt {
 			break
 		}

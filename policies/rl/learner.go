@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 	"time"
@@ -124,6 +125,15 @@ func (l *Learner) Train(ctx context.Context, in policies.TrainInput) (policies.T
 	if agent.od != od || agent.ad != ad {
 		return policies.TrainOutput{}, fmt.Errorf("%s: parent acts on %d/%d values; task %s has %d observations and %d actions", l.algo, agent.od, agent.ad, spec.Name, od, ad)
 	}
+	if resumed == "actor" {
+		// Fresh critics learn from every transition, not only the new ones,
+		// and the temperature continues from the parent's card when it
+		// records one.
+		fresh = len(labelled)
+		if t, ok := cardTemperature(in.ParentCard); ok {
+			agent.logAlpha = math.Log(t)
+		}
+	}
 	demo, online := NewBuffer(od, ad, cfg.Buffer), NewBuffer(od, ad, cfg.Buffer)
 	var nHuman, nNeg int
 	for i := range labelled {
@@ -170,7 +180,8 @@ func (l *Learner) Train(ctx context.Context, in policies.TrainInput) (policies.T
 	hp := cfg.Hyperparameters(l.algo)
 	hp["target_entropy"] = cfg.targetEntropy(ad)
 	hp["seed"] = in.Seed
-	hp["resume_state"] = map[string]any{"file_suffix": StateExt, "sha256": hex.EncodeToString(sum[:]), "format": StateFormat}
+	hp["resume_state"] = map[string]any{"file_suffix": StateExt, "sha256": hex.EncodeToString(sum[:]), "format": StateFormat,
+		"temperature": agent.Temperature()}
 	card := nn.Card{
 		Algorithm: l.algo, Hyperparameters: hp, Episodes: keys,
 		Task: nn.TaskCard{Name: spec.Name, ObsNames: spec.ObsNames, ActionNames: spec.ActionNames},
@@ -230,6 +241,23 @@ func (l *Learner) agentFor(cfg Config, in policies.TrainInput, obsRows []float32
 		return nil, "", fmt.Errorf("%s: cannot warm-start from the parent: %w", l.algo, err)
 	}
 	return g, "actor", nil
+}
+
+// cardTemperature reads the temperature a card of this package records
+// (hyperparameters.resume_state.temperature).
+func cardTemperature(c *nn.Card) (float64, bool) {
+	if c == nil {
+		return 0, false
+	}
+	rs, ok := c.Hyperparameters["resume_state"].(map[string]any)
+	if !ok {
+		return 0, false
+	}
+	t, ok := rs["temperature"].(float64)
+	if !ok || !(t > 0) || math.IsInf(t, 0) {
+		return 0, false
+	}
+	return t, true
 }
 
 // stateFor is this learner's last state when it belongs to m.

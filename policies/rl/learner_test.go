@@ -98,6 +98,14 @@ func TestLearnerResumesFromCheckpoint(t *testing.T) {
 	if out2d.Stats["resumed"] != "actor" || slices.Equal(out2d.Model.Params(0), out2.Model.Params(0)) {
 		t.Fatalf("resumed %v; want actor, with a different result", out2d.Stats["resumed"])
 	}
+	// …whose critics, being new, learn from every transition, and whose
+	// temperature continues from the card.
+	if out2d.Stats["new_transitions"] != out2d.Stats["transitions"] {
+		t.Fatalf("warm start counted %v of %v transitions as new", out2d.Stats["new_transitions"], out2d.Stats["transitions"])
+	}
+	if tc, ok := cardTemperature(card); !ok || tc != b.agent.Temperature() {
+		t.Fatalf("card temperature %v %v; the agent's %v", tc, ok, b.agent.Temperature())
+	}
 	// A state that belongs to another actor is not used.
 	e := NewLearner(RLIF)
 	e.Resume(state)
