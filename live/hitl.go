@@ -111,11 +111,15 @@ func (tr *Trainer) HITL(ctx context.Context, cfg HITLConfig, report func(Round) 
 		if r == 0 {
 			n, mode = cfg.Demos, sim.ModeTeleop
 		}
-		var actor func(sim.Task) (sim.Policy, error)
+		var actor func(sim.Task, uint64) (sim.Policy, error)
 		if r > 0 {
 			deployed = version
 			name := version
-			actor = func(task sim.Task) (sim.Policy, error) { return tr.Policies.New(name, task, policies.Options{}) }
+			// Data is collected with the algorithm's exploring actor (RLIF and
+			// RLPD sample their Gaussian); evaluation scores the mode.
+			actor = func(task sim.Task, seed uint64) (sim.Policy, error) {
+				return tr.Policies.New(name, task, policies.Options{Explore: true, Seed: seed})
+			}
 		}
 		round := Round{Round: r, Deployed: deployed, Episodes: n}
 		got, err := tr.collect(ctx, collectConfig{
@@ -166,7 +170,7 @@ type collectConfig struct {
 	newTask   func() sim.Task
 	mode      sim.Mode
 	ocfg      teleop.OperatorConfig
-	actor     func(sim.Task) (sim.Policy, error) // nil in teleop mode
+	actor     func(sim.Task, uint64) (sim.Policy, error) // nil in teleop mode
 	version   string
 	episodes  int
 	firstSeed uint64
@@ -196,7 +200,7 @@ func (tr *Trainer) collect(ctx context.Context, c collectConfig, round *Round) (
 			}
 			cfg := teleop.Config{Mode: c.mode}
 			if c.actor != nil {
-				p, err := c.actor(task)
+				p, err := c.actor(task, seed)
 				if err != nil {
 					return nil, err
 				}

@@ -214,7 +214,9 @@ func (o *online) step(ctx context.Context, task string) {
 	st := o.h.cfg.Store
 	eps, err := Episodes(ctx, st, demos.Filter{Task: task})
 	if err != nil {
-		o.record(OnlineEvent{Task: task, Err: err.Error()})
+		if ctx.Err() == nil { // a shutdown is not a failed training
+			o.record(OnlineEvent{Task: task, Err: err.Error()})
+		}
 		return
 	}
 	o.mu.Lock()
@@ -236,7 +238,9 @@ func (o *online) step(ctx context.Context, task string) {
 	o.mu.Unlock()
 	cur, hasCur, err := st.Current(ctx, task)
 	if err != nil {
-		o.record(OnlineEvent{Task: task, Err: err.Error()})
+		if ctx.Err() == nil {
+			o.record(OnlineEvent{Task: task, Err: err.Error()})
+		}
 		return
 	}
 	parent := ""

@@ -125,7 +125,7 @@ func (h *Hub) Create(o Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	pol, err := reg.New(o.Policy, task, policies.Options{Skill: o.Skill, Seed: o.Seed})
+	pol, err := reg.New(o.Policy, task, policies.Options{Skill: o.Skill, Seed: o.Seed, Explore: o.Learn})
 	if err != nil {
 		return nil, err
 	}

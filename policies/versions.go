@@ -70,6 +70,11 @@ func (r *Registry) RegisterVersion(v Version) error {
 		if spec := task.Spec(); v.Task != "" && spec.Name != v.Task {
 			return nil, fmt.Errorf("policies: %s was trained for %s, not %s", v.Name, v.Task, spec.Name)
 		}
+		if o.Explore && card != nil {
+			if f, ok := explorer(card.Algorithm); ok {
+				return f(model, o.Seed)
+			}
+		}
 		return NewActor(model, card)
 	})
 }

@@ -50,7 +50,7 @@
 //
 // A learner's state besides the actor (critics, targets, all Adam
 // moments, temperature, counters, random state) is a safetensors file
-// beside the checkpoint (StatePath, format in state.go and docs/rl.md);
+// beside the checkpoint (policies.StatePath, format in state.go and docs/rl.md);
 // the card records its sha256. A learner given it (Resume) continues
 // exactly where the saved one stopped.
 //

@@ -8,16 +8,18 @@ import (
 	"fmt"
 	"math"
 	"strconv"
-	"strings"
 	"time"
 
 	"tandem/policies"
 	"tandem/policies/nn"
+	"tandem/sim"
 )
 
 func init() {
-	policies.RegisterLearner(RLIF, func() policies.Learner { return NewLearner(RLIF) })
-	policies.RegisterLearner(RLPD, func() policies.Learner { return NewLearner(RLPD) })
+	for _, algo := range []string{RLIF, RLPD} {
+		policies.RegisterLearner(algo, func() policies.Learner { return NewLearner(algo) })
+		policies.RegisterExplorer(algo, func(m *nn.Model, seed uint64) (sim.Policy, error) { return NewExplorer(m, seed) })
+	}
 }
 
 // Learner is the round-based RLIF or RLPD learner (policies.Learner): each
@@ -43,7 +45,7 @@ func NewLearner(algo string) *Learner { return &Learner{algo: algo} }
 func (l *Learner) Name() string { return l.algo }
 
 // State is the resume state of the last successful Train (nil before):
-// write it beside the checkpoint, at StatePath of the tensors' path. Its
+// write it beside the checkpoint, at policies.StatePath of the tensors' path. Its
 // sha256 is in the card (hyperparameters.resume_state.sha256).
 func (l *Learner) State() []byte { return l.state }
 
@@ -51,12 +53,6 @@ func (l *Learner) State() []byte { return l.state }
 // was loaded from. Train uses it when the state belongs to that actor and
 // otherwise warm-starts the actor alone (and says so in its stats).
 func (l *Learner) Resume(state []byte) { l.resume = state }
-
-// StatePath is the resume state's path for a checkpoint's tensors path:
-// x.safetensors → x.rl-state.safetensors.
-func StatePath(tensorsPath string) string {
-	return strings.TrimSuffix(tensorsPath, nn.TensorsExt) + StateExt
-}
 
 // episodeKey identifies an episode in cards: its uid, else its store id,
 // else "" (unidentified: always counted as new).

@@ -62,14 +62,14 @@ func TestLearnerResumesFromCheckpoint(t *testing.T) {
 	if err := nn.Save(path, out1b.Model, out1b.Card); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(StatePath(path), b.State(), 0o644); err != nil {
+	if err := os.WriteFile(policies.StatePath(path), b.State(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	model, card, err := nn.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	state, err := os.ReadFile(StatePath(path))
+	state, err := os.ReadFile(policies.StatePath(path))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/nlpodyssey/safetensors"
 
+	"tandem/policies"
 	"tandem/policies/nn"
 )
 
@@ -36,7 +37,7 @@ const (
 	StateFormatVersion = 1
 	// StateExt is the state file's suffix: x.safetensors has its state in
 	// x.rl-state.safetensors.
-	StateExt = ".rl-state.safetensors"
+	StateExt = policies.StateExt
 )
 
 // stateMeta is the metadata, JSON-encoded under the key "state".
