@@ -173,7 +173,7 @@ func activateBackward(f Activation, d, a []float32) {
 // 1/σ in rstd and writes f(x̂·g + beta) to out. The row sums run on eight
 // independent partial sums and normalisation, affine map and ReLU are one
 // pass: with one accumulator every add waited on the previous one, which
-// made LayerNorm a fifth of an RL update (docs/rl.md).
+// made LayerNorm a fifth of an RL update (docs/algorithms.md).
 func layerNormForward(h, out, rstd, g, beta []float32, rows, n int, f Activation) {
 	g, beta = g[:n], beta[:n]
 	inv := 1 / float32(n)

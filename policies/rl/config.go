@@ -31,16 +31,16 @@ const (
 
 // Config is the learner's configuration: every field has a KEY=VALUE
 // parameter (ParseParams) with the default and range documented on it and
-// in docs/rl.md. Build it with DefaultConfig.
+// in docs/algorithms.md. Build it with DefaultConfig.
 type Config struct {
 	// Width of the two hidden layers of the actor and of each critic
 	// (param "width", 8..1024, default 128 on two cores: RLPD's and
 	// HIL-SERL's hidden_dims are 256, which on peg-insert did as well and
-	// took 2.2× the time, docs/rl.md).
+	// took 2.2× the time, docs/algorithms.md).
 	Width int
 	// Critics is the ensemble size (param "critics", 2..20, default 2:
 	// HIL-SERL's two critics; RLPD uses 10, which costs 4–5× per update on
-	// two cores, docs/rl.md).
+	// two cores, docs/algorithms.md).
 	Critics int
 	// MinQs is how many critics the target's minimum is taken over, drawn
 	// afresh for every batch (param "min_qs", 1..critics, default 2: RLPD's
@@ -69,7 +69,7 @@ type Config struct {
 	// InitTemp is the initial entropy temperature α (param "init_temp",
 	// (0, 100], default 1.0: RLPD's and RLIF's init_temperature; HIL-SERL
 	// starts at 0.01, which on peg-insert let the actor exploit the
-	// critics' errors, docs/rl.md).
+	// critics' errors, docs/algorithms.md).
 	InitTemp float64
 	// TargetEntropy is the temperature's target (param "target_entropy";
 	// default −|A|/2, RLPD's and HIL-SERL's). NaN means the default.
@@ -89,7 +89,7 @@ type Config struct {
 	// ExpertSteps is RLIF's rule for intervention steps (param
 	// "expert_steps", last|all; rlif only; default ExpertLast, RLIF's main
 	// script, which beat ExpertAll on peg-insert in every seed of the
-	// experiment in docs/rl.md).
+	// experiment in docs/algorithms.md).
 	ExpertSteps ExpertSteps
 	// GripperPenalty is subtracted from the reward of each step whose
 	// gripper command changes state (param "gripper_penalty", [0, 1];

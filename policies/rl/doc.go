@@ -3,7 +3,7 @@
 // "RLIF: Interactive Imitation Learning as Reinforcement Learning", ICLR
 // 2024; official code pd-perry/RLIF) and "rlpd" (HIL-SERL style: Luo et
 // al., "Precise and Dexterous Robotic Manipulation via Human-in-the-Loop
-// Reinforcement Learning", 2024; rail-berkeley/hil-serl). docs/rl.md has
+// Reinforcement Learning", 2024; rail-berkeley/hil-serl). docs/algorithms.md has
 // the algorithm, every constant with its source, the deviations and the
 // measurements.
 //
@@ -50,7 +50,7 @@
 //
 // A learner's state besides the actor (critics, targets, all Adam
 // moments, temperature, counters, random state) is a safetensors file
-// beside the checkpoint (policies.StatePath, format in state.go and docs/rl.md);
+// beside the checkpoint (policies.StatePath, format in state.go and docs/algorithms.md);
 // the card records its sha256. A learner given it (Resume) continues
 // exactly where the saved one stopped.
 //

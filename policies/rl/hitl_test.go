@@ -87,7 +87,7 @@ func toEpisode(id int64, round int, ep *sim.Episode) policies.Episode {
 // round the current policy runs in shared mode with a simulated operator
 // who intervenes by RLIF's value rule, the learner trains on every episode
 // so far, and the policy alone is evaluated on held-out seeds. It takes
-// minutes, so it runs only with TANDEM_RL_E2E=1; docs/rl.md has its
+// minutes, so it runs only with TANDEM_RL_E2E=1; docs/algorithms.md has its
 // results.
 func TestHITLPegInsert(t *testing.T) {
 	if os.Getenv("TANDEM_RL_E2E") != "1" {

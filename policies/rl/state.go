@@ -17,7 +17,7 @@ import (
 )
 
 // The resume state is a safetensors file beside the policy checkpoint
-// (docs/rl.md, "Resuming"): everything an actor-critic needs besides the
+// (docs/algorithms.md, "Resuming: the state file"): everything an actor-critic needs besides the
 // actor itself, which is the checkpoint. Its tensors, all float32, named
 // as torch state dicts where they are networks:
 //
