@@ -144,7 +144,7 @@ func writeTarGz(ctx context.Context, w io.Writer, dir, prefix string) error {
 // replayReq is the body of POST /api/replays.
 type replayReq struct {
 	Episode int64   `json:"episode"`
-	Speed   float64 `json:"speed"`  // playback speed factor (1)
+	Speed   float64 `json:"speed"`  // playback speed factor in [0.05, 20] (0: 1)
 	Paused  bool    `json:"paused"` // start paused on the first frame
 }
 
@@ -162,8 +162,10 @@ func (s *Server) postReplay(c echo.Context) error {
 	if req.Episode <= 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "episode must be a positive episode id")
 	}
-	if req.Speed < 0 || req.Speed > demos.MaxSpeed || !finite(req.Speed) {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("speed must be in (0, %d]", demos.MaxSpeed))
+	if req.Speed != 0 { // 0: the default, 1
+		if err := live.CheckReplaySpeed(req.Speed); err != nil {
+			return err // 400 naming speed and its range
+		}
 	}
 	sess, err := s.hub.CreateReplay(c.Request().Context(), req.Episode, req.Speed, req.Paused)
 	if err != nil {

@@ -103,7 +103,7 @@ func TestReplaysAreLimitedAndReaped(t *testing.T) {
 		return len(eps) == 1
 	})
 	body := fmt.Sprintf(`{"episode":%d}`, eps[0].ID)
-	for _, b := range []string{`{"episode":1,"speed":1e-300}`, `{"episode":1,"speed":0.01}`, `{"episode":1,"speed":21}`} {
+	for _, b := range []string{`{"episode":1,"speed":1e-300}`, `{"episode":1,"speed":0.01}`, `{"episode":1,"speed":20.5}`, `{"episode":1,"speed":-1}`} {
 		if code, msg := ts.restWith("POST", "/api/replays", b, map[string]string{"Authorization": "Bearer " + testToken}); code != 400 || msg == "" {
 			t.Errorf("POST /api/replays %s: status %d %q; want 400 naming speed", b, code, msg)
 		}

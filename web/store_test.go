@@ -181,15 +181,18 @@ func TestEpisodesExportAndReplayOverREST(t *testing.T) {
 		t.Errorf("replayed action %v at t %d; want the recorded %v", f.Action, f.T, steps[f.T-1].Action)
 	}
 
-	// Playback controls: speed within (0, MaxSpeed], step; refused on live sessions.
+	// Playback controls: speed within [MinSpeed, MaxSpeed] (20 is the top), step;
+	// refused on live sessions.
 	ctl := ts.mustDial(info.ID, testToken, "carol")
 	ctl.read()
 	ctl.send(`{"type":"control","seq":7,"op":"speed","speed":99}`)
 	if e := ctl.until("speed error", func(m anyMsg) bool { return m.Type == "error" }); e.Ref != 7 {
 		t.Errorf("speed 99: %+v; want an error for seq 7", e)
 	}
-	ctl.send(`{"type":"control","seq":8,"op":"speed","speed":2}`)
+	ctl.send(`{"type":"control","seq":8,"op":"speed","speed":20}`)
 	sess, _ := ts.session(info.ID)
+	eventually(t, "replay speed 20", func() bool { return sess.sess.Replay().Speed() == 20 })
+	ctl.send(`{"type":"control","seq":10,"op":"speed","speed":2}`)
 	eventually(t, "replay speed 2", func() bool { return sess.sess.Replay().Speed() == 2 })
 	live := ts.mustDial("s1", testToken, "dave")
 	live.read()
