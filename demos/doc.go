@@ -64,6 +64,9 @@
 // queue is full (disk too slow or failing), new steps are dropped, counted
 // per episode, and the episode is flagged incomplete; a failed commit is
 // retried with the same rows until it succeeds or the queue bound is hit.
+// An episode's row is queued with its first step (or label, or dropped
+// step), not at its reset: an episode reset before any step is not
+// stored at all, so a reset flood writes nothing.
 //
 // # Headless rollouts
 //
