@@ -205,7 +205,9 @@ func (o *online) step(ctx context.Context, task string) {
 	st := o.h.cfg.Store
 	eps, err := Episodes(ctx, st, demos.Filter{Task: task})
 	if err != nil {
-		o.record(OnlineEvent{Task: task, Err: err.Error()})
+		if ctx.Err() == nil { // a shutdown is not a failure to report
+			o.record(OnlineEvent{Task: task, Err: err.Error()})
+		}
 		return
 	}
 	o.mu.Lock()
