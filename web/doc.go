@@ -55,7 +55,8 @@
 //
 // See idle.go: a live session made through the API with no client for
 // its idle delay (session clock) is paused, and an operator connecting
-// resumes it (a viewer does not); a replay with no client for
+// resumes it (a viewer does not); a session with a simulated operator
+// counts as attended and is never paused; a replay with no client for
 // Config.ReplayIdle is deleted.
 //
 // # Allocation

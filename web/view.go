@@ -25,6 +25,7 @@ type view struct {
 	spec   sim.Spec
 	scene  *sim.Scene
 	replay bool
+	simOp  bool // a simulated operator is attached: attended for the idle rule
 
 	sub  *sim.Subscription
 	done chan struct{} // closed when the fan-out goroutine returned
@@ -74,7 +75,8 @@ const countsEvery = time.Second
 func (s *Server) newView(sess *live.Session) *view {
 	v := &view{
 		srv: s, sess: sess, id: sess.ID(), spec: sess.Spec(), scene: sess.Scene(), replay: !sess.Live(),
-		done: make(chan struct{}), poke: make(chan struct{}, 1),
+		simOp: sess.SimOperator() != "",
+		done:  make(chan struct{}), poke: make(chan struct{}, 1),
 		clients: map[*client]struct{}{}, byOp: map[string]*client{},
 		idleSince: s.cfg.Clock.Now(), actions: syncBucket{b: newBucket(s.cfg.ControlRate)},
 	}
@@ -322,7 +324,7 @@ func infoOf(in live.Info, ops, views int) SessionInfo {
 		Horizon: in.Horizon, Recording: in.Recording, Replay: in.Replay,
 		Authority: Authority{Holder: holder, Requests: req, Help: in.Help},
 		Clients:   ClientCounts{Operators: ops, Viewers: views},
-		Label:     in.Label, Ticks: in.Ticks, Overruns: in.Overruns, Learning: in.Learning,
+		Label:     in.Label, Ticks: in.Ticks, Overruns: in.Overruns, Learning: in.Learning, SimOperator: in.SimOperator,
 	}
 }
 
