@@ -128,8 +128,7 @@ func TestReplaysAreLimitedAndReaped(t *testing.T) {
 	ts.tick("s1", 45)
 	var eps []demos.Episode
 	eventually(t, "an episode committed", func() bool {
-		eps = nil
-		ts.doREST("GET", "/api/episodes?complete=true", "", "", &eps)
+		eps = ts.episodes("complete=true")
 		return len(eps) == 1
 	})
 	body := fmt.Sprintf(`{"episode":%d}`, eps[0].ID)

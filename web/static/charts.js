@@ -4,7 +4,9 @@
 
 import { api, fromTemplate, toast, query } from './api.js';
 import { list, tasks } from './fleet.js';
-import { versions, running } from './episodes.js';
+import { versions, running, allEpisodes } from './episodes.js';
+
+const maxChart = 20000; // episodes a chart reads (the newest)
 
 const palette = ['#4da3ff', '#3ecf7a', '#ffb020', '#e8590c', '#8b5cf6', '#0ea5b7', '#ff5c5c', '#c0ca33', '#ec4899', '#94a3b8'];
 
@@ -14,6 +16,7 @@ export function mountCharts(root) {
   const form = el.querySelector('form');
   let eps = [];
   let live = 0; // running episodes left out
+  let cut = false; // the newest maxChart episodes only
   tasks().then((ts) => {
     for (const t of ts) {
       const o = document.createElement('option');
@@ -28,8 +31,8 @@ export function mountCharts(root) {
 
   async function load() {
     try {
-      eps = list(await api('GET', '/api/episodes' + query({ task: form.elements.task.value })), 'episodes');
-    } catch (e) { toast(e.message, 'error'); eps = []; }
+      ({ eps, more: cut } = await allEpisodes({ task: form.elements.task.value }, maxChart));
+    } catch (e) { toast(e.message, 'error'); eps = []; cut = false; }
     const task = form.elements.task.value;
     if (task) eps = eps.filter((e) => e.task === task);
     // An episode still being recorded has no outcome yet: it is not a
@@ -83,6 +86,12 @@ export function mountCharts(root) {
       return s;
     }));
     if (!eps.length) lg.textContent = 'No finished episodes recorded yet.';
+    if (cut) {
+      const n = document.createElement('span');
+      n.className = 'running-note';
+      n.textContent = `the newest ${eps.length} episodes (more are stored)`;
+      lg.append(n);
+    }
     if (live) {
       const n = document.createElement('span');
       n.className = 'running-note';
