@@ -195,11 +195,12 @@ type stateKey struct {
 	label                  string
 	ops, views             int
 	idlePaused             bool
+	learning               bool
 }
 
 // checkState broadcasts a state message when the record's mode,
-// authority, pause, policy, label, the client counts or the idle pause
-// changed.
+// authority, pause, policy, label, the client counts, the idle pause or
+// the session's part in online learning changed.
 func (v *view) checkState(r *sim.Record) {
 	v.mu.Lock()
 	ops, views := v.counts()
@@ -209,7 +210,10 @@ func (v *view) checkState(r *sim.Record) {
 	if r.Label != nil {
 		label = r.Label.Outcome
 	}
-	key := stateKey{modeOf(r, v.replay), holderOf(r, v.replay), joinRequests(r.Requests), r.Help, r.Paused, r.PolicyVersion, label, ops, views, idle}
+	// Taking part in online learning is the session's setting, not a
+	// tick's: read it here so a change reaches clients as a state message.
+	learning := v.sess.Live() && v.sess.Learning()
+	key := stateKey{modeOf(r, v.replay), holderOf(r, v.replay), joinRequests(r.Requests), r.Help, r.Paused, r.PolicyVersion, label, ops, views, idle, learning}
 	if v.sentAny && key == v.prev {
 		return
 	}
