@@ -161,9 +161,10 @@ func ExportMCAP(ctx context.Context, s *Store, f Filter, w io.Writer, opts Expor
 	lookup := opts.Lookup
 	cw := &countingWriter{w: w}
 	// Each chunk is its own zstd frame, so a window beyond the chunk size
-	// buys nothing; the library's default encoder (8 MiB window, one
-	// goroutine per core) held several times the chunk per export.
-	zw, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault), zstd.WithEncoderConcurrency(1),
+	// buys nothing; the library's default encoder (8 MiB window) held
+	// several times the chunk per export. (One goroutine, without the
+	// encoder's asynchronous blocks, cost 18% of export speed.)
+	zw, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault),
 		zstd.WithWindowSize(mcapChunkSize), zstd.WithLowerEncoderMem(true))
 	if err != nil {
 		return st, err
