@@ -901,8 +901,17 @@ func (tg *loadTarget) resetFlood(ctx context.Context, p *loadPhase, d time.Durat
 		}
 		sent++
 	}
-	time.Sleep(500 * time.Millisecond)
-	p.RateLimited = tg.metrics()["tandem_ws_rejected_messages_total"] - before
+	// The server may still be reading what was sent (a loaded machine, a
+	// race build): wait until its count of refusals settles, at most 5 s.
+	last := -1.0
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(250 * time.Millisecond)
+		p.RateLimited = tg.metrics()["tandem_ws_rejected_messages_total"] - before
+		if p.RateLimited == last && p.RateLimited >= float64(sent)*0.9 {
+			break
+		}
+		last = p.RateLimited
+	}
 	started := 0
 	for cursor := ""; ; { // GET /api/episodes answers in pages
 		var page struct {

@@ -157,7 +157,8 @@ export function mountSessions(root) {
     // The version in control, and whether the session learns.
     const pv = s.replay ? '' : h.policy_version || s.policy_version || '';
     const pol = t.el.querySelector('.tile-policy');
-    pol.textContent = s.replay ? '' : `${pv ? '▶ ' + pv : 'no policy'}${s.learning ? ' · learning' : ''}`;
+    const what = pv ? '▶ ' + pv : s.mode === 'teleop' ? 'demonstration: no policy acts' : 'no policy';
+    pol.textContent = s.replay ? '' : what + (s.learning ? ' · learning' : '');
     pol.classList.toggle('learning', !!s.learning);
     t.el.dataset.version = pv;
     t.el.querySelector('.tile-stats').textContent =

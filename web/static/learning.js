@@ -76,7 +76,7 @@ export function mountLearning(root) {
       n++;
       data = {
         versions: list(ps, 'policies').filter((p) => p.kind === 'learned' && p.task === task)
-          .sort((a, b) => String(a.created).localeCompare(String(b.created))),
+          .sort((a, b) => t(a.created) - t(b.created)),
         learn: learn || {},
         sessions: list(ss, 'sessions').filter((s) => s.task === task && !s.replay),
       };
@@ -186,7 +186,7 @@ export function mountLearning(root) {
       rows.push({ at: p.at, what: seen.has(p.version) ? 'rolled back to' : 'promoted', version: p.version, why: p.reason || '' });
       seen.add(p.version);
     }
-    rows.sort((a, b) => String(b.at).localeCompare(String(a.at)));
+    rows.sort((a, b) => t(b.at) - t(a.at));
     el.querySelector('.history tbody').replaceChildren(...rows.slice(0, 200).map((r) => {
       const tr = document.createElement('tr');
       tr.className = r.what.replace(/[^a-z]+/g, '-');
@@ -202,6 +202,9 @@ export function mountLearning(root) {
 function badge(text, cls) {
   return Object.assign(document.createElement('span'), { className: 'pill ' + cls, textContent: text });
 }
+
+/** Milliseconds of a JSON time (RFC 3339 with any offset), 0 when absent. */
+function t(v) { const ms = Date.parse(v); return isNaN(ms) ? 0 : ms; }
 
 function pct(v) { return typeof v === 'number' && isFinite(v) ? `${Math.round(v * 100)}%` : '–'; }
 
