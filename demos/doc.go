@@ -35,10 +35,14 @@
 // # Filters and exports
 //
 // ParseFilter is the one parser of episode filters (the CLI's flags and the
-// REST API's query parameters). Exports read one snapshot of the store (a
-// read transaction), so a recorder writing meanwhile never makes an export
-// inconsistent; Filter.Ended leaves running episodes out. A LeRobot export
-// writes one dataset per task, task version and control rate.
+// REST API's query parameters). Exports stream (exportread.go): the
+// selection is fixed in one snapshot, then each episode is read whole in
+// its own short read transaction and written out, so memory holds one
+// episode, no read transaction outlives an episode, and a recorder
+// writing meanwhile never makes an export inconsistent; Filter.Ended
+// leaves running episodes out. A LeRobot export writes one dataset per
+// task, task version and control rate, to a directory or as a tar.gz
+// stream whose files pass through a temporary file each (lerobotsink.go).
 //
 // # Writers and crash safety
 //
@@ -64,6 +68,9 @@
 // queue is full (disk too slow or failing), new steps are dropped, counted
 // per episode, and the episode is flagged incomplete; a failed commit is
 // retried with the same rows until it succeeds or the queue bound is hit.
+// An episode's row is queued with its first step (or label, or dropped
+// step), not at its reset: an episode reset before any step is not
+// stored at all, so a reset flood writes nothing.
 //
 // # Headless rollouts
 //

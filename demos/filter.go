@@ -28,6 +28,11 @@ type Filter struct {
 	// export never holds an episode the recorder is still writing).
 	Ended         bool
 	Limit, Offset int // paging in id order; Limit 0 = all
+	// After and Before keep ids above After and below Before (0: no
+	// bound), and Desc lists the newest first: keyset paging, as GET
+	// /api/episodes's cursor uses. ParseFilter does not set them.
+	After, Before int64
+	Desc          bool
 }
 
 // FilterParam is one filter's name and help text. Query parameters use the
@@ -195,6 +200,23 @@ func contains(list []string, s string) bool {
 	return false
 }
 
+// query is the SELECT of cols from the episodes f selects, in id order
+// (newest first with Desc), with f's limit and offset.
+func (f *Filter) query(cols string) (string, []any) {
+	where, args := f.where()
+	q := "SELECT " + cols + " FROM episodes" + where + " ORDER BY id"
+	if f.Desc {
+		q += " DESC"
+	}
+	switch {
+	case f.Limit > 0:
+		q += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, max(f.Offset, 0))
+	case f.Offset > 0:
+		q += fmt.Sprintf(" LIMIT -1 OFFSET %d", f.Offset)
+	}
+	return q, args
+}
+
 func (f *Filter) where() (string, []any) {
 	var conds []string
 	var args []any
@@ -236,6 +258,12 @@ func (f *Filter) where() (string, []any) {
 	}
 	if f.Ended {
 		conds = append(conds, "outcome != 'running'")
+	}
+	if f.After > 0 {
+		conds, args = append(conds, "id > ?"), append(args, f.After)
+	}
+	if f.Before > 0 {
+		conds, args = append(conds, "id < ?"), append(args, f.Before)
 	}
 	if len(conds) == 0 {
 		return "", nil

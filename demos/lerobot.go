@@ -1,11 +1,16 @@
 package demos
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"os"
+	"path"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -152,51 +157,106 @@ type datasetKey struct {
 // control rate: when the selection holds one, dir is that dataset; when it
 // holds several, each is a subdirectory of dir named after its task, with
 // "-vN" and "-HZhz" added where the task comes in several versions or
-// rates (ExportStats.Datasets lists them). The export reads one snapshot of
-// the store (see ExportMCAP). A filter that selects nothing is
-// ErrNoEpisodes, with nothing written.
+// rates (ExportStats.Datasets lists them). The export reads the store as
+// ExportMCAP does (one episode at a time). A filter that selects nothing
+// is ErrNoEpisodes, with nothing written.
 func ExportLeRobot(ctx context.Context, s *Store, f Filter, dir string, opts ExportOptions) (ExportStats, error) {
+	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
+		return ExportStats{}, fmt.Errorf("demos: %s already exists and is not empty", dir)
+	}
+	st, err := exportLeRobot(ctx, s, f, opts, dir, func(sub string) lerobotSink { return dirSink(filepath.Join(dir, sub)) })
+	if err != nil {
+		return st, err
+	}
+	st.Bytes = dirSize(dir)
+	return st, nil
+}
+
+// WriteLeRobotTarGz writes what ExportLeRobot writes as a gzipped tar
+// stream to w, every entry under root/, without building the datasets on
+// disk first: each file is written to a temporary file in opts.TempDir
+// (which must exist) and copied into the stream when it is complete (a tar
+// entry states its size first), so the disk holds at most a dataset's
+// open data file and episode-metadata file, each at most
+// opts.DataFileMB (plus one episode) before it rolls over to the next file,
+// as LeRobot's own writer does. A filter that selects nothing is
+// ErrNoEpisodes, with nothing written to w.
+func WriteLeRobotTarGz(ctx context.Context, s *Store, f Filter, w io.Writer, root string, opts ExportOptions) (ExportStats, error) {
+	if opts.TempDir == "" {
+		return ExportStats{}, errors.New("demos: a LeRobot stream needs ExportOptions.TempDir")
+	}
+	cw := &countingWriter{w: w}
+	var gz *gzip.Writer
+	var tw *tar.Writer
+	var spills []*os.File
+	defer func() {
+		for _, f := range spills { // left by an error
+			f.Close()
+			os.Remove(f.Name())
+		}
+	}()
+	st, err := exportLeRobot(ctx, s, f, opts, root, func(sub string) lerobotSink {
+		if tw == nil { // after the selection: ErrNoEpisodes writes nothing
+			gz = gzip.NewWriter(cw)
+			tw = tar.NewWriter(gz)
+		}
+		return &tarSink{tw: tw, dir: opts.TempDir, prefix: path.Join(root, filepath.ToSlash(sub)), spills: &spills}
+	})
+	if err != nil {
+		return st, err
+	}
+	if err := tw.Close(); err != nil {
+		return st, err
+	}
+	if err := gz.Close(); err != nil {
+		return st, err
+	}
+	st.Bytes = cw.n
+	return st, nil
+}
+
+// exportLeRobot writes the datasets of the episodes f selects, each
+// through the sink made for its subdirectory ("" when there is one).
+func exportLeRobot(ctx context.Context, s *Store, f Filter, opts ExportOptions, dir string, sinkFor func(sub string) lerobotSink) (ExportStats, error) {
 	var st ExportStats
-	tx, err := s.snapshot(ctx)
+	refs, err := s.selectForExport(ctx, f)
 	if err != nil {
 		return st, err
 	}
-	defer tx.Rollback()
-	eps, err := listEpisodes(ctx, tx, f)
-	if err != nil {
-		return st, err
-	}
-	if len(eps) == 0 {
+	if len(refs) == 0 {
 		return st, ErrNoEpisodes
 	}
-	if entries, err := os.ReadDir(dir); err == nil && len(entries) > 0 {
-		return st, fmt.Errorf("demos: %s already exists and is not empty", dir)
-	}
 	var keys []datasetKey
-	groups := map[datasetKey][]Episode{}
-	for _, ep := range eps {
-		k := datasetKey{ep.Task, ep.TaskVersion, ep.ControlHz}
+	groups := map[datasetKey][]int64{}
+	for _, r := range refs {
+		k := datasetKey{r.Task, r.Version, r.Hz}
 		if _, ok := groups[k]; !ok {
 			keys = append(keys, k)
 		}
-		groups[k] = append(groups[k], ep)
+		groups[k] = append(groups[k], r.ID)
 	}
 	names := datasetNames(keys)
+	fileMB := opts.DataFileMB
+	if fileMB <= 0 {
+		fileMB = lerobotDataMB
+	}
 	done := 0
 	for _, k := range keys {
-		sub := dir
+		sub := ""
 		if len(keys) > 1 {
-			sub = filepath.Join(dir, names[k])
+			sub = names[k]
 		}
-		ds, warnings, err := writeLeRobot(ctx, tx, groups[k], sub, func() {
+		dw := &datasetWriter{ctx: ctx, s: s, sink: sinkFor(sub), fileMB: fileMB, fileBytes: opts.fileBytes, step: func() {
 			done++
 			if opts.Progress != nil {
-				opts.Progress(done, len(eps))
+				opts.Progress(done, len(refs))
 			}
-		})
+		}}
+		ds, warnings, err := dw.write(groups[k])
 		if err != nil {
 			return st, err
 		}
+		ds.Dir = filepath.Join(dir, sub)
 		for _, w := range warnings {
 			if len(keys) > 1 {
 				w = names[k] + ": " + w
@@ -207,7 +267,6 @@ func ExportLeRobot(ctx context.Context, s *Store, f Filter, dir string, opts Exp
 		st.Episodes += ds.Episodes
 		st.Steps += ds.Steps
 	}
-	st.Bytes = dirSize(dir)
 	return st, nil
 }
 
@@ -250,31 +309,102 @@ func safeName(s string) string {
 	return string(b)
 }
 
-// writeLeRobot writes one dataset of episodes of one task at one rate in
-// dir; step is called after each episode.
-func writeLeRobot(ctx context.Context, db querier, eps []Episode, dir string, step func()) (DatasetStats, []string, error) {
-	var warnings []string
-	spec, hz := eps[0].Spec, eps[0].ControlHz
-	ds := DatasetStats{Task: spec.Name, TaskVersion: eps[0].TaskVersion, ControlHz: hz, Dir: dir}
-	var st ExportStats
-	dataPath := filepath.Join(dir, "data", "chunk-000", "file-000.parquet")
-	epsPath := filepath.Join(dir, "meta", "episodes", "chunk-000", "file-000.parquet")
-	for _, p := range []string{dataPath, epsPath} {
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			return ds, nil, err
-		}
+// lerobotRowGroup is about how many frames a data file's writer holds
+// before it writes them out as a row group (about 1 MB of 20-value frames;
+// four concurrent downloads peaked at 97 MB of RSS with 32,768, 76 MB with
+// this); an episode is never split across row groups.
+const lerobotRowGroup = 8 << 10
+
+// datasetWriter writes one dataset (one task, version and rate) through
+// its sink: data and episode-metadata parquet files that roll over to the
+// next file at fileMB, then tasks.parquet, stats.json and info.json.
+type datasetWriter struct {
+	ctx       context.Context
+	s         *Store
+	sink      lerobotSink
+	fileMB    int
+	fileBytes int64  // when set, the roll-over size in bytes (tests)
+	step      func() // after each episode
+}
+
+// parquetFile is one data or episode-metadata file being written.
+type parquetFile[T any] struct {
+	out    lerobotFile
+	w      *parquet.GenericWriter[T]
+	chunk  int // chunk and file index in the dataset's layout
+	file   int
+	rows   int // rows since the last row group
+	opened bool
+}
+
+// size estimates the file's size: what is written out, and the rows held
+// for the next row group at rowBytes each (uncompressed).
+func (p *parquetFile[T]) size(rowBytes int64) int64 {
+	return p.out.Size() + int64(p.rows)*rowBytes
+}
+
+// open starts the file at path (a layout with chunk and file indexes).
+func (p *parquetFile[T]) open(sink lerobotSink, layout string, meta string) error {
+	out, err := sink.create(fmt.Sprintf(layout, p.chunk, p.file))
+	if err != nil {
+		return err
 	}
+	p.out, p.rows, p.opened = out, 0, true
+	p.w = parquet.NewGenericWriter[T](out, parquet.Compression(&snappy.Codec{}), parquet.KeyValueMetadata(hfMetadataKey, meta))
+	return nil
+}
+
+// write appends rows, ending a row group once it holds at least rowGroup.
+func (p *parquetFile[T]) write(rows []T, rowGroup int) error {
+	if _, err := p.w.Write(rows); err != nil {
+		return err
+	}
+	p.rows += len(rows)
+	if p.rows >= rowGroup {
+		p.rows = 0
+		return p.w.Flush()
+	}
+	return nil
+}
+
+// close finishes the file and advances the indexes to the next one
+// (LeRobot's chunks hold chunks_size files).
+func (p *parquetFile[T]) close() error {
+	if !p.opened {
+		return nil
+	}
+	p.opened = false
+	if err := p.w.Close(); err != nil {
+		return err
+	}
+	if err := p.out.Close(); err != nil {
+		return err
+	}
+	p.file++
+	if p.file == lerobotChunksSize {
+		p.chunk, p.file = p.chunk+1, 0
+	}
+	return nil
+}
+
+const (
+	lerobotDataLayout = "data/chunk-%03d/file-%03d.parquet"
+	lerobotMetaLayout = "meta/episodes/chunk-%03d/file-%03d.parquet"
+)
+
+func (d *datasetWriter) write(ids []int64) (DatasetStats, []string, error) {
+	var warnings []string
+	first, _, err := d.s.readForExport(d.ctx, ids[0])
+	if err != nil {
+		return DatasetStats{}, nil, err
+	}
+	spec, hz := first.Spec, first.ControlHz
+	ds := DatasetStats{Task: spec.Name, TaskVersion: first.TaskVersion, ControlHz: hz}
 	fps := int(math.Round(hz))
 	if math.Abs(float64(fps)-hz) > 1e-9 {
 		warnings = append(warnings, fmt.Sprintf("control rate %g Hz is not an integer; fps is %d and timestamps are frame_index/%g", hz, fps, hz))
 	}
 	obsDim, actDim := spec.ObsSize(), spec.ActionSize()
-
-	df, err := os.Create(dataPath)
-	if err != nil {
-		return ds, nil, err
-	}
-	defer df.Close()
 	frameMeta, err := hfMetadata(parquet.SchemaOf(lerobotFrame{}), func(col string) (hfFeature, bool) {
 		switch col {
 		case "observation.state":
@@ -287,20 +417,55 @@ func writeLeRobot(ctx context.Context, db querier, eps []Episode, dir string, st
 	if err != nil {
 		return ds, nil, err
 	}
-	w := parquet.NewGenericWriter[lerobotFrame](df, parquet.Compression(&snappy.Codec{}), parquet.KeyValueMetadata(hfMetadataKey, frameMeta))
+	epsMeta, err := hfMetadata(parquet.SchemaOf(lerobotEpisode{}), func(col string) (hfFeature, bool) {
+		switch {
+		case col == "tasks":
+			return hfSequence("string", -1), true
+		case strings.HasPrefix(col, "stats/observation.state/"):
+			return statsFeature(col, obsDim), true
+		case strings.HasPrefix(col, "stats/action/"):
+			return statsFeature(col, actDim), true
+		}
+		return nil, false
+	})
+	if err != nil {
+		return ds, nil, err
+	}
+	limit := int64(d.fileMB) << 20
+	if d.fileBytes > 0 {
+		limit = d.fileBytes
+	}
+	// Uncompressed bytes of a frame and of an episode's metadata row.
+	frameBytes, metaBytes := int64(4*(obsDim+actDim)+64), int64(8*5*(obsDim+actDim)+256)
+	var data parquetFile[lerobotFrame]
+	var metas parquetFile[lerobotEpisode]
+	defer data.close()
+	defer metas.close()
 	stState, stAct := newFeatureStats(obsDim), newFeatureStats(actDim)
 	stScalar := map[string]*featureStats{}
 	for _, k := range []string{"timestamp", "frame_index", "episode_index", "index", "task_index", "next.reward"} {
 		stScalar[k] = newFeatureStats(1)
 	}
-	var metas []lerobotEpisode
 	var index int64
 	frames := make([]lerobotFrame, 0, 1024)
-	for ei := range eps {
-		ep := &eps[ei]
-		steps, err := stepsOf(ctx, db, ep)
+	for ei, id := range ids {
+		if err := d.ctx.Err(); err != nil {
+			return ds, nil, err
+		}
+		ep, steps, err := d.s.readForExport(d.ctx, id)
 		if err != nil {
 			return ds, nil, err
+		}
+		// A file rolls over between episodes once it reached the limit.
+		if data.opened && data.size(frameBytes) >= limit {
+			if err := data.close(); err != nil {
+				return ds, nil, err
+			}
+		}
+		if !data.opened {
+			if err := data.open(d.sink, lerobotDataLayout, frameMeta); err != nil {
+				return ds, nil, err
+			}
 		}
 		es, ea := newFeatureStats(obsDim), newFeatureStats(actDim)
 		frames = frames[:0]
@@ -329,49 +494,45 @@ func writeLeRobot(ctx context.Context, db querier, eps []Episode, dir string, st
 			stScalar["next.reward"].add(float64(fr.Reward))
 			index++
 		}
-		if _, err := w.Write(frames); err != nil {
-			return ds, nil, fmt.Errorf("demos: write %s: %w", dataPath, err)
+		if err := data.write(frames, lerobotRowGroup); err != nil {
+			return ds, nil, fmt.Errorf("demos: write %s: %w", fmt.Sprintf(lerobotDataLayout, data.chunk, data.file), err)
+		}
+		if metas.opened && metas.size(metaBytes) >= limit {
+			if err := metas.close(); err != nil {
+				return ds, nil, err
+			}
+		}
+		if !metas.opened {
+			if err := metas.open(d.sink, lerobotMetaLayout, epsMeta); err != nil {
+				return ds, nil, err
+			}
 		}
 		sState, sAct := es.stats(), ea.stats()
-		metas = append(metas, lerobotEpisode{
+		meta := lerobotEpisode{
 			EpisodeIndex: int64(ei), Tasks: []string{taskText(&spec)}, Length: int64(len(steps)),
-			From: from, To: index,
+			DataChunk: int64(data.chunk), DataFile: int64(data.file), From: from, To: index,
+			MetaChunk: int64(metas.chunk), MetaFile: int64(metas.file),
 			StateMin: sState["min"].([]float64), StateMax: sState["max"].([]float64), StateMean: sState["mean"].([]float64),
 			StateStd: sState["std"].([]float64), StateCount: sState["count"].([]int64),
 			ActMin: sAct["min"].([]float64), ActMax: sAct["max"].([]float64), ActMean: sAct["mean"].([]float64),
 			ActStd: sAct["std"].([]float64), ActCount: sAct["count"].([]int64),
 			TandemID: ep.ID, Seed: int64(ep.Seed), Outcome: string(ep.Outcome), Complete: ep.Complete,
 			Interventions: int64(ep.Interventions),
-		})
-		st.Episodes++
-		st.Steps += len(steps)
-		step()
-	}
-	if err := w.Close(); err != nil {
-		return ds, nil, err
-	}
-	if err := df.Close(); err != nil {
-		return ds, nil, err
-	}
-	epsMeta, err := hfMetadata(parquet.SchemaOf(lerobotEpisode{}), func(col string) (hfFeature, bool) {
-		switch {
-		case col == "tasks":
-			return hfSequence("string", -1), true
-		case strings.HasPrefix(col, "stats/observation.state/"):
-			return statsFeature(col, obsDim), true
-		case strings.HasPrefix(col, "stats/action/"):
-			return statsFeature(col, actDim), true
 		}
-		return nil, false
-	})
-	if err != nil {
+		if err := metas.write([]lerobotEpisode{meta}, lerobotRowGroup/32); err != nil {
+			return ds, nil, err
+		}
+		ds.Episodes++
+		ds.Steps += len(steps)
+		d.step()
+	}
+	if err := data.close(); err != nil {
 		return ds, nil, err
 	}
-	if err := parquet.WriteFile(epsPath, metas, parquet.Compression(&snappy.Codec{}), parquet.KeyValueMetadata(hfMetadataKey, epsMeta)); err != nil {
+	if err := metas.close(); err != nil {
 		return ds, nil, err
 	}
-	if err := parquet.WriteFile(filepath.Join(dir, "meta", "tasks.parquet"),
-		[]lerobotTask{{TaskIndex: 0, Task: taskText(&spec)}},
+	if err := writeParquet(d.sink, "meta/tasks.parquet", []lerobotTask{{TaskIndex: 0, Task: taskText(&spec)}},
 		parquet.KeyValueMetadata("pandas", pandasTasksMeta)); err != nil {
 		return ds, nil, err
 	}
@@ -379,17 +540,17 @@ func writeLeRobot(ctx context.Context, db querier, eps []Episode, dir string, st
 	for k, v := range stScalar {
 		stats[k] = v.stats()
 	}
-	if err := writeJSON(filepath.Join(dir, "meta", "stats.json"), stats); err != nil {
+	if err := writeJSON(d.sink, "meta/stats.json", stats); err != nil {
 		return ds, nil, err
 	}
-	if err := writeJSON(filepath.Join(dir, "meta", "info.json"), lerobotInfo(&spec, fps, st.Episodes, st.Steps)); err != nil {
+	if err := writeJSON(d.sink, "meta/info.json", lerobotInfo(&spec, fps, ds.Episodes, ds.Steps, d.fileMB)); err != nil {
 		return ds, nil, err
 	}
-	ds.FPS, ds.Episodes, ds.Steps = fps, st.Episodes, st.Steps
+	ds.FPS = fps
 	return ds, warnings, nil
 }
 
-func lerobotInfo(spec *sim.Spec, fps, episodes, frames int) map[string]any {
+func lerobotInfo(spec *sim.Spec, fps, episodes, frames, fileMB int) map[string]any {
 	scalar := func(dtype string) feature { return feature{Dtype: dtype, Shape: []int{1}} }
 	features := map[string]feature{
 		"observation.state": {Dtype: "float32", Shape: []int{spec.ObsSize()}, Names: spec.ObsNames},
@@ -412,7 +573,7 @@ func lerobotInfo(spec *sim.Spec, fps, episodes, frames int) map[string]any {
 		"total_frames":           frames,
 		"total_tasks":            1,
 		"chunks_size":            lerobotChunksSize,
-		"data_files_size_in_mb":  lerobotDataMB,
+		"data_files_size_in_mb":  fileMB,
 		"video_files_size_in_mb": lerobotVideoMB,
 		"fps":                    fps,
 		"splits":                 map[string]string{"train": "0:" + strconv.Itoa(episodes)},
@@ -443,12 +604,37 @@ func f32(v []float64) []float32 {
 	return out
 }
 
-func writeJSON(path string, v any) error {
+func writeJSON(sink lerobotSink, rel string, v any) error {
 	js, err := json.MarshalIndent(v, "", "    ")
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(path, append(js, '\n'), 0o644)
+	f, err := sink.create(rel)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(append(js, '\n')); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func writeParquet[T any](sink lerobotSink, rel string, rows []T, opts ...parquet.WriterOption) error {
+	f, err := sink.create(rel)
+	if err != nil {
+		return err
+	}
+	w := parquet.NewGenericWriter[T](f, append([]parquet.WriterOption{parquet.Compression(&snappy.Codec{})}, opts...)...)
+	if _, err := w.Write(rows); err != nil {
+		f.Close()
+		return err
+	}
+	if err := w.Close(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func dirSize(dir string) int64 {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/foxglove/mcap/go/mcap"
+	"github.com/klauspost/compress/zstd"
 
 	"tandem/foxglove"
 	"tandem/sim"
@@ -26,6 +27,10 @@ const (
 
 // mcapFormat identifies tandem exports and their layout version.
 const mcapFormat = "tandem-mcap-1"
+
+// mcapChunkSize is the uncompressed size of an export's chunks: what the
+// writer holds before it compresses and writes them out.
+const mcapChunkSize = 1 << 20
 
 // mcapStep is the /tandem/step message: a stored step at full precision
 // (encoding/json writes float64 in the shortest form that reads back to
@@ -102,6 +107,14 @@ type ExportOptions struct {
 	// Progress, if set, is called from the exporting goroutine after each
 	// episode with the episodes done and the total.
 	Progress func(done, total int)
+	// DataFileMB is the size at which a LeRobot data or episode-metadata
+	// file rolls over to the next (LeRobot's data_files_size_in_mb; 0:
+	// LeRobot's default, 100).
+	DataFileMB int
+	// TempDir holds WriteLeRobotTarGz's files while each is written.
+	TempDir string
+
+	fileBytes int64 // tests: roll LeRobot files at this size instead
 }
 
 // ErrNoEpisodes is returned by an export whose filter selects nothing; it
@@ -125,9 +138,12 @@ func jsonSchema(title string, props map[string]foxglove.Schema) []byte {
 
 // ExportMCAP writes the episodes f selects to w as one MCAP file: chunked,
 // zstd-compressed, JSON messages with jsonschema schemas, log time = the
-// recorded wall time. The export reads one snapshot of the store, so
-// episodes a recorder is writing meanwhile are either wholly in it or not
-// at all (set f.Ended to leave running ones out). The scene channel needs
+// recorded wall time. It streams: w receives the file as it is made, one
+// chunk (1 MiB before compression) at a time, and memory holds one episode
+// whatever the selection (exportread.go). The selection is fixed in one
+// snapshot when the export starts and each episode is read whole, so a
+// recorder writing meanwhile never makes it inconsistent (set f.Ended to
+// leave running episodes out). The scene channel needs
 // the task: opts.Lookup builds it and each episode is re-simulated for its
 // body poses; an episode that cannot be (no lookup, other task version,
 // divergence) is exported without scene messages and named in the
@@ -135,22 +151,26 @@ func jsonSchema(title string, props map[string]foxglove.Schema) []byte {
 // written to w.
 func ExportMCAP(ctx context.Context, s *Store, f Filter, w io.Writer, opts ExportOptions) (ExportStats, error) {
 	var st ExportStats
-	tx, err := s.snapshot(ctx)
+	refs, err := s.selectForExport(ctx, f)
 	if err != nil {
 		return st, err
 	}
-	defer tx.Rollback()
-	eps, err := listEpisodes(ctx, tx, f)
-	if err != nil {
-		return st, err
-	}
-	if len(eps) == 0 {
+	if len(refs) == 0 {
 		return st, ErrNoEpisodes
 	}
 	lookup := opts.Lookup
 	cw := &countingWriter{w: w}
+	// Each chunk is its own zstd frame, so a window beyond the chunk size
+	// buys nothing; the library's default encoder (8 MiB window) held
+	// several times the chunk per export. (One goroutine, without the
+	// encoder's asynchronous blocks, cost 18% of export speed.)
+	zw, err := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedDefault),
+		zstd.WithWindowSize(mcapChunkSize), zstd.WithLowerEncoderMem(true))
+	if err != nil {
+		return st, err
+	}
 	mw, err := mcap.NewWriter(cw, &mcap.WriterOptions{
-		Chunked: true, ChunkSize: 1 << 20, Compression: mcap.CompressionZSTD, IncludeCRC: true,
+		Chunked: true, ChunkSize: mcapChunkSize, Compressor: mcap.NewCustomCompressor(mcap.CompressionZSTD, zw), IncludeCRC: true,
 	})
 	if err != nil {
 		return st, err
@@ -192,21 +212,20 @@ func ExportMCAP(ctx context.Context, s *Store, f Filter, w io.Writer, opts Expor
 		}
 	}
 	if err := mw.WriteMetadata(&mcap.Metadata{Name: "tandem.export", Metadata: map[string]string{
-		"format": mcapFormat, "schema_version": strconv.Itoa(SchemaVersion), "episodes": strconv.Itoa(len(eps)),
+		"format": mcapFormat, "schema_version": strconv.Itoa(SchemaVersion), "episodes": strconv.Itoa(len(refs)),
 	}}); err != nil {
 		return st, err
 	}
 	e := &mcapExporter{mw: mw, seq: make([]uint32, len(schemas)+1)}
-	for i := range eps {
+	for _, ref := range refs {
 		if err := ctx.Err(); err != nil {
 			return st, err
 		}
-		ep := &eps[i]
-		steps, err := stepsOf(ctx, tx, ep)
+		ep, steps, err := s.readForExport(ctx, ref.ID)
 		if err != nil {
 			return st, err
 		}
-		warn, err := e.episode(ctx, ep, steps, lookup)
+		warn, err := e.episode(ctx, &ep, steps, lookup)
 		if err != nil {
 			return st, fmt.Errorf("demos: export episode %d: %w", ep.ID, err)
 		}
@@ -216,7 +235,7 @@ func ExportMCAP(ctx context.Context, s *Store, f Filter, w io.Writer, opts Expor
 		st.Episodes++
 		st.Steps += len(steps)
 		if opts.Progress != nil {
-			opts.Progress(st.Episodes, len(eps))
+			opts.Progress(st.Episodes, len(refs))
 		}
 	}
 	if err := mw.Close(); err != nil {

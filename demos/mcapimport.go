@@ -1,6 +1,7 @@
 package demos
 
 import (
+	"bufio"
 	"context"
 	"crypto/sha256"
 	"database/sql"
@@ -10,12 +11,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"sort"
 	"strconv"
 	"time"
 
 	"github.com/foxglove/mcap/go/mcap"
+	"github.com/klauspost/compress/zstd"
 
 	"tandem/sim"
 )
@@ -60,7 +63,11 @@ func ImportMCAP(ctx context.Context, s *Store, path string, progress func(done, 
 		return res, err
 	}
 	defer f.Close()
-	eps, steps, err := readMCAP(f)
+	fi, err := f.Stat()
+	if err != nil {
+		return res, err
+	}
+	eps, steps, err := readMCAP(f, fi.Size())
 	if err != nil {
 		return res, fmt.Errorf("demos: import %s: %w", path, err)
 	}
@@ -152,76 +159,105 @@ func contentUID(ep *Episode, steps []Step) string {
 	return "sha256:" + hex.EncodeToString(h.Sum(nil))
 }
 
+// Bounds on what one import file may make the reader allocate: a file
+// from outside states record and chunk sizes, and the MCAP library
+// allocates what they claim before it reads (a 20 KB file claiming a
+// 512 MB record made the importer allocate 512 MB; FuzzImportMCAP). A
+// record is never larger than the file; a decompressed chunk is at most
+// maxImportChunk (tandem writes 1 MiB chunks, the mcap CLI 4 MiB), and its
+// zstd window at most that too.
+const maxImportChunk = 32 << 20
+
 // readMCAP decodes a tandem export: episode metadata records and the
-// /tandem/step messages, grouped by the exported episode id.
-func readMCAP(r io.ReadSeeker) ([]episodeRecord, map[int64][]Step, error) {
-	rd, err := mcap.NewReader(r)
+// /tandem/step messages, grouped by the exported episode id. It reads the
+// file once, front to back, checking every chunk's CRC; a file that ends
+// before its footer is truncated. size is the file's length.
+func readMCAP(r io.Reader, size int64) ([]episodeRecord, map[int64][]Step, error) {
+	zd, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1), zstd.WithDecoderLowmem(true),
+		zstd.WithDecoderMaxMemory(maxImportChunk), zstd.WithDecoderMaxWindow(maxImportChunk))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer zd.Close()
+	lx, err := mcap.NewLexer(bufio.NewReader(r), &mcap.LexerOptions{
+		ValidateChunkCRCs: true, MaxRecordSize: int(min(size, math.MaxInt32)), MaxDecompressedChunkSize: maxImportChunk,
+		Decompressors: map[mcap.CompressionFormat]mcap.ResettableReader{mcap.CompressionZSTD: zstdReader{zd}},
+	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("not an MCAP file: %w", err)
 	}
-	defer rd.Close()
-	info, err := rd.Info()
-	if err != nil {
-		return nil, nil, fmt.Errorf("truncated or damaged MCAP (no readable summary; `mcap recover` may rebuild it): %w", err)
+	defer lx.Close()
+	damaged := func(err error) error {
+		return fmt.Errorf("truncated or damaged MCAP (`mcap recover` may rebuild it): %w", err)
 	}
 	var eps []episodeRecord
 	format := ""
-	for _, mi := range info.MetadataIndexes {
-		if mi.Name != "tandem.export" && mi.Name != "tandem.episode" {
-			continue
-		}
-		md, err := rd.GetMetadata(mi.Offset)
+	stepChannels := map[uint16]bool{}
+	steps := map[int64][]Step{}
+	var buf []byte
+	footer := false
+	for !footer {
+		tok, data, err := lx.Next(buf)
 		if err != nil {
-			return nil, nil, fmt.Errorf("metadata %s: %w", mi.Name, err)
+			if errors.Is(err, io.EOF) {
+				return nil, nil, damaged(errors.New("the file ends before its footer"))
+			}
+			return nil, nil, damaged(err)
 		}
-		if mi.Name == "tandem.export" {
-			format = md.Metadata["format"]
-			continue
+		if cap(data) > cap(buf) {
+			buf = data
 		}
-		var rec episodeRecord
-		if err := json.Unmarshal([]byte(md.Metadata["episode"]), &rec); err != nil {
-			return nil, nil, fmt.Errorf("episode metadata: %w", err)
+		switch tok {
+		case mcap.TokenFooter:
+			footer = true
+		case mcap.TokenChannel:
+			ch, err := mcap.ParseChannel(data)
+			if err != nil {
+				return nil, nil, damaged(err)
+			}
+			if ch.Topic == TopicStep {
+				stepChannels[ch.ID] = true
+			}
+		case mcap.TokenMetadata:
+			md, err := mcap.ParseMetadata(data)
+			if err != nil {
+				return nil, nil, damaged(err)
+			}
+			switch md.Name {
+			case "tandem.export":
+				format = md.Metadata["format"]
+			case "tandem.episode":
+				var rec episodeRecord
+				if err := json.Unmarshal([]byte(md.Metadata["episode"]), &rec); err != nil {
+					return nil, nil, fmt.Errorf("episode metadata: %w", err)
+				}
+				eps = append(eps, rec)
+			}
+		case mcap.TokenMessage:
+			m, err := mcap.ParseMessage(data)
+			if err != nil {
+				return nil, nil, damaged(err)
+			}
+			if !stepChannels[m.ChannelID] {
+				continue
+			}
+			var ms mcapStep
+			if err := json.Unmarshal(m.Data, &ms); err != nil {
+				return nil, nil, fmt.Errorf("%s message %d: %w", TopicStep, m.Sequence, err)
+			}
+			steps[ms.EpisodeID] = append(steps[ms.EpisodeID], Step{
+				T: ms.T, Obs: ms.Obs, Action: ms.Action, PolicyAction: ms.PolicyAction, Source: sim.Source(ms.Source),
+				Reward: ms.Reward, Terminal: ms.Terminal, Truncated: ms.Truncated, Success: ms.Success,
+				Wall: time.Unix(0, ms.WallNs).UTC(), Operator: ms.Operator, PolicyVersion: ms.PolicyVersion,
+				InterventionStart: ms.InterventionStart, InterventionEnd: ms.InterventionEnd,
+			})
 		}
-		eps = append(eps, rec)
 	}
 	if format == "" {
 		return nil, nil, fmt.Errorf("%w (no tandem.export metadata record)", ErrNotTandemMCAP)
 	}
 	if format != mcapFormat {
 		return nil, nil, fmt.Errorf("%w: format %q, this tandem reads %q", ErrNotTandemMCAP, format, mcapFormat)
-	}
-	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return nil, nil, err
-	}
-	rd2, err := mcap.NewReader(r)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer rd2.Close()
-	it, err := rd2.Messages(mcap.UsingIndex(true), mcap.WithTopics([]string{TopicStep}), mcap.InOrder(mcap.FileOrder))
-	if err != nil {
-		return nil, nil, err
-	}
-	steps := map[int64][]Step{}
-	var msg mcap.Message
-	for {
-		_, _, m, err := it.NextInto(&msg)
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("reading %s messages: %w", TopicStep, err)
-		}
-		var ms mcapStep
-		if err := json.Unmarshal(m.Data, &ms); err != nil {
-			return nil, nil, fmt.Errorf("%s message %d: %w", TopicStep, m.Sequence, err)
-		}
-		steps[ms.EpisodeID] = append(steps[ms.EpisodeID], Step{
-			T: ms.T, Obs: ms.Obs, Action: ms.Action, PolicyAction: ms.PolicyAction, Source: sim.Source(ms.Source),
-			Reward: ms.Reward, Terminal: ms.Terminal, Truncated: ms.Truncated, Success: ms.Success,
-			Wall: time.Unix(0, ms.WallNs).UTC(), Operator: ms.Operator, PolicyVersion: ms.PolicyVersion,
-			InterventionStart: ms.InterventionStart, InterventionEnd: ms.InterventionEnd,
-		})
 	}
 	for i := range eps {
 		id := eps[i].ID
@@ -250,3 +286,10 @@ func readMCAP(r io.ReadSeeker) ([]episodeRecord, map[int64][]Step, error) {
 	}
 	return eps, steps, nil
 }
+
+// zstdReader is the import's bounded zstd decoder as an
+// mcap.ResettableReader.
+type zstdReader struct{ d *zstd.Decoder }
+
+func (z zstdReader) Read(p []byte) (int, error) { return z.d.Read(p) }
+func (z zstdReader) Reset(r io.Reader) error    { return z.d.Reset(r) }

@@ -2,7 +2,6 @@ package demos
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"sync/atomic"
@@ -11,8 +10,15 @@ import (
 	"tandem/sim"
 )
 
-// MaxSpeed bounds a replay's speed factor.
-const MaxSpeed = 16
+// A replay's speed factor is in [MinSpeed, MaxSpeed]. Below MinSpeed a
+// tick's period (the recorded period divided by the speed) grows past
+// anything a person waits for, and at 1e-300 it overflows time.Duration
+// and spins a core (issue 15); above MaxSpeed the loop catches up rather
+// than plays.
+const (
+	MinSpeed = 0.05
+	MaxSpeed = 20
+)
 
 // ReplayConfig configures a live replay. Zero values mean defaults.
 type ReplayConfig struct {
@@ -105,7 +111,7 @@ func (r *Replay) Step() error {
 	return r.Session.Resume()
 }
 
-// SetSpeed sets the playback speed factor in (0, MaxSpeed].
+// SetSpeed sets the playback speed factor in [MinSpeed, MaxSpeed].
 func (r *Replay) SetSpeed(x float64) error { return r.clock.SetSpeed(x) }
 
 // Speed returns the playback speed factor.
@@ -193,9 +199,9 @@ type ScaledClock struct {
 }
 
 // NewScaledClock returns a clock reading base's time now and running at
-// speed (values outside (0, MaxSpeed] mean 1).
+// speed (values outside [MinSpeed, MaxSpeed] mean 1).
 func NewScaledClock(base sim.Clock, speed float64) *ScaledClock {
-	if !(speed > 0 && speed <= MaxSpeed) {
+	if !(speed >= MinSpeed && speed <= MaxSpeed) {
 		speed = 1
 	}
 	now := base.Now()
@@ -229,10 +235,11 @@ func (c *ScaledClock) Speed() float64 {
 	return c.speed
 }
 
-// SetSpeed changes the speed factor, keeping Now continuous.
+// SetSpeed changes the speed factor, keeping Now continuous. A factor
+// outside [MinSpeed, MaxSpeed] is refused and changes nothing.
 func (c *ScaledClock) SetSpeed(x float64) error {
-	if !(x > 0 && x <= MaxSpeed) {
-		return errors.New("demos: replay speed must be in (0, 16]")
+	if !(x >= MinSpeed && x <= MaxSpeed) {
+		return fmt.Errorf("demos: replay speed %g: must be in [%g, %g]", x, MinSpeed, float64(MaxSpeed))
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

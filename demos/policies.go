@@ -198,6 +198,39 @@ func (s *Store) Rollback(ctx context.Context, task, reason string) (PolicyVersio
 	return s.Policy(ctx, prev)
 }
 
+// Promotion is one row of the promotion history: at At, Version became
+// its task's current version, for Reason (a rollback is a promotion of
+// the version before).
+type Promotion struct {
+	Task    string    `json:"task"`
+	Version string    `json:"version"`
+	At      time.Time `json:"at"`
+	Reason  string    `json:"reason"`
+}
+
+// Promotions returns the newest limit rows of the promotion history of
+// task (every task when ""), oldest first.
+func (s *Store) Promotions(ctx context.Context, task string, limit int) ([]Promotion, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT task, version, at, reason FROM
+	(SELECT id, task, version, at, reason FROM promotions WHERE ? = '' OR task = ? ORDER BY id DESC LIMIT ?) ORDER BY id`,
+		task, task, limit)
+	if err != nil {
+		return nil, fmt.Errorf("demos: promotions: %w", err)
+	}
+	defer rows.Close()
+	out := []Promotion{}
+	for rows.Next() {
+		var p Promotion
+		var at int64
+		if err := rows.Scan(&p.Task, &p.Version, &at, &p.Reason); err != nil {
+			return nil, err
+		}
+		p.At = time.Unix(0, at).UTC()
+		out = append(out, p)
+	}
+	return out, rows.Err()
+}
+
 // NextPolicyVersion returns an unused version name task-algo-N, N one more
 // than the highest so far for that task and algorithm.
 func (s *Store) NextPolicyVersion(ctx context.Context, task, algo string) (string, error) {

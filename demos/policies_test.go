@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -55,6 +56,22 @@ func TestPolicyVersionsPromoteAndRollBack(t *testing.T) {
 	// Rolling back again returns to reach-bc-2 (the previously current one).
 	if back, err := s.Rollback(ctx, "reach", ""); err != nil || back.Version != "reach-bc-2" {
 		t.Fatalf("second rollback %q, %v; want reach-bc-2", back.Version, err)
+	}
+	// The history keeps every promotion and rollback, oldest first.
+	hist, err := s.Promotions(ctx, "reach", 100)
+	var got []string
+	for _, p := range hist {
+		got = append(got, p.Version+" "+p.Reason)
+	}
+	want := []string{"reach-bc-1 first", "reach-bc-2 better", "reach-bc-1 worse in the field", "reach-bc-2 "}
+	if err != nil || strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("history %q, %v; want %q", got, err, want)
+	}
+	if last, _ := s.Promotions(ctx, "", 2); len(last) != 2 || last[1].Reason != "" || last[0].Reason != "worse in the field" {
+		t.Errorf("the newest 2 of every task: %+v; want the two rollbacks, oldest first", last)
+	}
+	if other, _ := s.Promotions(ctx, "push-t", 100); len(other) != 0 {
+		t.Errorf("history of another task: %+v; want none", other)
 	}
 	if err := s.AddPolicy(ctx, PolicyVersion{Version: "reach-bc-1", Task: "reach", Algo: "bc", Path: "x", Digest: "y"}); err == nil {
 		t.Error("a duplicate version was stored")

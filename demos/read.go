@@ -81,20 +81,14 @@ func (s *Store) snapshot(ctx context.Context) (*sql.Tx, error) {
 	return tx, nil
 }
 
-// ListEpisodes returns the episodes f selects, in id order.
+// ListEpisodes returns the episodes f selects, in id order (newest first
+// with f.Desc).
 func (s *Store) ListEpisodes(ctx context.Context, f Filter) ([]Episode, error) {
 	return listEpisodes(ctx, s.db, f)
 }
 
 func listEpisodes(ctx context.Context, db querier, f Filter) ([]Episode, error) {
-	where, args := f.where()
-	q := "SELECT " + episodeCols + " FROM episodes" + where + " ORDER BY id"
-	switch {
-	case f.Limit > 0:
-		q += fmt.Sprintf(" LIMIT %d OFFSET %d", f.Limit, max(f.Offset, 0))
-	case f.Offset > 0:
-		q += fmt.Sprintf(" LIMIT -1 OFFSET %d", f.Offset)
-	}
+	q, args := f.query(episodeCols)
 	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("demos: list episodes: %w", err)

@@ -167,3 +167,76 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// A reset before an episode's first step stores nothing (issue 15: a
+// reset flood stored 89,701 empty episodes in 10 s); ids stay consecutive
+// because no row was ever inserted. An episode whose every step was lost
+// is still stored, so the loss shows.
+func TestRecorderSkipsZeroStepEpisodes(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTest(t)
+	rec := NewRecorder(s, RecorderConfig{Logger: quiet})
+	defer rec.Close()
+	sess, tick := liveSession(t, sim.Demonstrate(newDot(6, 10).Expert(1, 0), "bob"))
+	r, err := rec.Attach(ctx, sess, SessionInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick(2) // episode 1: 2 steps
+	for range 50 {
+		if err := sess.Reset(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tick(3) // 49 episodes without a step, then one with 3
+	for range 10 {
+		sess.Reset()
+	}
+	tick(1) // 9 more empty ones; the last has a step when the recording stops
+	r.Stop()
+	if err := rec.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eps, err := s.ListEpisodes(ctx, Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lengths []int
+	for _, ep := range eps {
+		lengths = append(lengths, ep.Length)
+	}
+	if !reflect.DeepEqual(lengths, []int{2, 3, 1}) {
+		t.Fatalf("stored episode lengths %v; want [2 3 1] (no zero-step episode)", lengths)
+	}
+	if eps[1].ID != eps[0].ID+1 || eps[2].ID != eps[1].ID+1 {
+		t.Errorf("ids %d, %d, %d; want consecutive (no row inserted for empty episodes)", eps[0].ID, eps[1].ID, eps[2].ID)
+	}
+	if eps[1].Seed != eps[0].Seed+50 {
+		t.Errorf("second stored episode has seed %d; want %d (the 50th reset's)", eps[1].Seed, eps[0].Seed+50)
+	}
+	if st := r.Status(); st.Episodes != 3 {
+		t.Errorf("status counts %d episodes; want 3", st.Episodes)
+	}
+
+	// Every step of an episode lost (the queue is full): stored, flagged.
+	s2, _ := openTest(t)
+	rec2 := NewRecorder(s2, RecorderConfig{Logger: quiet, CommitInterval: time.Hour, MaxPending: 1})
+	defer rec2.Close()
+	sess2, tick2 := liveSession(t, sim.Demonstrate(newDot(6, 10).Expert(1, 0), "bob"))
+	r2, err := rec2.Attach(ctx, sess2, SessionInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tick2(1) // queued: the queue is now full
+	sess2.Reset()
+	tick2(2) // both steps of episode 2 dropped
+	waitFor(t, func() bool { return rec2.Stats().DroppedSteps == 2 })
+	r2.Stop()
+	if err := rec2.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	eps2, _ := s2.ListEpisodes(ctx, Filter{})
+	if len(eps2) != 2 || eps2[1].Length != 0 || eps2[1].Dropped != 2 || eps2[1].Complete {
+		t.Fatalf("episodes %+v; want the second with no step, 2 dropped, incomplete", eps2)
+	}
+}

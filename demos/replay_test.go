@@ -203,10 +203,21 @@ func TestScaledClock(t *testing.T) {
 	if got := c.Now().Sub(testStart); got != 2500*time.Millisecond {
 		t.Fatalf("after speed change: %v; want 2.5s (continuous)", got)
 	}
-	for _, bad := range []float64{0, -1, 17, math.NaN()} {
+	for _, bad := range []float64{0, -1, 1e-300, 0.049, 20.001, 1e300, math.NaN(), math.Inf(1)} {
 		if err := c.SetSpeed(bad); err == nil {
-			t.Fatalf("SetSpeed(%v) accepted", bad)
+			t.Fatalf("SetSpeed(%v) accepted; want refused outside [%g, %g]", bad, MinSpeed, float64(MaxSpeed))
 		}
+	}
+	if c.Speed() != 0.5 {
+		t.Fatalf("speed %g after refused changes; want 0.5 kept", c.Speed())
+	}
+	for _, ok := range []float64{MinSpeed, 1, 16.5, MaxSpeed} {
+		if err := c.SetSpeed(ok); err != nil {
+			t.Fatalf("SetSpeed(%v): %v; want accepted", ok, err)
+		}
+	}
+	if s := NewScaledClock(base, 1e-300).Speed(); s != 1 {
+		t.Fatalf("NewScaledClock(1e-300) runs at %g; want 1", s)
 	}
 }
 

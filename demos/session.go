@@ -40,8 +40,10 @@ type RecordingStatus struct {
 	EpisodeID int64 `json:"episode_id"`
 	Steps     int   `json:"steps"`
 	// Dropped counts this session's steps that will never reach the disk.
-	Dropped  uint64 `json:"dropped"`
-	Episodes int    `json:"episodes"`
+	Dropped uint64 `json:"dropped"`
+	// Episodes counts the episodes stored, each from its first step
+	// (an episode reset before its first step is not stored).
+	Episodes int `json:"episodes"`
 	// Incomplete reports that the current episode lost steps.
 	Incomplete bool `json:"incomplete"`
 }
@@ -61,6 +63,12 @@ type episodeState struct {
 	mode         sim.Mode // at the first step; "" until then
 	lastWall     time.Time
 	finalObs     []byte
+	// row is the episode's row, queued only when the episode has
+	// something to store: its first step, a label, or a step it lost.
+	// A reset before any of those stores nothing (zero-step episodes:
+	// a reset flood once stored 89,701 empty episodes in 10 s). nil once
+	// queued.
+	row *beginRow
 }
 
 // Attach subscribes to sess and records its episodes until the session
@@ -164,6 +172,7 @@ func (t *Recording) read() {
 			t.lastDropped = d
 		}
 		if rec.Label != nil && t.cur != nil && !t.cur.done && t.cur.sessEpisode == rec.Episode {
+			t.open()
 			t.r.enqueue(op{kind: opLabel, key: t.cur.key, label: rec.Label})
 		}
 		switch rec.Kind {
@@ -207,13 +216,27 @@ func (t *Recording) begin(rec *sim.Record, initial []float64) {
 		mode = validMode(rec.Mode) // the mode the session starts the episode in
 	}
 	t.cur.mode = mode
-	t.r.enqueue(op{kind: opBegin, key: key, begin: &beginRow{
+	t.cur.row = &beginRow{
 		uid: newUID(), sessionID: t.sessionID, task: t.spec.Name, taskVersion: t.spec.Version, seed: rec.Seed, mode: string(mode),
 		controlHz: rec.ControlHz, teleopHz: rec.TeleopHz, spec: t.specJSON, start: rec.Wall.UnixNano(), initialObs: blob(initial),
 		tags: joinList(t.info.Tags), note: t.info.Note,
-	}})
+	}
 	t.mu.Lock()
 	t.curKey, t.status.EpisodeID, t.status.Steps, t.status.Incomplete = key, 0, 0, false
+	t.mu.Unlock()
+}
+
+// open queues the current episode's row, once, before the first thing
+// stored about it (its first step or label). The row keeps the reset's
+// wall time, seed and initial observation.
+func (t *Recording) open() {
+	e := t.cur
+	if e.row == nil {
+		return
+	}
+	t.r.enqueue(op{kind: opBegin, key: e.key, begin: e.row})
+	e.row = nil
+	t.mu.Lock()
 	t.status.Episodes++
 	t.mu.Unlock()
 }
@@ -245,6 +268,7 @@ func (t *Recording) step(rec *sim.Record) {
 		e.demo = true
 	}
 	row.count, row.ret, row.interventions, row.anySuccess = e.stored+1, e.ret, e.interv, e.success
+	t.open()
 	if t.r.enqueue(op{kind: opStep, key: e.key, step: row}) {
 		e.stored++
 	} else {
@@ -289,6 +313,12 @@ func (t *Recording) cut(wall time.Time) {
 func (t *Recording) end(outcome Outcome, wall time.Time) {
 	e := t.cur
 	e.done = true
+	if e.row != nil {
+		if e.lost == 0 {
+			return // no step, no label, nothing lost: nothing to store
+		}
+		t.open() // every step was lost: store the episode so the loss shows
+	}
 	mode := e.mode
 	if mode == "" {
 		mode = deriveMode(e.robot, e.human, e.demo)

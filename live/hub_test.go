@@ -159,7 +159,10 @@ func TestDeviceButtonsTakeOverLabelAndReset(t *testing.T) {
 	// Start: a new episode.
 	pad.Set(press("pad0", teleop.Reset, false, 0, 0))
 	r.advance(3, p)
-	waitRecord(t, sub, "episode 2", func(rec *sim.Record) bool { return rec.Kind == sim.ResetRecord && rec.Episode == 2 })
+	pad.Set(press("pad0", 0, false, 0, 0))
+	r.advance(6, p)
+	// Episode 2 is stored from its first step (a reset alone stores nothing).
+	waitRecord(t, sub, "episode 2's first step", func(rec *sim.Record) bool { return rec.Kind == sim.StepRecord && rec.Episode == 2 })
 	r.close()
 
 	ctx := context.Background()

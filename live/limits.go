@@ -6,15 +6,14 @@ import (
 	"tandem/demos"
 )
 
-// Replay speed bounds. Below MinReplaySpeed a replay's tick period (the
-// recorded period divided by the speed) grows past anything a person
-// waits for, and at 1e-300 it overflows time.Duration and spins a core;
-// above MaxReplaySpeed the loop catches up rather than plays. The range
-// the issue asks for is [0.05, 20]; until demos.MaxSpeed (16 today) is
-// raised to 20 the upper bound is demos'.
+// Replay speed bounds: demos' (demos.MinSpeed, demos.MaxSpeed), [0.05, 20].
+// Below the minimum a replay's tick period (the recorded period divided
+// by the speed) grows past anything a person waits for, and at 1e-300 it
+// overflows time.Duration and spins a core; above the maximum the loop
+// catches up rather than plays.
 const (
-	MinReplaySpeed = 0.05
-	MaxReplaySpeed = min(20, demos.MaxSpeed)
+	MinReplaySpeed = demos.MinSpeed
+	MaxReplaySpeed = demos.MaxSpeed
 )
 
 // RangeError reports a number from outside (a request, a message) that is

@@ -279,6 +279,10 @@ func (s *Session) Replay() *demos.Replay { return s.replay }
 // Live reports whether the session takes operators (it is not a replay).
 func (s *Session) Live() bool { return s.arb != nil }
 
+// SimOperator is the simulated operator attached at creation
+// (Options.Operator), "" without one. It stays for the session's life.
+func (s *Session) SimOperator() string { return s.opts.Operator }
+
 // Subscribe returns a subscription to the session's records (see
 // sim.Session.Subscribe): a full channel drops its oldest record.
 func (s *Session) Subscribe(buffer int) *sim.Subscription { return s.sim.Subscribe(buffer) }
@@ -316,8 +320,11 @@ type Info struct {
 	Help          bool
 	Label         *sim.Label
 	Learning      bool // takes part in online learning
-	Ticks         uint64
-	Overruns      uint64
+	// SimOperator is the simulated operator attached at creation
+	// (Options.Operator, "sim:..."), "" without one.
+	SimOperator string
+	Ticks       uint64
+	Overruns    uint64
 }
 
 // Info snapshots the session.
@@ -332,7 +339,7 @@ func (s *Session) Info() Info {
 		in.Replay, in.Holder = s.replay.Episode.ID, "replay"
 		return in
 	}
-	in.Mode = sim.Mode(s.opts.Mode)
+	in.Mode, in.SimOperator = sim.Mode(s.opts.Mode), s.opts.Operator
 	if r := s.sim.Last(); r != nil {
 		if r.Mode != "" {
 			in.Mode = r.Mode

@@ -34,8 +34,8 @@ type SimOperator struct {
 	// (ground_truth_agent in pd-perry/RLIF examples/train_rlif_main.py)
 	// while the intervening actions come from the suboptimal expert. Nil
 	// for the other rules and at skill 1 (the expert is the reference).
-	ref sim.Policy
-	ra  []float64 // reference action this tick
+	ref    sim.Policy
+	ra     []float64 // reference action this tick
 	hold   func(dst []float64)
 	valuer ActionValuer
 	abs    []bool // absolute-position channels

@@ -197,8 +197,11 @@ func (s *Server) sessionAction(c echo.Context) error {
 	case "resume":
 		err = sess.Resume()
 	case "learn":
-		// {"on": true|false}: take part in online learning.
-		err = sess.SetLearning(body.On == nil || *body.On)
+		// {"on": true|false}: take part in online learning. Clients hear
+		// of it in a state message (also while the session is paused).
+		if err = sess.SetLearning(body.On == nil || *body.On); err == nil {
+			v.pokeState()
+		}
 	case "mode":
 		if !sess.Live() {
 			return echo.NewHTTPError(http.StatusConflict, "a replay session has no mode")
@@ -259,10 +262,34 @@ type policyReq struct {
 	Reason  string `json:"reason"`
 }
 
-// learnStatus serves GET /api/learn: the online trainer's algorithm (""
-// when off) and its recent events (trainings, evaluations, promotions).
+// maxPromotions bounds the promotion history GET /api/learn returns.
+const maxPromotions = 500
+
+// learnStatus serves GET /api/learn[?task=T]: the online trainer's
+// algorithm ("" when off), its recent events (trainings, evaluations, its
+// promotions with their reasons) and the store's promotion history (every
+// promotion and rollback, by the trainer, the API or the CLI; the newest
+// 500, oldest first).
 func (s *Server) learnStatus(c echo.Context) error {
-	return c.JSON(http.StatusOK, map[string]any{"algo": s.hub.Learning(), "events": s.hub.LearnEvents()})
+	task := c.QueryParam("task")
+	events := s.hub.LearnEvents()
+	if task != "" {
+		kept := events[:0]
+		for _, e := range events {
+			if e.Task == task {
+				kept = append(kept, e)
+			}
+		}
+		events = kept
+	}
+	promotions := []demos.Promotion{}
+	if s.store != nil {
+		var err error
+		if promotions, err = s.store.Promotions(c.Request().Context(), task, maxPromotions); err != nil {
+			return err
+		}
+	}
+	return c.JSON(http.StatusOK, map[string]any{"algo": s.hub.Learning(), "events": events, "promotions": promotions})
 }
 
 // promotePolicy makes a stored version its task's current one; sessions

@@ -227,6 +227,13 @@ func TestBrowserConsolePointerAndGamepad(t *testing.T) {
 // on 127.0.0.1:0 with a store in a temp dir and no default session.
 func startBrowserServer(t *testing.T) (*Server, string, string) {
 	t.Helper()
+	return startBrowserServerWith(t, nil)
+}
+
+// startBrowserServerWith is startBrowserServer with edit applied to the
+// configuration first.
+func startBrowserServerWith(t *testing.T, edit func(*Config)) (*Server, string, string) {
+	t.Helper()
 	required := os.Getenv("TANDEM_REQUIRE_BROWSER") == "1"
 	if testing.Short() && !required {
 		t.Skip("browser test skipped in -short mode")
@@ -239,13 +246,17 @@ func startBrowserServer(t *testing.T) (*Server, string, string) {
 		t.Skip("no Chromium on PATH (set TANDEM_REQUIRE_BROWSER=1 to make this a failure)")
 	}
 	dataDir := t.TempDir()
-	srv, err := New(Config{
+	cfg := Config{
 		Addr:             "127.0.0.1:0",
 		DataDir:          dataDir,
 		Token:            browserToken,
 		NoDefaultSession: true,
 		Log:              io.Discard,
-	})
+	}
+	if edit != nil {
+		edit(&cfg)
+	}
+	srv, err := New(cfg)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -343,6 +354,27 @@ func (b *browserPage) step(what string, actions ...chromedp.Action[chromedp.Void
 	if err := chromedp.Do(b.ctx, actions...); err != nil {
 		b.t.Fatalf("%s: %v", what, err)
 	}
+}
+
+// screenshot saves the page as name in $TANDEM_ARTIFACTS (else a temp
+// dir) and logs the path.
+func (b *browserPage) screenshot(name string) {
+	b.t.Helper()
+	png, err := chromedp.Run(b.ctx, chromedp.CaptureScreenshot())
+	if err != nil {
+		b.t.Fatalf("screenshot: %v", err)
+	}
+	dir := os.Getenv("TANDEM_ARTIFACTS")
+	if dir == "" {
+		dir = b.t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		b.t.Fatalf("artefacts dir: %v", err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatalf("write screenshot: %v", err)
+	}
+	b.t.Logf("screenshot: %s", path)
 }
 
 // waitJS polls expr (a boolean JavaScript expression) until true.

@@ -113,9 +113,7 @@ func TestSlowDownloadIsAbandonedAtShutdown(t *testing.T) {
 	})
 	ts.tick("s1", 250)
 	eventually(t, "six episodes committed", func() bool {
-		var eps []map[string]any
-		ts.doREST("GET", "/api/episodes?complete=true", "", "", &eps)
-		return len(eps) == 6
+		return len(ts.episodes("complete=true")) == 6
 	})
 	// A client with a tiny receive buffer (set before connecting, so the
 	// window stays small) that reads nothing.
@@ -174,9 +172,7 @@ func TestExportGate(t *testing.T) {
 	}
 	ts.tick("s1", 45)
 	eventually(t, "an episode committed", func() bool {
-		var eps []map[string]any
-		ts.doREST("GET", "/api/episodes?complete=true", "", "", &eps)
-		return len(eps) == 1
+		return len(ts.episodes("complete=true")) == 1
 	})
 	const path = "/api/episodes/export?format=mcap&complete=true"
 	auth := map[string]string{"Authorization": "Bearer " + testToken}

@@ -55,7 +55,8 @@
 //
 // See idle.go: a live session made through the API with no client for
 // its idle delay (session clock) is paused, and an operator connecting
-// resumes it (a viewer does not); a replay with no client for
+// resumes it (a viewer does not); a session with a simulated operator
+// counts as attended and is never paused; a replay with no client for
 // Config.ReplayIdle is deleted.
 //
 // # Allocation
@@ -79,7 +80,10 @@
 // an error, 1 MiB closes the connection); per session, viewers and
 // operators have separate caps; control messages are rate limited per
 // client (ratelimit.go). Exports pass a gate (exportgate.go: viewer
-// permission, concurrency, a real DATA/exports directory) and are written
-// inside the data directory only. Shutdown is bounded (shutdown.go).
+// permission, concurrency, a real DATA/exports directory, a pace) and
+// stream (exports.go: one episode in memory; MCAP never touches the disk,
+// LeRobot's tar entries each pass through one temporary file inside the
+// data directory). GET /api/episodes answers in pages with a cursor
+// (store.go). Shutdown is bounded (shutdown.go).
 // Repeated warnings are logged once per 10 s with a count (logs.go).
 package web

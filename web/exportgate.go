@@ -38,8 +38,8 @@ func checkIDs(next echo.HandlerFunc) echo.HandlerFunc {
 //     Retry-After beyond);
 //   - DATA/exports must be a directory of the data directory, not a
 //     symbolic link to somewhere else (500 otherwise);
-//   - the request's read deadline is lifted (an export may take longer to
-//     build than ReadTimeout) and each write gets WriteTimeout to make
+//   - the request's read deadline is lifted (an export may take longer
+//     than ReadTimeout) and each 64 KiB written gets WriteTimeout to make
 //     progress, so a slow reader keeps its download and a stalled one is
 //     dropped;
 //   - shutdown waits for it (bounded) so its temporary files are removed.
@@ -81,19 +81,37 @@ func (s *Server) exportGate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// progressWriter gives each write its own deadline: a download may take
-// as long as it needs while it keeps moving.
+// progressWriter gives each progressStep bytes of a download their own
+// deadline: a download may take as long as it needs while it keeps
+// moving (at least progressStep per WriteTimeout, 2 KiB/s by default), and
+// a stalled one is dropped. An export writes up to a whole MCAP chunk at
+// once; one deadline for all of it would drop a slow reader that is
+// making progress.
 type progressWriter struct {
 	http.ResponseWriter
 	rc   *http.ResponseController
 	wait time.Duration
 }
 
+// progressStep is the most a download writes under one deadline.
+const progressStep = 64 << 10
+
 func (w *progressWriter) Write(p []byte) (int, error) {
-	if w.wait > 0 {
-		w.rc.SetWriteDeadline(time.Now().Add(w.wait)) //nolint:errcheck // see exportGate
+	if w.wait <= 0 {
+		return w.ResponseWriter.Write(p)
 	}
-	return w.ResponseWriter.Write(p)
+	n := 0
+	for len(p) > 0 {
+		k := min(len(p), progressStep)
+		w.rc.SetWriteDeadline(time.Now().Add(w.wait)) //nolint:errcheck // see exportGate
+		m, err := w.ResponseWriter.Write(p[:k])
+		n += m
+		if err != nil {
+			return n, err
+		}
+		p = p[k:]
+	}
+	return n, nil
 }
 
 func (w *progressWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }

@@ -1,18 +1,12 @@
 package web
 
 import (
-	"archive/tar"
-	"compress/gzip"
-	"context"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -21,16 +15,29 @@ import (
 	"tandem/live"
 )
 
-// exportDir is where exports are built, inside the data directory; the
-// client never names a path, so nothing is written outside it.
+// exportDir, inside the data directory, holds the temporary files of
+// LeRobot streams (see exportEpisodes); the client never names a path, so
+// nothing is written outside it.
 const exportDir = "exports"
 
-// exportEpisodes serves GET /api/episodes/export?format=mcap|lerobot&FILTERS:
-// MCAP as one file, LeRobot as a .tar.gz of the datasets (one per task and
-// rate; see demos.ExportLeRobot). Both are built in a temporary directory
-// under DATA/exports and removed after the download. Episodes still
-// running are left out unless include_running=true; each export reads one
-// snapshot of the store.
+// exportDataFileMB is the size at which a streamed LeRobot dataset's data
+// (and episode-metadata) files roll over to the next: each is written to a
+// temporary file before it goes into the tar stream (a tar entry states
+// its size first), so this bounds the disk a download holds. LeRobot's own
+// writer rolls at 100 MB; 16 MB files load the same.
+const exportDataFileMB = 16
+
+// exportEpisodes serves GET /api/episodes/export?format=mcap|lerobot&FILTERS.
+// Both formats stream: MCAP straight into the response as it is made;
+// LeRobot as a .tar.gz of the datasets (one per task and rate, see
+// demos.WriteLeRobotTarGz), each file going into the stream when it is
+// complete, so DATA/exports holds at most two files of exportDataFileMB
+// per download. Memory holds one episode at a time. Episodes still running
+// are left out unless include_running=true. A selection of nothing is 404
+// and an export that fails before its first byte 422; one that fails
+// after (the store, or the client went away) is cut off: the connection
+// closes without the end of the chunked body, so no client takes a
+// truncated file for a whole one.
 func (s *Server) exportEpisodes(c echo.Context) error {
 	if s.store == nil {
 		return errNoStore
@@ -53,98 +60,69 @@ func (s *Server) exportEpisodes(c echo.Context) error {
 		f.Ended = true
 	}
 	ctx := c.Request().Context()
-	root := filepath.Join(s.store.Dir(), exportDir)
-	if err := os.MkdirAll(root, 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.MkdirTemp(root, "export-*")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
 	stamp := time.Now().UTC().Format("20060102-150405")
-	failed := func(err error) error {
+	out := &attachment{c: c}
+	if format == "mcap" {
+		out.name, out.ctype = "tandem-"+stamp+".mcap", "application/octet-stream"
+		_, err = demos.ExportMCAP(ctx, s.store, f, out, demos.ExportOptions{Lookup: s.cfg.Catalog.New})
+	} else {
+		root := filepath.Join(s.store.Dir(), exportDir)
+		if err := os.MkdirAll(root, 0o755); err != nil {
+			return err
+		}
+		tmp, terr := os.MkdirTemp(root, "export-*")
+		if terr != nil {
+			return terr
+		}
+		defer os.RemoveAll(tmp)
+		name := "tandem-lerobot-" + stamp
+		out.name, out.ctype = name+".tar.gz", "application/gzip"
+		_, err = demos.WriteLeRobotTarGz(ctx, s.store, f, out, name, demos.ExportOptions{TempDir: tmp, DataFileMB: exportDataFileMB})
+	}
+	switch {
+	case err == nil:
+		return nil
+	case !out.started:
 		if errors.Is(err, demos.ErrNoEpisodes) {
 			return echo.NewHTTPError(http.StatusNotFound, "no episodes match the filter")
 		}
+		if ctx.Err() != nil {
+			return nil // the client left before anything was sent
+		}
 		return echo.NewHTTPError(http.StatusUnprocessableEntity, err.Error())
 	}
-	if format == "mcap" {
-		path := filepath.Join(tmp, "episodes.mcap")
-		file, err := os.Create(path)
-		if err != nil {
-			return err
-		}
-		_, err = demos.ExportMCAP(ctx, s.store, f, file, demos.ExportOptions{Lookup: s.cfg.Catalog.New})
-		if cerr := file.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			return failed(err)
-		}
-		return c.Attachment(path, "tandem-"+stamp+".mcap")
+	if ctx.Err() == nil {
+		s.log.Warn("export cut off", "format", format, "err", err)
 	}
-	dir := filepath.Join(tmp, "dataset")
-	if _, err := demos.ExportLeRobot(ctx, s.store, f, dir, demos.ExportOptions{}); err != nil {
-		return failed(err)
-	}
-	name := "tandem-lerobot-" + stamp
-	w := c.Response()
-	w.Header().Set(echo.HeaderContentType, "application/gzip")
-	w.Header().Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", name+".tar.gz"))
-	w.WriteHeader(http.StatusOK)
-	return writeTarGz(ctx, w, dir, name)
+	// The status and part of the body went out: cut the connection rather
+	// than end the body as if it were whole.
+	panic(http.ErrAbortHandler)
 }
 
-// writeTarGz writes the regular files under dir as a gzipped tar whose
-// entries start with prefix/. Links and special files are skipped, so an
-// archive never points outside the export.
-func writeTarGz(ctx context.Context, w io.Writer, dir, prefix string) error {
-	gz := gzip.NewWriter(w)
-	tw := tar.NewWriter(gz)
-	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if !d.Type().IsRegular() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, path)
-		if err != nil || strings.HasPrefix(rel, "..") {
-			return errors.New("export: file outside the export directory")
-		}
-		info, err := d.Info()
-		if err != nil {
-			return err
-		}
-		hdr := &tar.Header{Name: prefix + "/" + filepath.ToSlash(rel), Mode: 0o644, Size: info.Size(), ModTime: info.ModTime(), Typeflag: tar.TypeReg}
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		fh, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer fh.Close()
-		_, err = io.Copy(tw, fh)
-		return err
-	})
-	if err != nil {
-		return err
+// attachment writes a download: its headers (200, the file name) go out
+// with the first byte, so an export that fails before it has anything to
+// send can still answer with an error status.
+type attachment struct {
+	c           echo.Context
+	name, ctype string
+	started     bool
+}
+
+func (a *attachment) Write(p []byte) (int, error) {
+	if !a.started {
+		a.started = true
+		h := a.c.Response().Header()
+		h.Set(echo.HeaderContentType, a.ctype)
+		h.Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", a.name))
+		a.c.Response().WriteHeader(http.StatusOK)
 	}
-	if err := tw.Close(); err != nil {
-		return err
-	}
-	return gz.Close()
+	return a.c.Response().Write(p)
 }
 
 // replayReq is the body of POST /api/replays.
 type replayReq struct {
 	Episode int64   `json:"episode"`
-	Speed   float64 `json:"speed"`  // playback speed factor (1)
+	Speed   float64 `json:"speed"`  // playback speed factor in [0.05, 20] (0: 1)
 	Paused  bool    `json:"paused"` // start paused on the first frame
 }
 
@@ -162,8 +140,10 @@ func (s *Server) postReplay(c echo.Context) error {
 	if req.Episode <= 0 {
 		return echo.NewHTTPError(http.StatusBadRequest, "episode must be a positive episode id")
 	}
-	if req.Speed < 0 || req.Speed > demos.MaxSpeed || !finite(req.Speed) {
-		return echo.NewHTTPError(http.StatusBadRequest, fmt.Sprintf("speed must be in (0, %d]", demos.MaxSpeed))
+	if req.Speed != 0 { // 0: the default, 1
+		if err := live.CheckReplaySpeed(req.Speed); err != nil {
+			return err // 400 naming speed and its range
+		}
 	}
 	sess, err := s.hub.CreateReplay(c.Request().Context(), req.Episode, req.Speed, req.Paused)
 	if err != nil {

@@ -177,12 +177,13 @@ func FuzzRESTBodies(f *testing.F) {
 	})
 }
 
-// FuzzEpisodeQuery: any query string is a valid filter or a 400 naming
-// the parameter, never a panic; ids never exceed maxIDs once past the
-// gate.
+// FuzzEpisodeQuery: any query string is a valid filter and page or a 400
+// naming the parameter, never a panic; ids never exceed maxIDs once past
+// the gate, and a page never exceeds maxEpisodePage.
 func FuzzEpisodeQuery(f *testing.F) {
 	for _, s := range []string{"task=push-t&success=true&min_interventions=1", "since=2026-01-01T00:00:00Z&until=1767300000",
-		"ids=1,2,3", "limit=-1", "since=1e308", "colour=red", "mode=dream", "ids=" + strings.Repeat("1,", 1200) + "1"} {
+		"ids=1,2,3", "limit=-1", "since=1e308", "colour=red", "mode=dream", "ids=" + strings.Repeat("1,", 1200) + "1",
+		"order=desc&limit=5000&cursor=12", "cursor=-1", "limit=9223372036854775807", "offset=3&cursor=7&order=asc"} {
 		f.Add(s)
 	}
 	e := echo.New()
@@ -197,16 +198,17 @@ func FuzzEpisodeQuery(f *testing.F) {
 		if gated != nil {
 			return
 		}
-		flt, err := parseFilter(c)
+		flt, size, err := pageQuery(c)
 		if err != nil {
 			var he *echo.HTTPError
 			if !errors.As(err, &he) || he.Code != http.StatusBadRequest {
-				t.Fatalf("parseFilter(%q): %v; want a 400", q, err)
+				t.Fatalf("pageQuery(%q): %v; want a 400", q, err)
 			}
 			return
 		}
-		if len(flt.IDs) > maxIDs || flt.Limit < 0 || flt.Offset < 0 {
-			t.Fatalf("filter %+v from %q", flt, q)
+		if len(flt.IDs) > maxIDs || size < 1 || size > maxEpisodePage || flt.Limit != size+1 || flt.Offset < 0 ||
+			flt.After < 0 || flt.Before < 0 || (flt.After > 0 || flt.Before > 0) && flt.Offset != 0 {
+			t.Fatalf("filter %+v, page %d from %q", flt, size, q)
 		}
 		for _, tm := range []time.Time{flt.Since, flt.Until} {
 			_ = tm.UnixNano()

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"tandem/demos"
 	"tandem/sim"
 )
 
@@ -352,6 +353,16 @@ func isType(t string) func(anyMsg) bool { return func(m anyMsg) bool { return m.
 // rejected reads the rejected-messages counter for reason.
 func (ts *testServer) rejected(reason string) float64 {
 	return metricValue(ts.metrics.rejected.WithLabelValues(reason))
+}
+
+// episodes is the first page of GET /api/episodes?query.
+func (ts *testServer) episodes(query string) []demos.Episode {
+	ts.t.Helper()
+	var page episodePage
+	if code := ts.doREST("GET", "/api/episodes?"+query, "", "", &page); code != http.StatusOK {
+		ts.t.Fatalf("GET /api/episodes?%s: status %d", query, code)
+	}
+	return page.Episodes
 }
 
 // doREST sends a request and decodes a JSON answer into out (if not nil).

@@ -8,7 +8,10 @@ import (
 // recorded forever after every browser had left).
 //
 // A session is attended while it has a session WebSocket client (operator
-// or viewer), a Foxglove subscription or an attached device. A live
+// or viewer), a Foxglove subscription or an attached device, and always
+// when a simulated operator is attached (live.Options.Operator, "sim:..."):
+// such a session is made to run unattended (an online-learning loop, an
+// experiment), so the idle rule never pauses it. A live
 // session unattended for its idle delay (Config.IdlePause, or the
 // session's own idle_pause_s) is paused: it stops ticking and recording,
 // and keeps its episode open. Sessions made through the API get the rule;
@@ -94,7 +97,7 @@ func (v *view) sweep(now time.Time, device bool) idleAction {
 	if v.closing {
 		return idleNone
 	}
-	if len(v.clients) > 0 || v.foxSubs > 0 || device {
+	if len(v.clients) > 0 || v.foxSubs > 0 || device || v.simOp {
 		v.idleSince = time.Time{}
 		return idleNone
 	}

@@ -85,6 +85,36 @@ func TestIdleSessionsPauseAndOperatorsResumeThem(t *testing.T) {
 	}
 }
 
+// TestSimOperatorSessionsAreNeverIdle: a session with a simulated
+// operator attached is made to run unattended (an online-learning loop):
+// the idle rule counts it as attended and never pauses it.
+func TestSimOperatorSessionsAreNeverIdle(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) { c.IdlePause = time.Minute })
+	var sim, plain SessionInfo
+	if code := ts.doREST("POST", "/api/sessions", testToken, `{"operator":"sim:skill=0.5"}`, &sim); code != 201 {
+		t.Fatalf("create with a sim operator: %d", code)
+	}
+	if code := ts.doREST("POST", "/api/sessions", testToken, `{}`, &plain); code != 201 {
+		t.Fatalf("create: %d", code)
+	}
+	if sim.SimOperator != "sim:skill=0.5" || plain.SimOperator != "" {
+		t.Errorf("sim_operator %q and %q; want %q and none", sim.SimOperator, plain.SimOperator, "sim:skill=0.5")
+	}
+	ts.clock.Advance(time.Hour)
+	ts.sweepIdle()
+	ts.tick(sim.ID, 1)
+	ts.tick(plain.ID, 1)
+	var a, b SessionInfo
+	ts.doREST("GET", "/api/sessions/"+sim.ID, "", "", &a)
+	ts.doREST("GET", "/api/sessions/"+plain.ID, "", "", &b)
+	if a.Paused || a.PausedReason != "" {
+		t.Errorf("session with a sim operator after an hour alone: paused %v (%q); want running", a.Paused, a.PausedReason)
+	}
+	if !b.Paused || b.PausedReason != pausedIdle {
+		t.Errorf("session without one: paused %v (%q); want paused by the idle rule", b.Paused, b.PausedReason)
+	}
+}
+
 // TestReplaysAreLimitedAndReaped: concurrent replays cannot pass the
 // session limit (they used to, loading their episode after the check),
 // and a replay nobody watches is deleted after ReplayIdle.
@@ -98,12 +128,11 @@ func TestReplaysAreLimitedAndReaped(t *testing.T) {
 	ts.tick("s1", 45)
 	var eps []demos.Episode
 	eventually(t, "an episode committed", func() bool {
-		eps = nil
-		ts.doREST("GET", "/api/episodes?complete=true", "", "", &eps)
+		eps = ts.episodes("complete=true")
 		return len(eps) == 1
 	})
 	body := fmt.Sprintf(`{"episode":%d}`, eps[0].ID)
-	for _, b := range []string{`{"episode":1,"speed":1e-300}`, `{"episode":1,"speed":0.01}`, `{"episode":1,"speed":21}`} {
+	for _, b := range []string{`{"episode":1,"speed":1e-300}`, `{"episode":1,"speed":0.01}`, `{"episode":1,"speed":20.5}`, `{"episode":1,"speed":-1}`} {
 		if code, msg := ts.restWith("POST", "/api/replays", b, map[string]string{"Authorization": "Bearer " + testToken}); code != 400 || msg == "" {
 			t.Errorf("POST /api/replays %s: status %d %q; want 400 naming speed", b, code, msg)
 		}

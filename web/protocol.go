@@ -75,8 +75,11 @@ type SessionInfo struct {
 	Clients       ClientCounts `json:"clients"`
 	Label         *sim.Label   `json:"label,omitempty"`
 	Learning      bool         `json:"learning"`
-	Ticks         uint64       `json:"ticks"`
-	Overruns      uint64       `json:"overruns"`
+	// SimOperator is the simulated operator attached at creation
+	// ("sim:..."); such a session counts as attended (idle.go).
+	SimOperator string `json:"sim_operator,omitempty"`
+	Ticks       uint64 `json:"ticks"`
+	Overruns    uint64 `json:"overruns"`
 	// IdleAfterS is the idle rule's delay in seconds (0: never): a live
 	// session with nobody connected that long is paused, a replay deleted.
 	IdleAfterS float64 `json:"idle_pause_s"`

@@ -84,8 +84,7 @@ func TestEpisodesExportAndReplayOverREST(t *testing.T) {
 	ts.tick("s1", 45)
 	var eps []demos.Episode
 	eventually(t, "first episode committed", func() bool {
-		eps = nil
-		ts.doREST("GET", "/api/episodes?task=dot&complete=true", "", "", &eps)
+		eps = ts.episodes("task=dot&complete=true")
 		return len(eps) == 1
 	})
 	if eps[0].Length != 40 {
@@ -97,8 +96,7 @@ func TestEpisodesExportAndReplayOverREST(t *testing.T) {
 	if eps[0].Mode != sim.ModeShared || eps[0].Interventions != 0 {
 		t.Errorf("episode mode %q with %d interventions; want shared, 0", eps[0].Mode, eps[0].Interventions)
 	}
-	var same []demos.Episode
-	if ts.doREST("GET", "/api/episodes?mode=shared&control_hz="+strconv.FormatFloat(eps[0].ControlHz, 'g', -1, 64)+"&ids="+itoa(eps[0].ID), "", "", &same); len(same) != 1 {
+	if same := ts.episodes("mode=shared&control_hz=" + strconv.FormatFloat(eps[0].ControlHz, 'g', -1, 64) + "&ids=" + itoa(eps[0].ID)); len(same) != 1 {
 		t.Errorf("mode, control_hz and ids filters: %d episodes; want 1", len(same))
 	}
 	id := eps[0].ID
@@ -181,15 +179,18 @@ func TestEpisodesExportAndReplayOverREST(t *testing.T) {
 		t.Errorf("replayed action %v at t %d; want the recorded %v", f.Action, f.T, steps[f.T-1].Action)
 	}
 
-	// Playback controls: speed within (0, MaxSpeed], step; refused on live sessions.
+	// Playback controls: speed within [MinSpeed, MaxSpeed] (20 is the top), step;
+	// refused on live sessions.
 	ctl := ts.mustDial(info.ID, testToken, "carol")
 	ctl.read()
 	ctl.send(`{"type":"control","seq":7,"op":"speed","speed":99}`)
 	if e := ctl.until("speed error", func(m anyMsg) bool { return m.Type == "error" }); e.Ref != 7 {
 		t.Errorf("speed 99: %+v; want an error for seq 7", e)
 	}
-	ctl.send(`{"type":"control","seq":8,"op":"speed","speed":2}`)
+	ctl.send(`{"type":"control","seq":8,"op":"speed","speed":20}`)
 	sess, _ := ts.session(info.ID)
+	eventually(t, "replay speed 20", func() bool { return sess.sess.Replay().Speed() == 20 })
+	ctl.send(`{"type":"control","seq":10,"op":"speed","speed":2}`)
 	eventually(t, "replay speed 2", func() bool { return sess.sess.Replay().Speed() == 2 })
 	live := ts.mustDial("s1", testToken, "dave")
 	live.read()
@@ -216,5 +217,65 @@ func tarNames(t *testing.T, r io.Reader) []string {
 			t.Fatalf("tar: %v", err)
 		}
 		names = append(names, h.Name)
+	}
+}
+
+// GET /api/episodes answers in pages: defaultEpisodePage episodes unless
+// limit says otherwise (at most maxEpisodePage), oldest first or newest
+// first with order=desc, and a next cursor until the last page.
+func TestEpisodesArePaged(t *testing.T) {
+	dir := t.TempDir()
+	ts := newTestServer(t, func(c *Config) { c.NoStore, c.DataDir, c.NoDefaultSession = false, dir, true })
+	ctx := context.Background()
+	spec := dotSpec
+	spec.Name = "paged"
+	var ids []int64
+	for i := range defaultEpisodePage + 1 {
+		id, err := ts.store.Insert(ctx, "test", demos.Episode{Task: "paged", Mode: sim.ModeAuto, Seed: uint64(i), Spec: spec, ControlHz: 10}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, id)
+	}
+	pages := func(query string) (got [][]int64) {
+		t.Helper()
+		cursor := ""
+		for range 1000 {
+			var p episodePage
+			if code := ts.doREST("GET", "/api/episodes?task=paged&"+query+cursor, "", "", &p); code != 200 {
+				t.Fatalf("%s%s: status %d", query, cursor, code)
+			}
+			var page []int64
+			for _, e := range p.Episodes {
+				page = append(page, e.ID)
+			}
+			got = append(got, page)
+			if p.Next == "" {
+				return got
+			}
+			cursor = "&cursor=" + p.Next
+		}
+		t.Fatal("no last page")
+		return nil
+	}
+	n := len(ids)
+	asc := pages("")
+	if len(asc) != 2 || len(asc[0]) != defaultEpisodePage || asc[0][0] != ids[0] || len(asc[1]) != 1 || asc[1][0] != ids[n-1] {
+		t.Errorf("default pages: %d pages of %d and %d; want %d then 1, oldest first", len(asc), len(asc[0]), len(asc[len(asc)-1]), defaultEpisodePage)
+	}
+	desc := pages("order=desc&limit=200")
+	if len(desc) != 3 || len(desc[0]) != 200 || desc[0][0] != ids[n-1] || desc[2][len(desc[2])-1] != ids[0] || len(desc[2]) != n-400 {
+		t.Errorf("desc pages of 200: %d pages, first starting %d; want 3, newest (%d) first", len(desc), desc[0][0], ids[n-1])
+	}
+	// A cursor continues the same selection, whatever arrived meanwhile;
+	// offset only moves the first page.
+	if got := pages("limit=3&offset=2&mode=auto"); got[0][0] != ids[2] || got[1][0] != ids[5] {
+		t.Errorf("offset 2, pages of 3: pages start at %d and %d; want %d and %d", got[0][0], got[1][0], ids[2], ids[5])
+	}
+	for _, q := range []string{"limit=5001", "limit=-1", "order=sideways", "cursor=abc", "cursor=-4", "cursor=0"} {
+		var e map[string]string
+		if code := ts.doREST("GET", "/api/episodes?"+q, "", "", &e); code != 400 || e["error"] == "" {
+			t.Errorf("%s: status %d %v; want 400 naming the parameter", q, code, e)
+		}
 	}
 }

@@ -25,6 +25,7 @@ type view struct {
 	spec   sim.Spec
 	scene  *sim.Scene
 	replay bool
+	simOp  bool // a simulated operator is attached: attended for the idle rule
 
 	sub  *sim.Subscription
 	done chan struct{} // closed when the fan-out goroutine returned
@@ -74,7 +75,8 @@ const countsEvery = time.Second
 func (s *Server) newView(sess *live.Session) *view {
 	v := &view{
 		srv: s, sess: sess, id: sess.ID(), spec: sess.Spec(), scene: sess.Scene(), replay: !sess.Live(),
-		done: make(chan struct{}), poke: make(chan struct{}, 1),
+		simOp: sess.SimOperator() != "",
+		done:  make(chan struct{}), poke: make(chan struct{}, 1),
 		clients: map[*client]struct{}{}, byOp: map[string]*client{},
 		idleSince: s.cfg.Clock.Now(), actions: syncBucket{b: newBucket(s.cfg.ControlRate)},
 	}
@@ -193,11 +195,12 @@ type stateKey struct {
 	label                  string
 	ops, views             int
 	idlePaused             bool
+	learning               bool
 }
 
 // checkState broadcasts a state message when the record's mode,
-// authority, pause, policy, label, the client counts or the idle pause
-// changed.
+// authority, pause, policy, label, the client counts, the idle pause or
+// the session's part in online learning changed.
 func (v *view) checkState(r *sim.Record) {
 	v.mu.Lock()
 	ops, views := v.counts()
@@ -207,7 +210,10 @@ func (v *view) checkState(r *sim.Record) {
 	if r.Label != nil {
 		label = r.Label.Outcome
 	}
-	key := stateKey{modeOf(r, v.replay), holderOf(r, v.replay), joinRequests(r.Requests), r.Help, r.Paused, r.PolicyVersion, label, ops, views, idle}
+	// Taking part in online learning is the session's setting, not a
+	// tick's: read it here so a change reaches clients as a state message.
+	learning := v.sess.Live() && v.sess.Learning()
+	key := stateKey{modeOf(r, v.replay), holderOf(r, v.replay), joinRequests(r.Requests), r.Help, r.Paused, r.PolicyVersion, label, ops, views, idle, learning}
 	if v.sentAny && key == v.prev {
 		return
 	}
@@ -322,7 +328,7 @@ func infoOf(in live.Info, ops, views int) SessionInfo {
 		Horizon: in.Horizon, Recording: in.Recording, Replay: in.Replay,
 		Authority: Authority{Holder: holder, Requests: req, Help: in.Help},
 		Clients:   ClientCounts{Operators: ops, Viewers: views},
-		Label:     in.Label, Ticks: in.Ticks, Overruns: in.Overruns, Learning: in.Learning,
+		Label:     in.Label, Ticks: in.Ticks, Overruns: in.Overruns, Learning: in.Learning, SimOperator: in.SimOperator,
 	}
 }
 

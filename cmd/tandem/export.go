@@ -29,8 +29,8 @@ func newDemosExportCmd(data *string) *cobra.Command {
 		Use:   "export",
 		Short: "Export episodes as MCAP (Foxglove, Lichtblick) or LeRobot v3.0 datasets",
 		Long: `Export the episodes the filters select (all without filters) as one MCAP file or
-as LeRobot v3.0 datasets, reading one snapshot of the store (a server may keep
-recording meanwhile). Episodes still running are left out unless
+as LeRobot v3.0 datasets, one consistent picture of the store (a server may
+keep recording meanwhile). Episodes still running are left out unless
 --include-running. A LeRobot dataset holds one task at one rate: when the
 selection holds several, --out gets one dataset per task (and rate) in
 subdirectories, and the command lists them.

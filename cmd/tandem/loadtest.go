@@ -901,12 +901,32 @@ func (tg *loadTarget) resetFlood(ctx context.Context, p *loadPhase, d time.Durat
 		}
 		sent++
 	}
-	time.Sleep(500 * time.Millisecond)
-	p.RateLimited = tg.metrics()["tandem_ws_rejected_messages_total"] - before
-	var eps []json.RawMessage
-	tg.rest("GET", "/api/episodes?since="+url.QueryEscape(since), "", &eps, nil)
+	// The server may still be reading what was sent (a loaded machine, a
+	// race build): wait until its count of refusals settles, at most 5 s.
+	last := -1.0
+	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
+		time.Sleep(250 * time.Millisecond)
+		p.RateLimited = tg.metrics()["tandem_ws_rejected_messages_total"] - before
+		if p.RateLimited == last && p.RateLimited >= float64(sent)*0.9 {
+			break
+		}
+		last = p.RateLimited
+	}
+	started := 0
+	for cursor := ""; ; { // GET /api/episodes answers in pages
+		var page struct {
+			Episodes []json.RawMessage `json:"episodes"`
+			Next     string            `json:"next"`
+		}
+		tg.rest("GET", "/api/episodes?limit=5000&since="+url.QueryEscape(since)+cursor, "", &page, nil)
+		started += len(page.Episodes)
+		if page.Next == "" {
+			break
+		}
+		cursor = "&cursor=" + page.Next
+	}
 	p.Counts["resets_sent"], p.Counts["rate_limited_errors_received"] = sent, int(limited.Load())
-	p.Counts["episodes_started_everywhere"] = len(eps)
+	p.Counts["episodes_started_everywhere"] = started
 	tg.probeHealth(ctx, p, time.Second, 100*time.Millisecond)
 	p.Checks["flood rate limited"] = p.RateLimited >= float64(sent)*0.9 || sent < 100
 }

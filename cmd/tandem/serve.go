@@ -43,7 +43,7 @@ type serveFlags struct {
 	publicHosts                           []string
 	viewerExport, idleDefault             bool
 	idlePause, replayIdle                 time.Duration
-	maxConns, maxConnsPerAddr             int
+	maxConns, maxConnsPerAddr, maxExports int
 }
 
 func newServeCmd() *cobra.Command {
@@ -82,6 +82,7 @@ how many were not) otherwise. Limits and the threat model: docs/security.md.`,
 	fl.DurationVar(&f.replayIdle, "replay-idle", 2*time.Minute, "delete a replay after this long with nobody watching (0: never)")
 	fl.IntVar(&f.maxConns, "max-conns", 0, "connections held at once (default: half the descriptor limit, at most 8192)")
 	fl.IntVar(&f.maxConnsPerAddr, "max-conns-per-addr", 0, "connections held at once from one IP address (default: half of --max-conns)")
+	fl.IntVar(&f.maxExports, "max-exports", 2, "export downloads in flight at once, in [1, 64] (more: 429)")
 	fl.BoolVar(&f.noStore, "no-store", false, "do not record (episode endpoints answer 503)")
 	fl.BoolVar(&f.hotplug, "hotplug", false, "attach every gamepad, joystick or SpaceMouse present or plugged in later (not keyboards) to the default session")
 	fl.StringVar(&f.inputDir, "input-dir", evdev.DefaultDir, "directory watched by --hotplug")
@@ -139,6 +140,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if f.idlePause < 0 || f.replayIdle < 0 {
 		return usagef("--idle-pause and --replay-idle must not be negative (0 means never)")
 	}
+	if f.maxExports < 1 || f.maxExports > 64 {
+		return usagef("--max-exports %d: must be in [1, 64]", f.maxExports)
+	}
 	if f.maxConns < 0 || f.maxConnsPerAddr < 0 {
 		return usagef("--max-conns and --max-conns-per-addr must not be negative")
 	}
@@ -195,7 +199,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		OpenDevice:  openServeDevice,
 		PublicHosts: f.publicHosts,
 		IdlePause:   never(f.idlePause), IdleDefault: f.idleDefault, ReplayIdle: never(f.replayIdle),
-		MaxConns: f.maxConns, MaxConnsPerAddr: f.maxConnsPerAddr,
+		MaxConns: f.maxConns, MaxConnsPerAddr: f.maxConnsPerAddr, MaxExports: f.maxExports,
 		Log: errOut,
 	}
 	if cmd.Flags().Changed("viewer-export") {

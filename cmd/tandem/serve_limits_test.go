@@ -152,9 +152,20 @@ func TestServeSIGTERMDuringSlowExportExitsZero(t *testing.T) {
 	io.ReadFull(resp.Body, make([]byte, 1024)) // a few bytes, then a crawl: nothing more
 	time.Sleep(500 * time.Millisecond)
 	exports := filepath.Join(dir, "exports")
-	if ents, _ := os.ReadDir(exports); len(ents) == 0 {
+	// The MCAP streams (nothing on disk): the metric says it is in flight.
+	mreq, _ := http.NewRequest("GET", "http://"+addr+"/metrics", nil)
+	mresp, err := http.DefaultClient.Do(auth(mreq))
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	if !strings.Contains(string(metrics), "\ntandem_exports_in_flight 1\n") {
 		n, _ := io.Copy(io.Discard, resp.Body)
-		t.Fatalf("no export in progress in %s; want one stalled on the slow client (export %d bytes)", exports, n+1024)
+		t.Fatalf("no export in flight; want one stalled on the slow client (export %d bytes)", n+1024)
+	}
+	if ents, _ := os.ReadDir(exports); len(ents) != 0 {
+		t.Errorf("%d entries in %s during an MCAP download; want none (it streams)", len(ents), exports)
 	}
 	start := time.Now()
 	cmd.Process.Signal(syscall.SIGTERM)

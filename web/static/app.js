@@ -1,7 +1,7 @@
 // tandem console entry point: header (token, connection), hash router.
 //
 // Routes: #/ sessions and fleet, #/s/ID one session, #/episodes the episode
-// browser, #/charts charts. Changing the token remounts the current view so
+// browser, #/charts charts, #/learning policy versions per task. Changing the token remounts the current view so
 // its WebSockets reconnect with the new rights.
 
 import { adoptURLToken, token, storedToken, authState, setToken, onToken, onNet, operatorName, setOperatorName, toast } from './api.js';
@@ -9,6 +9,7 @@ import { mountSessions } from './fleet.js';
 import { mountSession } from './session.js';
 import { mountEpisodes } from './episodes.js';
 import { mountCharts } from './charts.js';
+import { mountLearning } from './learning.js';
 
 adoptURLToken();
 
@@ -29,6 +30,8 @@ function route() {
     cleanup = mountEpisodes(view); nav = 'episodes';
   } else if (path === '/charts') {
     cleanup = mountCharts(view); nav = 'charts';
+  } else if (path === '/learning') {
+    cleanup = mountLearning(view); nav = 'learning';
   } else {
     cleanup = mountSessions(view);
   }

@@ -2,11 +2,13 @@
 // rolling success rate and interventions per episode in order of recording,
 // coloured by policy version, and a per-version summary.
 
-import { api, fromTemplate, toast, query } from './api.js';
-import { list, tasks } from './fleet.js';
-import { versions, running } from './episodes.js';
+import { fromTemplate, toast } from './api.js';
+import { tasks } from './fleet.js';
+import { versions, running, allEpisodes } from './episodes.js';
 
-const palette = ['#4da3ff', '#3ecf7a', '#ffb020', '#e8590c', '#8b5cf6', '#0ea5b7', '#ff5c5c', '#c0ca33', '#ec4899', '#94a3b8'];
+const maxChart = 20000; // episodes a chart reads (the newest)
+
+export const palette = ['#4da3ff', '#3ecf7a', '#ffb020', '#e8590c', '#8b5cf6', '#0ea5b7', '#ff5c5c', '#c0ca33', '#ec4899', '#94a3b8'];
 
 export function mountCharts(root) {
   const el = fromTemplate('t-charts');
@@ -14,6 +16,7 @@ export function mountCharts(root) {
   const form = el.querySelector('form');
   let eps = [];
   let live = 0; // running episodes left out
+  let cut = false; // the newest maxChart episodes only
   tasks().then((ts) => {
     for (const t of ts) {
       const o = document.createElement('option');
@@ -28,8 +31,8 @@ export function mountCharts(root) {
 
   async function load() {
     try {
-      eps = list(await api('GET', '/api/episodes' + query({ task: form.elements.task.value })), 'episodes');
-    } catch (e) { toast(e.message, 'error'); eps = []; }
+      ({ eps, more: cut } = await allEpisodes({ task: form.elements.task.value }, maxChart));
+    } catch (e) { toast(e.message, 'error'); eps = []; cut = false; }
     const task = form.elements.task.value;
     if (task) eps = eps.filter((e) => e.task === task);
     // An episode still being recorded has no outcome yet: it is not a
@@ -83,6 +86,12 @@ export function mountCharts(root) {
       return s;
     }));
     if (!eps.length) lg.textContent = 'No finished episodes recorded yet.';
+    if (cut) {
+      const n = document.createElement('span');
+      n.className = 'running-note';
+      n.textContent = `the newest ${eps.length} episodes (more are stored)`;
+      lg.append(n);
+    }
     if (live) {
       const n = document.createElement('span');
       n.className = 'running-note';
@@ -103,7 +112,7 @@ function niceMax(v) {
 function version(e) { return versions(e) || (e.mode === 'teleop' ? 'demonstration' : 'unknown'); }
 
 /** Prepare a canvas at device resolution; returns ctx and the plot rectangle. */
-function setup(canvas) {
+export function setup(canvas) {
   const dpr = window.devicePixelRatio || 1;
   const w = Math.max(1, Math.round(canvas.clientWidth * dpr)), h = Math.max(1, Math.round(canvas.clientHeight * dpr));
   if (canvas.width !== w || canvas.height !== h) { canvas.width = w; canvas.height = h; }
@@ -114,11 +123,11 @@ function setup(canvas) {
   const fg = css.getPropertyValue('--dim').trim() || '#9aa4b2';
   const line = css.getPropertyValue('--line').trim() || '#2f3744';
   ctx.font = `${11 * dpr}px system-ui, sans-serif`;
-  const r = { x: 44 * dpr, y: 10 * dpr, w: w - 84 * dpr, h: h - 36 * dpr };
+  const r = { x: 54 * dpr, y: 12 * dpr, w: w - 94 * dpr, h: h - 38 * dpr };
   return { ctx, r, dpr, fg, line };
 }
 
-function axes(c, ymax, xmax, ylabel, xlabel, yfmt = (v) => (ymax === 1 ? `${Math.round(v * 100)}%` : String(Math.round(v)))) {
+export function axes(c, ymax, xmax, ylabel, xlabel, yfmt = (v) => (ymax === 1 ? `${Math.round(v * 100)}%` : String(Math.round(v)))) {
   const { ctx, r, dpr, fg, line } = c;
   ctx.strokeStyle = line; ctx.fillStyle = fg; ctx.lineWidth = dpr;
   ctx.textAlign = 'right'; ctx.textBaseline = 'middle';

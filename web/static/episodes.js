@@ -7,7 +7,24 @@
 import { api, fromTemplate, toast, token, query, withToken, fmt } from './api.js';
 import { list, tasks } from './fleet.js';
 
-const maxRows = 500; // table rows rendered (the newest)
+const pageRows = 500; // rows a page of the table adds (GET /api/episodes pages, newest first)
+
+/**
+ * Every episode params select, newest first, following the API's pages
+ * (GET /api/episodes answers {episodes, next}) up to max episodes.
+ * Returns {eps, more}: more is true when max cut the list short.
+ */
+export async function allEpisodes(params, max = 20000) {
+  const eps = [];
+  let cursor = '';
+  while (eps.length < max) {
+    const page = await api('GET', '/api/episodes' + query({ ...params, order: 'desc', limit: 5000, cursor }));
+    eps.push(...list(page, 'episodes'));
+    if (!page?.next) return { eps, more: false };
+    cursor = page.next;
+  }
+  return { eps, more: true };
+}
 
 /** Filter state kept in the hash: #/episodes?task=push-t&success=true */
 function hashParams() {
@@ -35,8 +52,8 @@ export function mountEpisodes(root) {
       form.elements.task.append(o);
     }
     if (hp.has('task')) form.elements.task.value = hp.get('task');
-    health.then(load);
-  }).catch((e) => { toast(e.message, 'error'); health.then(load); });
+    health.then(() => load());
+  }).catch((e) => { toast(e.message, 'error'); health.then(() => load()); });
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -54,23 +71,26 @@ export function mountEpisodes(root) {
     };
   }
 
-  async function load() {
-    let eps;
+  // The table shows the newest page; "Load more" appends the next one
+  // (the API's cursor), so a store of 100,000 episodes costs one page.
+  let next = '';
+  let shown = 0;
+  const more = el.querySelector('.more');
+  more.addEventListener('click', () => load(next));
+
+  async function load(cursor = '') {
+    let page;
     try {
-      eps = list(await api('GET', '/api/episodes' + query(params())), 'episodes');
+      page = await api('GET', '/api/episodes' + query({ ...params(), order: 'desc', limit: pageRows, cursor }));
     } catch (e) { toast(e.message, 'error'); return; }
-    // Filter again here so older servers that ignore a parameter still show the right rows.
-    const p = params();
-    eps = eps.filter((e) => (!p.task || e.task === p.task) &&
-      (p.success === '' || String(!!e.success) === p.success) &&
-      (!p.mode || e.mode === p.mode) &&
-      (!p.min_interventions || (e.interventions || 0) >= +p.min_interventions));
-    eps.sort((a, b) => (b.id ?? 0) - (a.id ?? 0)); // newest first
-    const total = eps.length;
-    eps = eps.slice(0, maxRows);
-    tbody.replaceChildren(...eps.map(row));
-    el.querySelector('.shown').textContent = total > maxRows ? `showing the newest ${maxRows} of ${total} episodes` : `${total} episodes`;
-    el.querySelector('.empty').hidden = eps.length > 0;
+    const eps = list(page, 'episodes');
+    next = page?.next || '';
+    if (!cursor) { tbody.replaceChildren(); shown = 0; }
+    tbody.append(...eps.map(row));
+    shown += eps.length;
+    el.querySelector('.shown').textContent = `${shown} episode${shown === 1 ? '' : 's'}${next ? ', newest first; more below' : ''}`;
+    el.querySelector('.empty').hidden = shown > 0;
+    more.hidden = !next;
   }
 
   function row(e) {

@@ -3,7 +3,8 @@
 // Each tile watches its session over its own read-only WebSocket (up to
 // maxLiveTiles; the rest show the polled state only). The list itself is
 // polled from GET /api/sessions. Sessions asking for help pulse amber;
-// sessions under human control get an orange frame.
+// sessions under human control get an orange frame; each tile names the
+// policy version in control and whether the session learns.
 
 import { api, fromTemplate, toast, token, wsURL, fmt } from './api.js';
 import { Conn } from './ws.js';
@@ -153,6 +154,13 @@ export function mountSessions(root) {
     t.el.classList.toggle('human', src === 'human');
     t.el.querySelector('.tile-id').textContent = s.id;
     t.el.querySelector('.tile-task').textContent = `${s.task || ''} · ${s.mode || ''}`;
+    // The version in control, and whether the session learns.
+    const pv = s.replay ? '' : h.policy_version || s.policy_version || '';
+    const pol = t.el.querySelector('.tile-policy');
+    const what = pv ? '▶ ' + pv : s.mode === 'teleop' ? 'demonstration: no policy acts' : 'no policy';
+    pol.textContent = s.replay ? '' : what + (s.learning ? ' · learning' : '');
+    pol.classList.toggle('learning', !!s.learning);
+    t.el.dataset.version = pv;
     t.el.querySelector('.tile-stats').textContent =
       `ep ${t.episode ?? s.episode ?? '–'} · step ${h.step ?? s.t ?? '–'} · R ${fmt(h.return, 2)} · int ${h.interventions ?? '–'}${h.success ? ' · ✓' : ''}`;
   }

@@ -143,6 +143,22 @@ export function mountSession(root, id) {
   rbar.querySelector('[data-replay=step]').addEventListener('click', () => control('step'));
   rbar.querySelector('[data-replay=speed]').addEventListener('change', (e) => control('speed', { speed: +e.target.value }));
 
+  // Learning: the session takes part in the server's online learning (it
+  // then runs the task's current version and its episodes train the next
+  // one). Operators toggle it; it needs tandem serve --learn.
+  let trainer = null; // the online trainer's algorithm, "" when off
+  api('GET', '/api/learn').then((l) => { trainer = l?.algo || ''; }).catch(() => { trainer = ''; });
+  const learnBtn = $('.learn-toggle');
+  learnBtn.addEventListener('click', async () => {
+    const on = !st.session?.learning;
+    try {
+      await api('POST', `/api/sessions/${encodeURIComponent(id)}/learn`, { on });
+      toast(on ? `session ${id} learns: it runs the current version and its episodes train the next` : `session ${id} stopped learning (it keeps its version)`);
+      const s = await api('GET', `/api/sessions/${encodeURIComponent(id)}`);
+      if (s && st.session) st.session = { ...st.session, learning: s.learning, policy: s.policy };
+    } catch (err) { toast(err.message, 'error'); }
+  });
+
   // Stop ends the session for everyone (DELETE /api/sessions/ID): a first
   // click arms the button, a second within 4 s stops it.
   const stopBtn = $('.controls [data-stop]');
@@ -279,7 +295,20 @@ export function mountSession(root, id) {
     setText($('.sid'), id);
     set('task', s.task || st.spec?.name || '–');
     set('mode', h.mode || s.mode || '–');
-    set('policy', policyText(s.policy, h.policy_version || s.policy_version) || '–');
+    set('policy', s.replay ? 'replay' : s.policy || '–');
+    // The version in control: the one acting now (a human's steps record
+    // the version that proposed).
+    const pv = h.policy_version || s.policy_version || '';
+    const src = h.source || (s.authority?.holder && !['robot', 'none'].includes(s.authority.holder) ? 'human' : 'robot');
+    set('version', s.replay ? '–' : src === 'demo' ? 'none (demonstration)' : src === 'human' ? `${pv || '–'} proposing; a human acts` : pv || '–');
+    const ld = el.querySelector('[data-hud=learning] span');
+    setText(ld, s.replay ? '–' : s.learning ? `on (${trainer || 'online trainer'})` : trainer === '' ? 'off (no online trainer)' : 'off');
+    ld.className = s.learning ? 'good' : '';
+    learnBtn.hidden = !!s.replay || trainer === null || (trainer === '' && !s.learning);
+    learnBtn.textContent = s.learning ? 'Stop' : 'Learn';
+    learnBtn.disabled = !canOperate();
+    learnBtn.title = canOperate() ? (s.learning ? 'stop taking part in online learning' : 'take part in online learning: run the current version, train the next on these episodes')
+      : 'read-only viewer: set a token';
     set('episode', String(st.frame?.episode ?? s.episode ?? '–'));
     const horizon = s.horizon || st.spec?.horizon; // the session's, scaled to its tick rate
     set('step', `${h.step ?? st.frame?.t ?? '–'}${horizon ? ' / ' + horizon : ''}`);
