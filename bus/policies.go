@@ -176,6 +176,23 @@ func (m *Mirror) Synced(ctx context.Context) error {
 	}
 }
 
+// Ensure mirrors version now, if the store does not have it yet: a
+// worker asked for a version the mirror has not reached. Safe for
+// concurrent use.
+func (m *Mirror) Ensure(ctx context.Context, version string) error {
+	if _, err := m.st.Policy(ctx, version); err == nil {
+		return nil
+	}
+	if err := m.b.WaitReady(ctx); err != nil {
+		return err
+	}
+	e, err := m.b.kv.Get(ctx, "version."+version)
+	if err != nil {
+		return fmt.Errorf("bus: policy version %s: %w", version, err)
+	}
+	return m.apply(ctx, e)
+}
+
 func (m *Mirror) setSynced() {
 	m.mu.Lock()
 	defer m.mu.Unlock()

@@ -100,6 +100,14 @@ func StartServer(cfg ServerConfig) (*Server, error) {
 		opts.Host, opts.Port = host, port
 		if port == 0 {
 			opts.Port = server.RANDOM_PORT
+		} else {
+			// The server reports a taken port only by never becoming
+			// ready; try it first so the caller hears at once.
+			ln, err := net.Listen("tcp", cfg.Listen)
+			if err != nil {
+				return nil, fmt.Errorf("bus: listen %s: %w", cfg.Listen, err)
+			}
+			ln.Close()
 		}
 	}
 	if cfg.Cluster != "" {

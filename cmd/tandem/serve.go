@@ -1,13 +1,19 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"os/signal"
 	"path/filepath"
 	"syscall"
+	"time"
+
+	"tandem/bus"
+	"tandem/demos"
 	"tandem/live"
 	"tandem/policies"
 
@@ -35,6 +41,7 @@ type serveFlags struct {
 	learnParams                           []string
 	learnMin, learnEval                   int
 	learnPromote                          float64
+	bus                                   busFlags
 }
 
 func newServeCmd() *cobra.Command {
@@ -48,7 +55,14 @@ listens on --addr (port 0 picks a free port; the log line "listening on http://A
 names it). Open http://ADDR/ in a browser to watch, demonstrate and take over.
 Operator actions need the token (--token, TANDEM_TOKEN, or a generated one);
 viewers need none on a loopback address. SIGINT/SIGTERM stop the sessions at a
-tick boundary, flush the recorder and exit 0.`,
+tick boundary, flush the recorder and exit 0.
+
+Every recorded step is also published on the bus (NATS JetStream; an embedded
+server under DATA/nats listening on --nats-listen, or --nats URL) for tandem
+learn, and each task's current policy version on the bus is followed: sessions
+running the policy "current" switch at their next episode boundary. A lost bus
+never stops a session: rows wait in --bus-buffer and go out when it returns.
+See docs/deploy.md.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
 	}
@@ -73,6 +87,7 @@ tick boundary, flush the recorder and exit 0.`,
 	fl.StringVar(&f.operator, "operator", "", "simulated operator on the default session: sim or sim:KEY=VALUE,... (see docs/teleop.md)")
 	fl.Float64Var(&f.hapticGain, "haptic-gain", live.DefaultHapticGain, "force feedback gain in (0, 100]")
 	fl.Float64Var(&f.hapticCap, "haptic-cap", live.DefaultHapticCap, "force feedback hard cap in (0, 1] of a device's full strength")
+	f.bus.add(cmd, true)
 	return cmd
 }
 
@@ -135,25 +150,61 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 			return usagef("--device %s: %v", d, err)
 		}
 	}
+	if err := f.bus.check(cmd); err != nil {
+		return err
+	}
 	errOut := cmd.ErrOrStderr()
 	if !cmd.Flags().Changed("seed") {
 		// A fresh seed per start, so restarts do not record the same
 		// episodes over again.
 		f.seed = rand.Uint64N(maxDrawnSeed)
 	}
+	metrics := newMetricsRegistry()
+	logger := slog.New(slog.NewTextHandler(errOut, nil))
+	var (
+		b   *bus.Bus
+		pub *bus.Publisher
+		tap func(demos.Row)
+	)
+	if !f.bus.off() {
+		if b, err = f.bus.open(f.data, "serve-"+hostName(), logger); err != nil {
+			return err
+		}
+		fmt.Fprintf(errOut, "tandem: bus %s\n", describeBus(b))
+		if !f.noStore {
+			pub = b.NewPublisher(bus.PublisherConfig{Buffer: f.bus.bufferBytes(), Logger: logger})
+			tap = pub.Tap
+		}
+		busMetrics(metrics, b, pub)
+	}
 	srv, err := web.New(web.Config{
 		Addr: f.addr, DataDir: f.data, Token: f.token, Task: f.task, Mode: f.mode, Policy: f.policy,
 		Skill: skill, Seed: f.seed, Devices: f.devices, NoStore: f.noStore,
 		Policies:   reg,
 		HapticGain: f.hapticGain, HapticCap: f.hapticCap, Operator: f.operator, Learn: learn,
-		OpenDevice: openServeDevice,
-		Log:        errOut,
+		OpenDevice:  openServeDevice,
+		RecorderTap: tap,
+		Registry:    metrics,
+		Log:         errOut,
 	})
 	if err != nil {
+		if b != nil {
+			b.Close()
+		}
 		return err
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if b != nil {
+		defer closeBus(b, pub, errOut)
+		if st := srv.Hub().Store(); st != nil {
+			hub := srv.Hub()
+			m := b.MirrorPolicies(st, func(string, string) { hub.FollowPromotions(nil) })
+			// Stop following before the server closes the store.
+			context.AfterFunc(ctx, m.Close)
+			defer m.Close()
+		}
+	}
 	fmt.Fprintf(errOut, "tandem: operator token %s (send as Authorization: Bearer TOKEN or ?token=TOKEN)\n", srv.Token())
 	fmt.Fprintf(errOut, "tandem: default session seeds from %d (--seed %d repeats them)\n", f.seed, f.seed)
 	if f.hotplug {
@@ -161,6 +212,30 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		go w.Run(ctx.Done(), func(c evdev.Change) { hotplug(srv, c, openHotplugDevice, errOut) })
 	}
 	return srv.Run(ctx)
+}
+
+// closeBus publishes what the recorder left (for up to 10 s) and closes
+// the connection, stopping an embedded server cleanly.
+func closeBus(b *bus.Bus, pub *bus.Publisher, log io.Writer) {
+	if pub != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := pub.Close(ctx); err != nil {
+			fmt.Fprintf(log, "tandem: bus: %v\n", err)
+		}
+		cancel()
+	}
+	if err := b.Close(); err != nil {
+		fmt.Fprintf(log, "tandem: bus: %v\n", err)
+	}
+}
+
+// hostName names this machine in process names on the bus.
+func hostName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "unknown"
+	}
+	return h
 }
 
 // hotplug attaches a device that appeared to the first session and detaches
