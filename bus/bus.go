@@ -193,7 +193,9 @@ func (b *Bus) setup() {
 	defer close(b.done)
 	wait := 250 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		// A young cluster may sit on a request it cannot place yet;
+		// asking again soon beats waiting long.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		err := b.ensure(ctx)
 		cancel()
 		if err == nil {

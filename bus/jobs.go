@@ -295,6 +295,7 @@ func (b *Bus) Work(ctx context.Context, cfg WorkerConfig, run Runner) error {
 		sleep(ctx, time.Second)
 	}
 	slots := make(chan struct{}, cfg.Slots)
+	failing := false // log the first failure of a run of them
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for ctx.Err() == nil {
@@ -325,8 +326,13 @@ func (b *Bus) Work(ctx context.Context, cfg WorkerConfig, run Runner) error {
 			<-slots
 		}
 		if err != nil && ctx.Err() == nil {
-			cfg.Logger.Warn("bus: fetching jobs failed", "err", err)
+			if !failing {
+				cfg.Logger.Warn("bus: fetching jobs failed; retrying", "err", err)
+			}
+			failing = true
 			sleep(ctx, 250*time.Millisecond)
+		} else if err == nil {
+			failing = false
 		}
 	}
 	return nil

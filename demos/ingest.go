@@ -47,9 +47,10 @@ var ErrBadRow = errors.New("demos: malformed row")
 // A step, label or end whose begin has not arrived is reported Waiting and
 // not stored. A begin names a session row by its name at the origin; rows
 // of one origin session share one session row here. Ended episodes take
-// the end row's summary; an episode whose end arrived before some of its
-// steps lists fewer steps than its length until they come (live.Episodes
-// leaves such episodes out). On error nothing is stored.
+// the end row's summary; a running one's length counts the steps stored
+// so far; an episode whose end arrived before some of its steps lists
+// fewer steps than its length until they come (live.Episodes leaves such
+// episodes out). On error nothing is stored.
 //
 // statuses has one entry per row. A malformed row fails the whole call
 // with an error wrapping ErrBadRow and naming the row's index, so the
@@ -71,9 +72,19 @@ func (s *Store) Ingest(ctx context.Context, rows []Row) (statuses []IngestStatus
 	in := ingest{tx: tx, ids: map[string]int64{}, sessions: map[string]int64{}}
 	defer in.close()
 	statuses = make([]IngestStatus, len(rows))
+	grown := map[int64]bool{} // episodes that got steps
 	for i := range rows {
 		if statuses[i], err = in.row(ctx, &rows[i]); err != nil {
 			return nil, err
+		}
+		if rows[i].Kind == RowStep && statuses[i] == Ingested {
+			grown[in.ids[rows[i].UID]] = true
+		}
+	}
+	// An episode still running shows its progress, as the recorder's do.
+	for id := range grown {
+		if _, err := tx.ExecContext(ctx, `UPDATE episodes SET length = (SELECT count(*) FROM steps WHERE episode_id = ?) WHERE id = ? AND outcome = 'running'`, id, id); err != nil {
+			return nil, fmt.Errorf("demos: ingest: episode %d progress: %w", id, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
