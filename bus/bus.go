@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nats-io/nats.go"
@@ -119,6 +120,9 @@ type Bus struct {
 	closed   bool
 	kv, jobs jetstream.KeyValue // set before ready closes
 	objects  jetstream.ObjectStore
+	// epoch counts disconnections and reconnections: an acknowledgement
+	// awaited across one never comes, so publishers republish at once.
+	epoch atomic.Uint64
 }
 
 // Open starts the embedded server (when cfg has no URLs), connects, and
@@ -141,11 +145,15 @@ func Open(cfg Config) (*Bus, error) {
 		// publish while disconnected should fail at once.
 		nats.ReconnectBufSize(-1),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
+			b.epoch.Add(1)
 			if err != nil {
 				b.log.Warn("bus disconnected", "err", err)
 			}
 		}),
-		nats.ReconnectHandler(func(nc *nats.Conn) { b.log.Info("bus reconnected", "url", nc.ConnectedUrl()) }),
+		nats.ReconnectHandler(func(nc *nats.Conn) {
+			b.epoch.Add(1)
+			b.log.Info("bus reconnected", "url", nc.ConnectedUrl())
+		}),
 	}
 	url := cfg.URLs
 	if url == "" {

@@ -237,9 +237,23 @@ func (p *Publisher) run() {
 		return
 	}
 	var inflight []jetstream.PubAckFuture
+	var epochs []uint64 // the connection epoch each in flight was sent in
+	check := time.NewTicker(100 * time.Millisecond)
+	defer check.Stop()
 	backoff := time.Duration(0)
 	var retry <-chan time.Time
 	outage := time.Time{}
+	pause := func(err error) {
+		p.fail(err)
+		p.republished.Add(uint64(len(inflight)))
+		inflight, epochs = nil, nil // republished from the first unacknowledged row
+		backoff = min(max(2*backoff, 50*time.Millisecond), time.Second)
+		retry = time.After(backoff)
+		if outage.IsZero() {
+			outage = time.Now()
+			p.log.Warn("bus: publishing paused; buffering rows", "err", err)
+		}
+	}
 	for {
 		// Fill the window.
 		for retry == nil && len(inflight) < publishWindow {
@@ -247,20 +261,14 @@ func (p *Publisher) run() {
 			if !ok {
 				break
 			}
+			epoch := p.b.epoch.Load()
 			msg := &nats.Msg{Subject: m.subject, Data: m.data, Header: nats.Header{}}
 			f, err := p.b.js.PublishMsgAsync(msg, jetstream.WithMsgID(m.id), jetstream.WithExpectStream(StepsStream))
 			if err != nil {
-				p.fail(err)
-				backoff = min(max(2*backoff, 50*time.Millisecond), time.Second)
-				retry = time.After(backoff)
-				inflight = nil // republished from the first unacknowledged row
-				if outage.IsZero() {
-					outage = time.Now()
-					p.log.Warn("bus: publishing paused; buffering rows", "err", err)
-				}
+				pause(err)
 				break
 			}
-			inflight = append(inflight, f)
+			inflight, epochs = append(inflight, f), append(epochs, epoch)
 		}
 		var okc <-chan *jetstream.PubAck
 		var errc <-chan error
@@ -270,21 +278,17 @@ func (p *Publisher) run() {
 		select {
 		case <-okc:
 			p.ack()
-			inflight = inflight[1:]
+			inflight, epochs = inflight[1:], epochs[1:]
 			backoff = 0
 			if !outage.IsZero() {
 				p.log.Info("bus: publishing resumed", "after", time.Since(outage).Round(time.Millisecond), "buffered", p.Stats().Buffered)
 				outage = time.Time{}
 			}
 		case err := <-errc:
-			p.fail(err)
-			p.republished.Add(uint64(len(inflight)))
-			inflight = nil
-			backoff = min(max(2*backoff, 50*time.Millisecond), time.Second)
-			retry = time.After(backoff)
-			if outage.IsZero() {
-				outage = time.Now()
-				p.log.Warn("bus: publishing paused; buffering rows", "err", err)
+			pause(err)
+		case <-check.C:
+			if len(inflight) > 0 && p.b.epoch.Load() != epochs[0] {
+				pause(errors.New("bus: connection lost with publishes awaiting acknowledgement"))
 			}
 		case <-retry:
 			retry = nil

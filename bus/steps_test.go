@@ -72,13 +72,16 @@ func TestPublisherRidesOutAnOutage(t *testing.T) {
 	time.Sleep(2 * time.Second)
 	srv = startServer(t, addr, dir)
 	defer srv.Shutdown()
+	back := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := pub.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
+	t.Logf("buffer published %v after the bus returned", time.Since(back))
 	_, want := count(t, origin)
 	eventually(t, 30*time.Second, "steps ingested", func() bool { _, n := count(t, learner); return n == want })
+	t.Logf("steps ingested %v after the bus returned", time.Since(back))
 	sameSteps(t, origin, learner)
 	if st := pub.Stats(); st.Dropped != 0 {
 		t.Fatalf("publisher dropped rows: %+v", st)
