@@ -64,13 +64,16 @@ func (s *Store) Ingest(ctx context.Context, rows []Row) (statuses []IngestStatus
 			return nil, &BadRowError{Index: i, Err: err}
 		}
 	}
+	stmts, err := s.ingestStatements(ctx)
+	if err != nil {
+		return nil, err
+	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return nil, fmt.Errorf("demos: ingest: %w", err)
 	}
 	defer tx.Rollback()
-	in := ingest{tx: tx, ids: map[string]int64{}, sessions: map[string]int64{}}
-	defer in.close()
+	in := ingest{tx: tx, st: stmts, ids: map[string]int64{}, sessions: map[string]int64{}}
 	statuses = make([]IngestStatus, len(rows))
 	grown := map[int64]bool{} // episodes that got steps
 	for i := range rows {
@@ -83,7 +86,7 @@ func (s *Store) Ingest(ctx context.Context, rows []Row) (statuses []IngestStatus
 	}
 	// An episode still running shows its progress, as the recorder's do.
 	for id := range grown {
-		if _, err := tx.ExecContext(ctx, `UPDATE episodes SET length = (SELECT count(*) FROM steps WHERE episode_id = ?) WHERE id = ? AND outcome = 'running'`, id, id); err != nil {
+		if _, err := in.stmt(ctx, stmts.progress).ExecContext(ctx, id, id); err != nil {
 			return nil, fmt.Errorf("demos: ingest: episode %d progress: %w", id, err)
 		}
 	}
@@ -156,33 +159,60 @@ func checkRow(r *Row) error {
 	return nil
 }
 
-// ingest is one Ingest transaction.
-type ingest struct {
-	tx       *sql.Tx
-	ids      map[string]int64 // uid → episode id, found or made in this transaction
-	sessions map[string]int64 // session name → row id
-	begin    *sql.Stmt
-	step     *sql.Stmt
-	end      *sql.Stmt
-	name     *sql.Stmt
+// ingestStmts are Ingest's statements, prepared once per store: a
+// learner ingests many small batches, and parsing them each time cost
+// more than running them.
+type ingestStmts struct {
+	episode, begin, step, end, name, progress *sql.Stmt
 }
 
-func (in *ingest) close() {
-	for _, st := range []*sql.Stmt{in.begin, in.step, in.end, in.name} {
-		if st != nil {
-			st.Close()
-		}
+func (s *Store) ingestStatements(ctx context.Context) (*ingestStmts, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ingest != nil {
+		return s.ingest, nil
 	}
-}
-
-func (in *ingest) prepare(ctx context.Context, st **sql.Stmt, query string) (*sql.Stmt, error) {
-	if *st == nil {
+	st := &ingestStmts{}
+	for _, p := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&st.episode, `SELECT id FROM episodes WHERE uid = ?`},
+		{&st.begin, beginSQL},
+		{&st.step, "INSERT OR IGNORE INTO steps (" + stepCols + ") VALUES (" + placeholders(nStepCols) + ")"},
+		{&st.end, endSQL},
+		{&st.name, `INSERT OR IGNORE INTO episode_names (episode_id, kind, ord, name) VALUES (?,?,?,?)`},
+		{&st.progress, `UPDATE episodes SET length = (SELECT count(*) FROM steps WHERE episode_id = ?) WHERE id = ? AND outcome = 'running'`},
+	} {
 		var err error
-		if *st, err = in.tx.PrepareContext(ctx, query); err != nil {
+		if *p.dst, err = s.db.PrepareContext(ctx, p.query); err != nil {
 			return nil, fmt.Errorf("demos: ingest: %w", err)
 		}
 	}
-	return *st, nil
+	s.ingest = st
+	return st, nil
+}
+
+// ingest is one Ingest transaction.
+type ingest struct {
+	tx       *sql.Tx
+	st       *ingestStmts
+	ids      map[string]int64 // uid → episode id, found or made in this transaction
+	sessions map[string]int64 // session name → row id
+	txStmts  map[*sql.Stmt]*sql.Stmt
+}
+
+// stmt is a prepared statement in the transaction.
+func (in *ingest) stmt(ctx context.Context, st *sql.Stmt) *sql.Stmt {
+	if t, ok := in.txStmts[st]; ok {
+		return t
+	}
+	if in.txStmts == nil {
+		in.txStmts = map[*sql.Stmt]*sql.Stmt{}
+	}
+	t := in.tx.StmtContext(ctx, st)
+	in.txStmts[st] = t
+	return t
 }
 
 // episode returns the id of the episode uid (0 if this store has none).
@@ -191,7 +221,7 @@ func (in *ingest) episode(ctx context.Context, uid string) (int64, error) {
 		return id, nil
 	}
 	var id int64
-	err := in.tx.QueryRowContext(ctx, `SELECT id FROM episodes WHERE uid = ?`, uid).Scan(&id)
+	err := in.stmt(ctx, in.st.episode).QueryRowContext(ctx, uid).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
 	}
@@ -239,10 +269,7 @@ func (in *ingest) row(ctx context.Context, r *Row) (IngestStatus, error) {
 	}
 	switch r.Kind {
 	case RowStep:
-		st, err := in.prepare(ctx, &in.step, "INSERT OR IGNORE INTO steps ("+stepCols+") VALUES ("+placeholders(nStepCols)+")")
-		if err != nil {
-			return 0, err
-		}
+		st := in.stmt(ctx, in.st.step)
 		row := rowOfStep(r.Step)
 		res, err := st.ExecContext(ctx, id, row.t, row.obs, row.act, row.pol, row.source, row.reward,
 			row.terminal, row.truncated, row.success, row.wall, row.operator, row.version, row.ivStart, row.ivEnd,
@@ -262,19 +289,13 @@ func (in *ingest) row(ctx context.Context, r *Row) (IngestStatus, error) {
 		return Ingested, nil
 	case RowEnd:
 		e := r.End
-		st, err := in.prepare(ctx, &in.end, endSQL)
-		if err != nil {
-			return 0, err
-		}
+		st := in.stmt(ctx, in.st.end)
 		mode := string(e.Mode)
 		if _, err := st.ExecContext(ctx, e.End.UnixNano(), string(e.Outcome), e.Length, e.Return, e.Success, e.Interventions,
 			mode, mode, e.Complete, e.Dropped, blob(e.FinalObs), id); err != nil {
 			return 0, fmt.Errorf("demos: ingest: end episode %s: %w", r.UID, err)
 		}
-		ns, err := in.prepare(ctx, &in.name, `INSERT OR IGNORE INTO episode_names (episode_id, kind, ord, name) VALUES (?,?,?,?)`)
-		if err != nil {
-			return 0, err
-		}
+		ns := in.stmt(ctx, in.st.name)
 		for kind, names := range map[string][]string{nameOperator: e.Operators, namePolicy: e.PolicyVersions} {
 			for i, n := range names {
 				if _, err := ns.ExecContext(ctx, id, kind, i, n); err != nil {
@@ -300,11 +321,7 @@ func (in *ingest) beginRow(ctx context.Context, r *Row) (IngestStatus, error) {
 	if err != nil {
 		return 0, err
 	}
-	st, err := in.prepare(ctx, &in.begin, beginSQL)
-	if err != nil {
-		return 0, err
-	}
-	res, err := st.ExecContext(ctx, r.UID, sid, b.Task, b.TaskVersion, int64(b.Seed), string(b.Mode), b.ControlHz, b.TeleopHz,
+	res, err := in.stmt(ctx, in.st.begin).ExecContext(ctx, r.UID, sid, b.Task, b.TaskVersion, int64(b.Seed), string(b.Mode), b.ControlHz, b.TeleopHz,
 		string(b.Spec), b.Start.UnixNano(), blob(b.InitialObs), joinList(b.Tags), b.Note)
 	if err != nil {
 		return 0, fmt.Errorf("demos: ingest: begin episode %s: %w", r.UID, err)
