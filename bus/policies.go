@@ -115,6 +115,53 @@ func (b *Bus) CurrentOf(ctx context.Context, task string) (c Current, ok bool, e
 	return c, true, json.Unmarshal(e.Value(), &c)
 }
 
+// Version returns the row of a version the bus holds.
+func (b *Bus) Version(ctx context.Context, version string) (demos.PolicyVersion, error) {
+	var v demos.PolicyVersion
+	if err := b.WaitReady(ctx); err != nil {
+		return v, err
+	}
+	e, err := b.kv.Get(ctx, "version."+version)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return v, fmt.Errorf("%w on the bus: %s", demos.ErrNoPolicy, version)
+	}
+	if err != nil {
+		return v, err
+	}
+	return v, json.Unmarshal(e.Value(), &v)
+}
+
+// Rollback makes task's previously current version (the newest one in the
+// bucket's history of current.<task> that is not the current one) current
+// again, and returns it.
+func (b *Bus) Rollback(ctx context.Context, task, reason string) (string, error) {
+	if err := b.WaitReady(ctx); err != nil {
+		return "", err
+	}
+	hist, err := b.kv.History(ctx, "current."+task)
+	if errors.Is(err, jetstream.ErrKeyNotFound) {
+		return "", fmt.Errorf("bus: task %s has no current version to roll back", task)
+	}
+	if err != nil {
+		return "", err
+	}
+	var cur string
+	for i := len(hist) - 1; i >= 0; i-- {
+		var c Current
+		if hist[i].Operation() != jetstream.KeyValuePut || json.Unmarshal(hist[i].Value(), &c) != nil {
+			continue
+		}
+		if cur == "" {
+			cur = c.Version
+			continue
+		}
+		if c.Version != cur {
+			return c.Version, b.SetCurrent(ctx, task, c.Version, reason)
+		}
+	}
+	return "", fmt.Errorf("bus: task %s has no version before %s in the last %d promotions", task, cur, len(hist))
+}
+
 func digest(b []byte) string {
 	h := sha256.Sum256(b)
 	return hex.EncodeToString(h[:])

@@ -2,6 +2,7 @@ package bus
 
 import (
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -132,6 +133,22 @@ func TestMirrorFollowsPublishedVersions(t *testing.T) {
 	}
 	if cur, _, _ := serve.Current(ctx, "reach"); cur.Version != v2.Version || !strings.HasPrefix(promotionReason(t, serve), "bus: better") {
 		t.Fatalf("serve's current %s; want %s", cur.Version, v2.Version)
+	}
+
+	// A rollback on the bus goes back to the version before.
+	if prev, err := b.Rollback(ctx, "reach", "worse"); err != nil || prev != v1.Version {
+		t.Fatalf("rollback: %q, %v; want %s", prev, err, v1.Version)
+	}
+	select {
+	case c := <-changed:
+		if c != "reach=reach-tiny-1" {
+			t.Fatalf("got change %s after the rollback", c)
+		}
+	case <-ctx.Done():
+		t.Fatal("rollback not mirrored")
+	}
+	if _, err := b.Version(ctx, "nope"); !errors.Is(err, demos.ErrNoPolicy) {
+		t.Fatalf("got %v; want ErrNoPolicy", err)
 	}
 
 	// Publishing the same version again is a no-op; another checkpoint

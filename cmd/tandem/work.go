@@ -2,10 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"os/signal"
 	"strings"
 	"syscall"
@@ -52,7 +52,7 @@ stopped by SIGINT/SIGTERM hands them back at once.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.data, "data", "./tandem-work", "the worker's own data directory (recorded rollouts, mirrored policies)")
-	fl.StringVar(&f.name, "name", "", "worker name in job states (default work-HOST-PID)")
+	fl.StringVar(&f.name, "name", "", "worker name in job states (default work-HOST-RANDOM)")
 	fl.IntVar(&f.slots, "slots", 1, "jobs run at once by this worker (one core each)")
 	fl.IntVar(&f.poolSlots, "pool-slots", 64, "jobs all workers together may hold: the shared consumer's MaxAckPending (the sum of every worker's --slots)")
 	fl.DurationVar(&f.ackWait, "ack-wait", 30*time.Second, "how long a silent job waits before another worker gets it (a running job reports every third of it)")
@@ -73,7 +73,10 @@ func runWork(cmd *cobra.Command, f workFlags) error {
 		return err
 	}
 	if f.name == "" {
-		f.name = fmt.Sprintf("work-%s-%d", hostName(), os.Getpid())
+		// Not the process id: replicas of a container all run as pid 1.
+		var b [3]byte
+		rand.Read(b[:])
+		f.name = fmt.Sprintf("work-%s-%x", hostName(), b)
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
