@@ -218,3 +218,26 @@ func BenchmarkEvalWorkers(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkJobOverhead runs jobs of one short episode (reach, ~1 ms of
+// simulation) through one worker with 4 slots: what a job costs on the
+// bus (submit, KV states, fetch, progress, result, acknowledgement), which
+// sets how small a chunk may be.
+func BenchmarkJobOverhead(b *testing.B) {
+	srv := startServer(b, "127.0.0.1:0", filepath.Join(b.TempDir(), "nats"))
+	defer srv.Shutdown()
+	sub, w := client(b, srv.ClientURL()), client(b, srv.ClientURL())
+	waitReady(b, sub)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go w.Work(ctx, WorkerConfig{Slots: 4, Logger: quiet}, evalRunner)
+	b.ResetTimer()
+	start := time.Now()
+	const jobs = 100
+	for range b.N {
+		if _, err := sub.Evaluate(ctx, "reach", policies.Expert, jobs, 1, 0); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*jobs)/time.Since(start).Seconds(), "jobs/s")
+}
