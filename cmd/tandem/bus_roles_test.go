@@ -545,3 +545,43 @@ func TestServeRidesOutABusOutage(t *testing.T) {
 		t.Fatalf("learn: %v", err)
 	}
 }
+
+// TestRolesOnAnExternalNATSServer runs the roles against a nats-server
+// binary that is not tandem's (TANDEM_NATS_SERVER names it, e.g. Debian's
+// /usr/sbin/nats-server); skipped without one.
+func TestRolesOnAnExternalNATSServer(t *testing.T) {
+	bin := os.Getenv("TANDEM_NATS_SERVER")
+	if bin == "" || testing.Short() {
+		t.Skip("TANDEM_NATS_SERVER names no nats-server binary")
+	}
+	dir := t.TempDir()
+	port := freePort(t)
+	cmd := exec.Command(bin, "-js", "-a", "127.0.0.1", "-p", fmt.Sprint(port), "-sd", filepath.Join(dir, "nats"))
+	out, err := os.Create(filepath.Join(dir, "nats-server.log"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Signal(syscall.SIGTERM); cmd.Wait(); out.Close() })
+	url := fmt.Sprintf("nats://127.0.0.1:%d", port)
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s did not listen", bin)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	serve := start(t, "serve", serveArgs(filepath.Join(dir, "serve"), "--nats", url)...)
+	base := serve.waitLine(listeningRE, 60*time.Second)[1]
+	runRoles(t, dir, url, base, "1", func() {
+		if err := serve.stop(syscall.SIGTERM, 30*time.Second); err != nil {
+			t.Fatalf("serve: %v", err)
+		}
+	}, nil)
+}
