@@ -303,6 +303,7 @@ func (o *Online) step(ctx context.Context, task string) {
 	if hasCur && cur.Algo == o.cfg.Algo {
 		parent = cur.Version // warm start from the current version of this algorithm
 	}
+	o.log.Info("online training started", "task", task, "algo", o.cfg.Algo, "episodes", len(eps), "new", fresh, "parent", parent)
 	res, err := o.tr.Train(ctx, TrainRequest{
 		Algo: o.cfg.Algo, Task: task, Episodes: eps, Params: o.cfg.Params, Parent: parent,
 		EvalEpisodes: o.cfg.EvalEpisodes, Seed: uint64(newest),

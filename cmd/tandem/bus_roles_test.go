@@ -177,6 +177,7 @@ var (
 	busURLRE    = regexp.MustCompile(`bus embedded NATS at (nats://\S+)`)
 	trainedRE   = regexp.MustCompile(`^reach: (reach-tiny-\d+) on \d+ episodes.*promoted`)
 	anyTrainRE  = regexp.MustCompile(`^reach: reach-tiny-\d+ on \d+ episodes`)
+	trainingRE  = regexp.MustCompile(`msg="online training started" task=reach`)
 )
 
 // learnArgs are the learner's flags in these tests: the tiny learner,
@@ -343,10 +344,29 @@ func runRoles(t *testing.T, dir, url, serveURL, replicas string, endRecording, o
 		t.Fatalf("rollout job: %+v, %v", st, err)
 	}
 
-	// Kill the learner in the middle of things, go on recording, restart it.
-	learn.waitLine(anyTrainRE, 30*time.Second)
+	// Kill the learner in the middle of a training (a long one: this
+	// learner takes 300,000 gradient steps), go on recording, restart it.
+	if err := learn.stop(syscall.SIGTERM, 20*time.Second); err != nil {
+		t.Fatalf("learn: %v", err)
+	}
+	slow := append(learnArgs(url, learnDir), busArgs...)
+	for i, a := range slow {
+		if a == "steps=600" {
+			slow[i] = "steps=300000"
+		}
+	}
+	learn = start(t, "learn (slow)", slow...)
+	learn.waitLine(trainingRE, 60*time.Second)
+	time.Sleep(200 * time.Millisecond)
 	learn.cmd.Process.Kill()
 	<-learn.done
+	learn.mu.Lock()
+	for _, l := range learn.lines {
+		if anyTrainRE.MatchString(l) {
+			t.Fatalf("the slow learner finished a training before it was killed: %s", l)
+		}
+	}
+	learn.mu.Unlock()
 	if onRunning != nil {
 		onRunning()
 	}

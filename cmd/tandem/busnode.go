@@ -28,8 +28,8 @@ nothing else: a standalone bus for serve, learn and work on several machines,
 or one node of a cluster (--cluster NAME --cluster-listen ADDR --routes
 nats://OTHER:PORT,...; three nodes carry replicated streams, --nats-replicas 3
 on the roles). Any NATS server with JetStream serves as well (tested: 2.15
-embedded, Debian's 2.9.10). SIGINT/SIGTERM
-stop it cleanly: a clustered node hands its stream leaderships over first.`,
+embedded, Debian's 2.9.10). SIGINT/SIGTERM stop it cleanly: a clustered
+node hands its stream leaderships over first.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			mem, err := parseSize(maxMemory)
