@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"tandem/demos"
+	"tandem/policies"
 	"tandem/policies/nn"
 )
 
@@ -71,6 +72,15 @@ func (b *Bus) PublishVersion(ctx context.Context, dataDir string, v demos.Policy
 	}
 	if _, err := b.objects.PutBytes(ctx, v.Version+nn.CardExt, card); err != nil {
 		return fmt.Errorf("bus: version %s: put card: %w", v.Version, err)
+	}
+	// A learner's state beside the checkpoint (policies.Stateful: an RL
+	// learner's critics) lets another learner resume from this version.
+	if state, err := os.ReadFile(policies.StatePath(path)); err == nil {
+		if _, err := b.objects.PutBytes(ctx, v.Version+policies.StateExt, state); err != nil {
+			return fmt.Errorf("bus: version %s: put learner state: %w", v.Version, err)
+		}
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("bus: version %s: %w", v.Version, err)
 	}
 	row := v
 	row.Path, row.Promoted, row.PromotedAt = checkpointPath(v.Version), false, time.Time{}
@@ -179,6 +189,7 @@ type Mirror struct {
 	b         *Bus
 	st        *demos.Store
 	onCurrent func(task, version string)
+	state     bool
 	log       *slog.Logger
 	cancel    context.CancelFunc
 	done      chan struct{}
@@ -188,12 +199,21 @@ type Mirror struct {
 	waiters []chan struct{}
 }
 
-// MirrorPolicies starts mirroring the bus's policies into st. onCurrent,
-// if set, hears each task whose current version changed in st, from the
-// mirror's goroutine.
-func (b *Bus) MirrorPolicies(st *demos.Store, onCurrent func(task, version string)) *Mirror {
+// MirrorConfig configures a Mirror.
+type MirrorConfig struct {
+	// OnCurrent, if set, hears each task whose current version changed in
+	// the store, from the mirror's goroutine.
+	OnCurrent func(task, version string)
+	// LearnerState copies a version's learner state too (the file beside
+	// its checkpoint that lets a learner resume from it; learn needs it,
+	// serve and work do not).
+	LearnerState bool
+}
+
+// MirrorPolicies starts mirroring the bus's policies into st.
+func (b *Bus) MirrorPolicies(st *demos.Store, cfg MirrorConfig) *Mirror {
 	ctx, cancel := context.WithCancel(context.Background())
-	m := &Mirror{b: b, st: st, onCurrent: onCurrent, log: b.log, cancel: cancel, done: make(chan struct{})}
+	m := &Mirror{b: b, st: st, onCurrent: cfg.OnCurrent, state: cfg.LearnerState, log: b.log, cancel: cancel, done: make(chan struct{})}
 	go m.run(ctx)
 	return m
 }
@@ -365,6 +385,17 @@ func (m *Mirror) version(ctx context.Context, v demos.PolicyVersion) error {
 	}
 	if err := writeFile(nn.CardPath(abs), card); err != nil {
 		return err
+	}
+	if m.state {
+		state, err := m.b.objects.GetBytes(ctx, v.Version+policies.StateExt)
+		switch {
+		case err == nil:
+			if err := writeFile(policies.StatePath(abs), state); err != nil {
+				return err
+			}
+		case !errors.Is(err, jetstream.ErrObjectNotFound):
+			return fmt.Errorf("learner state of %s: %w", v.Version, err)
+		}
 	}
 	v.Promoted, v.PromotedAt = false, time.Time{}
 	if err := m.st.AddPolicy(ctx, v); err != nil {

@@ -78,6 +78,13 @@ func TestMirrorFollowsPublishedVersions(t *testing.T) {
 	defer cancel()
 	learner, serve := openStore(t), openStore(t)
 	v1 := trainVersion(t, learner, "reach-tiny-1")
+	// A learner's state beside the checkpoint (as an RL learner writes).
+	statePath := func(st *demos.Store, v demos.PolicyVersion) string {
+		return policies.StatePath(filepath.Join(st.Dir(), v.Path))
+	}
+	if err := os.WriteFile(statePath(learner, v1), []byte("critics"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	if err := b.PublishVersion(ctx, learner.Dir(), v1); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +92,7 @@ func TestMirrorFollowsPublishedVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	changed := make(chan string, 4)
-	m := b.MirrorPolicies(serve, func(task, version string) { changed <- task + "=" + version })
+	m := b.MirrorPolicies(serve, MirrorConfig{OnCurrent: func(task, version string) { changed <- task + "=" + version }})
 	defer m.Close()
 	if err := m.Synced(ctx); err != nil {
 		t.Fatal(err)
@@ -102,6 +109,18 @@ func TestMirrorFollowsPublishedVersions(t *testing.T) {
 	if err != nil || !ok || cur.Version != v1.Version || cur.Digest != v1.Digest {
 		t.Fatalf("serve's current %+v %v %v; want %s", cur, ok, err, v1.Version)
 	}
+	// The learner state goes only where asked for (another learner).
+	if _, err := os.Stat(statePath(serve, cur)); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("serve's mirror copied the learner state: %v", err)
+	}
+	other := openStore(t)
+	lm := b.MirrorPolicies(other, MirrorConfig{LearnerState: true})
+	eventually(t, 10*time.Second, "learner state mirrored", func() bool {
+		got, err := os.ReadFile(statePath(other, cur))
+		return err == nil && string(got) == "critics"
+	})
+	lm.Close()
+
 	// The mirrored checkpoint loads through the registry, digest checked.
 	reg := policies.NewRegistry()
 	if err := reg.RegisterVersion(policies.Version{Info: policies.Info{Name: cur.Version}, Task: "reach",
@@ -156,7 +175,7 @@ func TestMirrorFollowsPublishedVersions(t *testing.T) {
 	if err := b.PublishVersion(ctx, learner.Dir(), v2); err != nil {
 		t.Fatal(err)
 	}
-	other := openStore(t)
+	other = openStore(t)
 	clash := trainVersion(t, other, "reach-tiny-2")
 	clash.Digest = strings.Repeat("0", 64)
 	if err := b.PublishVersion(ctx, other.Dir(), clash); err == nil || !strings.Contains(err.Error(), "another checkpoint") {
@@ -177,7 +196,7 @@ func TestMirrorRefusesACheckpointThatDoesNotMatchItsDigest(t *testing.T) {
 	if _, err := b.objects.PutBytes(ctx, v.Version+nn.TensorsExt, []byte("not the checkpoint")); err != nil {
 		t.Fatal(err)
 	}
-	m := b.MirrorPolicies(serve, nil)
+	m := b.MirrorPolicies(serve, MirrorConfig{})
 	defer m.Close()
 	if err := m.Synced(ctx); err != nil {
 		t.Fatal(err)

@@ -48,6 +48,9 @@ func (s *Store) AddEpisode(ctx context.Context, info Info, steps []sim.Record) (
 			InterventionStart: r.InterventionStart, InterventionEnd: r.InterventionEnd,
 			Subticks: r.Subticks, Help: r.Help,
 		}
+		if r.ExpertAction.Len() > 0 {
+			st.ExpertAction = r.ExpertAction.Append(nil)
+		}
 		if r.PolicyAction.Len() > 0 {
 			st.PolicyAction = r.PolicyAction.Append(nil)
 		}
@@ -197,6 +200,6 @@ func rowOfStep(st *Step) stepRow {
 		source: string(src), reward: st.Reward, terminal: st.Terminal, truncated: st.Truncated,
 		success: st.Success, wall: st.Wall.UnixNano(), operator: st.Operator, version: st.PolicyVersion,
 		ivStart: st.InterventionStart, ivEnd: st.InterventionEnd,
-		subticks: blob(st.Subticks), help: st.Help,
+		subticks: blob(st.Subticks), help: st.Help, expert: blob(st.ExpertAction),
 	}
 }

@@ -115,6 +115,9 @@ type Step struct {
 	Subticks []float64 `json:"subticks,omitempty"`
 	// Help reports that a help request was raised at this step.
 	Help bool `json:"help,omitempty"`
+	// ExpertAction is a simulated expert's label for this step (what it
+	// would have done), when one watched; nil otherwise.
+	ExpertAction []float64 `json:"expert_action,omitempty"`
 }
 
 // Info describes an episode that is not coming from a live session's

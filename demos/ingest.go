@@ -273,7 +273,7 @@ func (in *ingest) row(ctx context.Context, r *Row) (IngestStatus, error) {
 		row := rowOfStep(r.Step)
 		res, err := st.ExecContext(ctx, id, row.t, row.obs, row.act, row.pol, row.source, row.reward,
 			row.terminal, row.truncated, row.success, row.wall, row.operator, row.version, row.ivStart, row.ivEnd,
-			row.subticks, row.help)
+			row.subticks, row.help, row.expert)
 		if err != nil {
 			return 0, fmt.Errorf("demos: ingest: episode %s step %d: %w", r.UID, r.Step.T, err)
 		}

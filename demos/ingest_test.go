@@ -49,6 +49,9 @@ func tapped(t *testing.T) (*Store, []Row) {
 		t.Fatal(err)
 	}
 	for _, ep := range rollout(t, 6, []uint64{7, 8}, expertCtl) {
+		for i := range ep.Steps { // an expert's labels, as teleop.Labeler gives
+			ep.Steps[i].ExpertAction.Set(ep.Steps[i].Action.Slice())
+		}
 		if err := ro.Add(ctx, &ep); err != nil {
 			t.Fatal(err)
 		}
@@ -106,6 +109,9 @@ func TestIngestReproducesTheOrigin(t *testing.T) {
 	origin, rows := tapped(t)
 	if len(rows) < 100 {
 		t.Fatalf("tap heard %d rows", len(rows))
+	}
+	if n := countExpert(t, origin); n == 0 {
+		t.Fatal("no step with an expert label to carry")
 	}
 	tests := []struct {
 		name string
@@ -179,4 +185,12 @@ func TestIngestRefusesMalformedRows(t *testing.T) {
 	if n, _ := dst.ListEpisodes(context.Background(), Filter{}); len(n) != 0 {
 		t.Fatalf("a refused batch stored %d episodes", len(n))
 	}
+}
+
+func countExpert(t *testing.T, st *Store) int {
+	var n int
+	if err := st.DB().QueryRow(`SELECT count(*) FROM steps WHERE expert_action IS NOT NULL`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
 }

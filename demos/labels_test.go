@@ -28,28 +28,28 @@ func seq(s string) []Step {
 }
 
 func TestLabelSteps(t *testing.T) {
-	const P, D, R, I = ClassPreIntervention, ClassDemo, ClassRobot, ClassIntervention
+	const P, D, R, I = sim.ClassPreIntervention, sim.ClassDemo, sim.ClassRobot, sim.ClassIntervention
 	tests := []struct {
 		name   string
 		steps  string
 		window int
-		class  []Class
+		class  []sim.Class
 		starts []int // indices with InterventionStart
 		rlif   []int // indices with reward -1
 	}{
-		{"demo only", "ddd", 2, []Class{D, D, D}, nil, nil},
-		{"robot only", "rrr", 2, []Class{R, R, R}, nil, nil},
-		{"window shorter than the robot run", "rrrrHhr", 2, []Class{R, R, P, P, I, I, R}, []int{4}, []int{3}},
-		{"window longer than the run", "rrHh", 15, []Class{P, P, I, I}, []int{2}, []int{1}},
-		{"stops at the previous intervention", "rHhrrHr", 15, []Class{P, I, I, P, P, I, R}, []int{1, 5}, []int{0, 4}},
-		{"start derived without a flag", "rrhh", 1, []Class{R, P, I, I}, []int{2}, []int{1}},
-		{"intervention at step 0", "Hhrr", 3, []Class{I, I, R, R}, []int{0}, nil},
-		{"default window is 15", "rrrrrrrrrrrrrrrrrH", 0, append([]Class{R, R}, append(repeat(P, 15), I)...), []int{17}, []int{16}},
+		{"demo only", "ddd", 2, []sim.Class{D, D, D}, nil, nil},
+		{"robot only", "rrr", 2, []sim.Class{R, R, R}, nil, nil},
+		{"window shorter than the robot run", "rrrrHhr", 2, []sim.Class{R, R, P, P, I, I, R}, []int{4}, []int{3}},
+		{"window longer than the run", "rrHh", 15, []sim.Class{P, P, I, I}, []int{2}, []int{1}},
+		{"stops at the previous intervention", "rHhrrHr", 15, []sim.Class{P, I, I, P, P, I, R}, []int{1, 5}, []int{0, 4}},
+		{"start derived without a flag", "rrhh", 1, []sim.Class{R, P, I, I}, []int{2}, []int{1}},
+		{"intervention at step 0", "Hhrr", 3, []sim.Class{I, I, R, R}, []int{0}, nil},
+		{"default window is 15", "rrrrrrrrrrrrrrrrrH", 0, append([]sim.Class{R, R}, append(repeat(P, 15), I)...), []int{17}, []int{16}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			got := LabelSteps(seq(tc.steps), tc.window)
-			var class []Class
+			var class []sim.Class
 			var starts, rlif []int
 			for i, l := range got {
 				class = append(class, l.Class)
@@ -75,8 +75,8 @@ func TestLabelSteps(t *testing.T) {
 	}
 }
 
-func repeat(c Class, n int) []Class {
-	out := make([]Class, n)
+func repeat(c sim.Class, n int) []sim.Class {
+	out := make([]sim.Class, n)
 	for i := range out {
 		out[i] = c
 	}

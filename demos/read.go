@@ -132,7 +132,7 @@ func (s *Store) Steps(ctx context.Context, id int64) ([]Step, error) {
 
 func stepsOf(ctx context.Context, db querier, ep *Episode) ([]Step, error) {
 	rows, err := db.QueryContext(ctx, `SELECT t, obs, action, policy_action, source, reward, terminal, truncated,
-	success, wall, operator, policy_version, intervention_start, intervention_end, subticks, help
+	success, wall, operator, policy_version, intervention_start, intervention_end, subticks, help, expert_action
 	FROM steps WHERE episode_id = ? ORDER BY t`, ep.ID)
 	if err != nil {
 		return nil, fmt.Errorf("demos: steps of episode %d: %w", ep.ID, err)
@@ -141,11 +141,11 @@ func stepsOf(ctx context.Context, db querier, ep *Episode) ([]Step, error) {
 	out := make([]Step, 0, ep.Length)
 	for rows.Next() {
 		var st Step
-		var obs, act, pol, subs []byte
+		var obs, act, pol, subs, expert []byte
 		var src string
 		var wall int64
 		if err := rows.Scan(&st.T, &obs, &act, &pol, &src, &st.Reward, &st.Terminal, &st.Truncated,
-			&st.Success, &wall, &st.Operator, &st.PolicyVersion, &st.InterventionStart, &st.InterventionEnd, &subs, &st.Help); err != nil {
+			&st.Success, &wall, &st.Operator, &st.PolicyVersion, &st.InterventionStart, &st.InterventionEnd, &subs, &st.Help, &expert); err != nil {
 			return nil, err
 		}
 		st.Source, st.Wall = sim.Source(src), time.Unix(0, wall).UTC()
@@ -159,6 +159,9 @@ func stepsOf(ctx context.Context, db querier, ep *Episode) ([]Step, error) {
 			return nil, err
 		}
 		if st.Subticks, err = decodeVec(subs); err != nil {
+			return nil, err
+		}
+		if st.ExpertAction, err = decodeVec(expert); err != nil {
 			return nil, err
 		}
 		if n := len(st.Action); len(st.Subticks) > 0 && (n == 0 || len(st.Subticks)%n != 0) {

@@ -133,10 +133,11 @@ func stepOfRow(r *stepRow) *Step {
 	act, _ := decodeVec(r.act)
 	pol, _ := decodeVec(r.pol)
 	sub, _ := decodeVec(r.subticks)
+	expert, _ := decodeVec(r.expert)
 	return &Step{
 		T: r.t, Obs: obs, Action: act, PolicyAction: pol, Source: sim.Source(r.source), Reward: r.reward,
 		Terminal: r.terminal, Truncated: r.truncated, Success: r.success, Wall: time.Unix(0, r.wall).UTC(),
 		Operator: r.operator, PolicyVersion: r.version, InterventionStart: r.ivStart, InterventionEnd: r.ivEnd,
-		Subticks: sub, Help: r.help,
+		Subticks: sub, Help: r.help, ExpertAction: expert,
 	}
 }

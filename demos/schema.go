@@ -167,6 +167,12 @@ UPDATE episodes SET mode = CASE
 	ELSE 'teleop' END
 WHERE mode NOT IN ('teleop', 'auto', 'shared') AND outcome != 'running';
 `,
+	// 6: a simulated expert's label per step (what it would have done,
+	// queried at every step whether or not it acted): DAgger relabels
+	// visited states with it.
+	`
+ALTER TABLE steps ADD COLUMN expert_action BLOB;
+`,
 }
 
 // Kinds of episode_names rows.

@@ -59,6 +59,7 @@ type stepRow struct {
 	ivStart, ivEnd      bool
 	subticks            []byte
 	help                bool
+	expert              []byte
 	count               int     // steps stored in the episode including this one
 	ret                 float64 // episode return after this step
 	interventions       int     // interventions so far
@@ -81,12 +82,12 @@ type endRow struct {
 }
 
 // stepCols lists the steps columns in insert order.
-const stepCols = "episode_id, t, obs, action, policy_action, source, reward, terminal, truncated, success, wall, operator, policy_version, intervention_start, intervention_end, subticks, help"
+const stepCols = "episode_id, t, obs, action, policy_action, source, reward, terminal, truncated, success, wall, operator, policy_version, intervention_start, intervention_end, subticks, help, expert_action"
 
-const nStepCols = 17
+const nStepCols = 18
 
-// rowsPerInsert is how many steps one multi-row INSERT carries; 64 × 17 =
-// 1088 parameters, well under SQLite's 32766 limit.
+// rowsPerInsert is how many steps one multi-row INSERT carries; 64 × 18 =
+// 1152 parameters, well under SQLite's 32766 limit.
 const rowsPerInsert = 64
 
 func insertSQL(rows int) string {
@@ -311,7 +312,7 @@ func (w *batch) insertSteps(ctx context.Context, rows []*op) error {
 			st := &o.step
 			w.args = append(w.args, id, st.t, st.obs, st.act, st.pol, st.source, st.reward,
 				st.terminal, st.truncated, st.success, st.wall, st.operator, st.version, st.ivStart, st.ivEnd,
-				st.subticks, st.help)
+				st.subticks, st.help, st.expert)
 		}
 		stmt, err := w.stmt(ctx, n)
 		if err != nil {
@@ -418,6 +419,9 @@ func stepRowOf(r *sim.Record, wall time.Time, operator string) stepRow {
 	}
 	if r.Subticks != nil {
 		row.subticks = blob(r.Subticks)
+	}
+	if r.ExpertAction.Len() > 0 {
+		row.expert = blob(r.ExpertAction.Slice())
 	}
 	return row
 }

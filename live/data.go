@@ -58,14 +58,14 @@ func Episodes(ctx context.Context, st *demos.Store, f demos.Filter) ([]policies.
 		pe := policies.Episode{
 			ID: e.ID, UID: e.UID, Round: roundOf(e, gen), Next: e.FinalObs, Success: e.Success, Mode: e.Mode,
 			Obs: make([][]float64, len(steps)), Action: make([][]float64, len(steps)),
-			PolicyAction: make([][]float64, len(steps)), Source: make([]sim.Source, len(steps)),
+			PolicyAction: make([][]float64, len(steps)), ExpertAction: make([][]float64, len(steps)), Source: make([]sim.Source, len(steps)),
 			InterventionStart: make([]bool, len(steps)), Reward: make([]float64, len(steps)), SuccessAt: make([]bool, len(steps)),
 		}
 		if len(e.PolicyVersion) > 0 {
 			pe.PolicyVersion = e.PolicyVersion[0]
 		}
 		for t, s := range steps {
-			pe.Obs[t], pe.Action[t], pe.PolicyAction[t] = s.Obs, s.Action, s.PolicyAction
+			pe.Obs[t], pe.Action[t], pe.PolicyAction[t], pe.ExpertAction[t] = s.Obs, s.Action, s.PolicyAction, s.ExpertAction
 			pe.Source[t], pe.InterventionStart[t], pe.Reward[t], pe.SuccessAt[t] = s.Source, s.InterventionStart, s.Reward, s.Success
 		}
 		last := steps[len(steps)-1]

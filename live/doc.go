@@ -40,9 +40,15 @@
 // # Goroutines and locks
 //
 // Each session has its loop goroutine (sim.Session.Run), the only one that
-// touches its task. Hub.mu guards the session table and id counter;
+// touches its task. Hub.mu guards the session table, the reservations
+// and the id counter (a session being built holds a reservation that
+// counts against MaxSessions, so concurrent creations cannot pass it);
 // Hub.devMu guards the device table; Session.mu guards a session's policy
-// names. Lock order: Hub.mu, then Hub.devMu, then Session.mu; none is held
-// while calling into a session's loop, the arbiter or the store. Every
-// exported method is safe for concurrent use.
+// names. Lock order: Hub.mu, then Hub.devMu, then Session.mu; none is
+// held while calling into a session's loop, the arbiter or the store.
+// Every exported method is safe for concurrent use.
+//
+// Numbers from outside are validated once, here or in sim: rates by
+// sim.Spec.CheckRates, replay speeds by CheckReplaySpeed; a RangeError
+// names the field for the transports.
 package live

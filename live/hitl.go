@@ -52,6 +52,7 @@ type Round struct {
 	// 95% Wilson interval.
 	EvalSuccessRate         float64    `json:"eval_success_rate"`
 	EvalCI95                [2]float64 `json:"eval_success_ci95"`
+	EvalEpisodes            int        `json:"eval_episodes"`
 	InterventionsPerEpisode float64    `json:"interventions_per_episode"`
 	// HumanStepShare is the share of the round's steps a human (the
 	// simulated operator) produced: demonstrations and interventions.
@@ -110,11 +111,15 @@ func (tr *Trainer) HITL(ctx context.Context, cfg HITLConfig, report func(Round) 
 		if r == 0 {
 			n, mode = cfg.Demos, sim.ModeTeleop
 		}
-		var actor func(sim.Task) (sim.Policy, error)
+		var actor func(sim.Task, uint64) (sim.Policy, error)
 		if r > 0 {
 			deployed = version
 			name := version
-			actor = func(task sim.Task) (sim.Policy, error) { return tr.Policies.New(name, task, policies.Options{}) }
+			// Data is collected with the algorithm's exploring actor (RLIF and
+			// RLPD sample their Gaussian); evaluation scores the mode.
+			actor = func(task sim.Task, seed uint64) (sim.Policy, error) {
+				return tr.Policies.New(name, task, policies.Options{Explore: true, Seed: seed})
+			}
 		}
 		round := Round{Round: r, Deployed: deployed, Episodes: n}
 		got, err := tr.collect(ctx, collectConfig{
@@ -146,7 +151,7 @@ func (tr *Trainer) HITL(ctx context.Context, cfg HITLConfig, report func(Round) 
 		version = res.Version
 		round.Version, round.TrainEpisodes, round.TrainS, round.EvalS = res.Version, res.Episodes, res.TrainSecs, res.EvalSecs
 		if res.Eval != nil {
-			round.EvalSuccessRate, round.EvalCI95 = res.Eval.SuccessRate, res.Eval.CI95
+			round.EvalSuccessRate, round.EvalCI95, round.EvalEpisodes = res.Eval.SuccessRate, res.Eval.CI95, res.Eval.Episodes
 			round.EnvSteps += res.Eval.EnvSteps
 		}
 		round.WallS = time.Since(start).Seconds()
@@ -165,7 +170,7 @@ type collectConfig struct {
 	newTask   func() sim.Task
 	mode      sim.Mode
 	ocfg      teleop.OperatorConfig
-	actor     func(sim.Task) (sim.Policy, error) // nil in teleop mode
+	actor     func(sim.Task, uint64) (sim.Policy, error) // nil in teleop mode
 	version   string
 	episodes  int
 	firstSeed uint64
@@ -195,7 +200,7 @@ func (tr *Trainer) collect(ctx context.Context, c collectConfig, round *Round) (
 			}
 			cfg := teleop.Config{Mode: c.mode}
 			if c.actor != nil {
-				p, err := c.actor(task)
+				p, err := c.actor(task, seed)
 				if err != nil {
 					return nil, err
 				}

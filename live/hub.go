@@ -81,8 +81,9 @@ type Hub struct {
 	rec *demos.Recorder // nil without a store
 	log *slog.Logger
 
-	mu       sync.Mutex // guards sessions, nextID, closing, watchers
+	mu       sync.Mutex // guards sessions, pending, nextID, closing, watchers
 	sessions map[string]*Session
+	pending  int // ids reserved for sessions still being built
 	nextID   int
 	closing  bool
 	watchers map[int]func(Event)
@@ -213,23 +214,39 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("unknown session %q", id)
 }
 
-// reserve allocates a session id, refusing beyond MaxSessions.
+// ErrTooMany is returned when MaxSessions sessions (replays included)
+// are live or being built.
+var ErrTooMany = errors.New("live: too many sessions")
+
+// reserve allocates a session id, refusing beyond MaxSessions. Sessions
+// still being built count (a replay loads its episode between reserve and
+// add), so concurrent creations cannot pass the limit; every reserve is
+// followed by add or unreserve.
 func (h *Hub) reserve() (string, error) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
 		return "", ErrClosing
 	}
-	if len(h.sessions) >= h.cfg.MaxSessions {
-		return "", fmt.Errorf("%d sessions, the limit", len(h.sessions))
+	if n := len(h.sessions) + h.pending; n >= h.cfg.MaxSessions {
+		return "", fmt.Errorf("%w: %d sessions, the limit", ErrTooMany, n)
 	}
+	h.pending++
 	h.nextID++
 	return "s" + strconv.Itoa(h.nextID), nil
 }
 
-// add registers a started session.
+// unreserve gives back a reservation whose session was not built.
+func (h *Hub) unreserve() {
+	h.mu.Lock()
+	h.pending--
+	h.mu.Unlock()
+}
+
+// add registers a started session, ending its reservation.
 func (h *Hub) add(s *Session) error {
 	h.mu.Lock()
+	h.pending--
 	if h.closing {
 		h.mu.Unlock()
 		s.stop()

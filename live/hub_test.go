@@ -332,3 +332,55 @@ func TestSimulatedOperatorRunsASharedSessionUnattended(t *testing.T) {
 		t.Fatalf("%d human steps, %d interventions, mode %q; want the operator correcting a random policy in shared mode", human, eps[0].Interventions, eps[0].Mode)
 	}
 }
+
+// TestOnlineTrainerPromotesAndSessionsSwitch runs a learning shared reach
+// session with a simulated operator: the online trainer trains on its
+// episodes, promotes a version, and the session's later episodes are
+// acted by it.
+func TestOnlineTrainerPromotesAndSessionsSwitch(t *testing.T) {
+	r := newRig(t)
+	if err := r.hub.StartLearning(OnlineConfig{Algo: "bc", Params: map[string]string{"steps": "200"}, MinNewEpisodes: 3,
+		EvalEpisodes: 5, PromoteMin: 1e-9, Every: 100 * time.Millisecond}); err != nil {
+		t.Fatal(err)
+	}
+	s, err := r.hub.Create(Options{Task: "reach", Operator: "sim", Learn: true, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if in := s.Info(); in.Policy != "expert" || !in.Learning {
+		t.Fatalf("learning session runs %q (learning %v); want the expert until a version is promoted", in.Policy, in.Learning)
+	}
+	ctx := context.Background()
+	deadline := time.Now().Add(60 * time.Second)
+	var version string
+	for version == "" || s.policyName() != version || s.Info().PolicyVersion != version {
+		if time.Now().After(deadline) {
+			t.Fatalf("no promoted version acting within 60 s; events %+v", r.hub.LearnEvents())
+		}
+		r.advance(30, s.Period())
+		if cur, ok, _ := r.store.Current(ctx, "reach"); ok {
+			version = cur.Version
+		}
+	}
+	r.advance(3*120, s.Period()) // finish the episode under way and play one under the new version
+	r.close()
+	eps, err := r.store.ListEpisodes(ctx, demos.Filter{PolicyVersion: version})
+	if err != nil || len(eps) == 0 {
+		t.Fatalf("episodes acted by %s: %d, %v", version, len(eps), err)
+	}
+	for _, e := range eps {
+		if len(e.PolicyVersion) != 1 {
+			t.Errorf("episode %d mixes versions %v; a switch must wait for the episode boundary", e.ID, e.PolicyVersion)
+		}
+	}
+	promoted := false
+	for _, e := range r.hub.LearnEvents() {
+		if e.Eval == nil || e.Err != "" {
+			t.Errorf("event %+v: every candidate is evaluated", e)
+		}
+		promoted = promoted || e.Version == version && e.Promoted
+	}
+	if !promoted {
+		t.Fatalf("events %+v; want %s promoted by the trainer", r.hub.LearnEvents(), version)
+	}
+}

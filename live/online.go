@@ -11,6 +11,7 @@ import (
 
 	"tandem/demos"
 	"tandem/policies"
+	"tandem/policies/nn"
 )
 
 // OnlineConfig configures a hub's online trainer.
@@ -96,6 +97,8 @@ type Online struct {
 	stop chan struct{}
 	done chan struct{}
 
+	pool *nn.Pool // training's workers: one core fewer than the machine
+
 	mu     sync.Mutex       // guards last, events
 	last   map[string]int64 // task → newest episode id trained on
 	events []OnlineEvent    // newest last, bounded
@@ -136,7 +139,10 @@ func StartOnline(cfg OnlineConfig, deps OnlineDeps) (*Online, error) {
 	}
 	o := &Online{cfg: cfg, deps: deps, log: deps.Logger,
 		tr:   &Trainer{Store: deps.Store, Policies: deps.Policies, Catalog: deps.Catalog},
-		stop: make(chan struct{}), done: make(chan struct{}), last: map[string]int64{}}
+		stop: make(chan struct{}), done: make(chan struct{}), last: map[string]int64{},
+		// Training uses every core but one, which the session loops keep (on
+		// two cores: training runs on the trainer's goroutine alone).
+		pool: nn.NewPool(runtime.GOMAXPROCS(0) - 2)}
 	go o.run()
 	return o, nil
 }
@@ -230,6 +236,9 @@ func (o *Online) Close() {
 
 func (o *Online) run() {
 	defer close(o.done)
+	// Training runs here (its pool has no workers on two cores): at a
+	// lower priority than the session loops.
+	lowerPriority()
 	t := time.NewTicker(o.cfg.Every)
 	defer t.Stop()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -274,7 +283,9 @@ func (o *Online) step(ctx context.Context, task string) {
 	st := o.deps.Store
 	eps, err := Episodes(ctx, st, demos.Filter{Task: task})
 	if err != nil {
-		o.record(OnlineEvent{Task: task, Err: err.Error()})
+		if ctx.Err() == nil { // a shutdown is not a failed training
+			o.record(OnlineEvent{Task: task, Err: err.Error()})
+		}
 		return
 	}
 	o.mu.Lock()
@@ -296,7 +307,9 @@ func (o *Online) step(ctx context.Context, task string) {
 	o.mu.Unlock()
 	cur, hasCur, err := st.Current(ctx, task)
 	if err != nil {
-		o.record(OnlineEvent{Task: task, Err: err.Error()})
+		if ctx.Err() == nil {
+			o.record(OnlineEvent{Task: task, Err: err.Error()})
+		}
 		return
 	}
 	parent := ""
@@ -308,8 +321,8 @@ func (o *Online) step(ctx context.Context, task string) {
 		Algo: o.cfg.Algo, Task: task, Episodes: eps, Params: o.cfg.Params, Parent: parent,
 		EvalEpisodes: o.cfg.EvalEpisodes, Seed: uint64(newest),
 		// Leave a core to the sessions: training never competes for all of them.
-		EvalWorkers: max(1, runtime.GOMAXPROCS(0)-1),
-		Note:        o.cfg.Note,
+		EvalWorkers: max(1, runtime.GOMAXPROCS(0)-1), Pool: o.pool,
+		Note: o.cfg.Note,
 	})
 	if err != nil {
 		if ctx.Err() == nil {

@@ -37,7 +37,8 @@ func (s *Session) swap(name string, atReset bool) error {
 		}
 	}
 	reg := s.hub.cfg.Policies
-	o := policies.Options{Seed: s.opts.Seed}
+	// A learning session collects data with the algorithm's exploring actor.
+	o := policies.Options{Seed: s.opts.Seed, Explore: s.Learning()}
 	if name == policies.Expert {
 		o.Skill = s.opts.Skill
 	}

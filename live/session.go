@@ -125,7 +125,7 @@ func (h *Hub) Create(o Options) (*Session, error) {
 	if err != nil {
 		return nil, err
 	}
-	pol, err := reg.New(o.Policy, task, policies.Options{Skill: o.Skill, Seed: o.Seed})
+	pol, err := reg.New(o.Policy, task, policies.Options{Skill: o.Skill, Seed: o.Seed, Explore: o.Learn})
 	if err != nil {
 		return nil, err
 	}
@@ -163,6 +163,7 @@ func (h *Hub) Create(o Options) (*Session, error) {
 	}
 	simS, err := sim.NewSession(task, cfg)
 	if err != nil {
+		h.unreserve()
 		return nil, err
 	}
 	s := &Session{hub: h, id: id, opts: o, spec: spec, scene: task.Scene(), sim: simS, arb: arb, task: task, policy: o.Policy, follow: follow, learn: o.Learn}
@@ -170,6 +171,7 @@ func (h *Hub) Create(o Options) (*Session, error) {
 		s.forceScale = fs.ToolForceScale()
 	}
 	if err := s.start(o.Record == nil || *o.Record); err != nil {
+		h.unreserve()
 		return nil, err
 	}
 	return s, h.add(s)
@@ -177,10 +179,16 @@ func (h *Hub) Create(o Options) (*Session, error) {
 
 // CreateReplay builds, starts and registers a session that plays back
 // stored episode id for viewers (see demos.Replay). speed is in
-// (0, demos.MaxSpeed] (0 means 1).
+// [MinReplaySpeed, MaxReplaySpeed] (0 means 1).
 func (h *Hub) CreateReplay(ctx context.Context, episode int64, speed float64, paused bool) (*Session, error) {
 	if h.cfg.Store == nil {
 		return nil, errors.New("live: this hub has no store to replay from")
+	}
+	if speed == 0 {
+		speed = 1
+	}
+	if err := CheckReplaySpeed(speed); err != nil {
+		return nil, err
 	}
 	id, err := h.reserve()
 	if err != nil {
@@ -189,11 +197,13 @@ func (h *Hub) CreateReplay(ctx context.Context, episode int64, speed float64, pa
 	rp, err := demos.NewReplay(ctx, h.cfg.Store, episode, h.cfg.Catalog.New,
 		demos.ReplayConfig{ID: id, Clock: h.cfg.Clock, Speed: speed, Paused: paused})
 	if err != nil {
+		h.unreserve()
 		return nil, err
 	}
 	s := &Session{hub: h, id: id, opts: Options{Task: rp.Episode.Task}, spec: rp.Session.Spec(), scene: rp.Session.Scene(),
 		sim: rp.Session, replay: rp}
 	if err := s.start(false); err != nil {
+		h.unreserve()
 		return nil, err
 	}
 	return s, h.add(s)

@@ -42,6 +42,8 @@ type TrainRequest struct {
 	Progress func(done, total int)
 	// EvalWorkers bounds evaluation goroutines (0: all cores).
 	EvalWorkers int
+	// Pool is the worker pool training runs on (nil: every core).
+	Pool *nn.Pool
 }
 
 // TrainResult is what a training produced: the registered version.
@@ -97,7 +99,7 @@ func (tr *Trainer) Train(ctx context.Context, req TrainRequest) (TrainResult, er
 	if len(eps) == 0 {
 		return TrainResult{}, fmt.Errorf("no finished %s episodes match the filter to train on", req.Task)
 	}
-	in := policies.TrainInput{Spec: spec, NewTask: newTask, Episodes: eps, Params: req.Params, Seed: req.Seed, Progress: req.Progress}
+	in := policies.TrainInput{Spec: spec, NewTask: newTask, Episodes: eps, Params: req.Params, Seed: req.Seed, Progress: req.Progress, Pool: req.Pool}
 	if req.Parent != "" {
 		pv, err := tr.Store.Policy(ctx, req.Parent)
 		if err != nil {
@@ -106,11 +108,21 @@ func (tr *Trainer) Train(ctx context.Context, req TrainRequest) (TrainResult, er
 		if pv.Task != req.Task {
 			return TrainResult{}, fmt.Errorf("parent %s was trained for %s, not %s", pv.Version, pv.Task, req.Task)
 		}
-		m, card, err := nn.Load(filepath.Join(tr.Store.Dir(), pv.Path))
+		parentPath := filepath.Join(tr.Store.Dir(), pv.Path)
+		m, card, err := nn.Load(parentPath)
 		if err != nil {
 			return TrainResult{}, err
 		}
 		in.Parent, in.ParentCard = m, card
+		if sf, ok := learner.(policies.Stateful); ok {
+			// The learner's state beside the parent checkpoint: the critics
+			// and optimisers the actor was trained with.
+			if state, err := os.ReadFile(policies.StatePath(parentPath)); err == nil {
+				sf.Resume(state)
+			} else if !errors.Is(err, os.ErrNotExist) {
+				return TrainResult{}, err
+			}
+		}
 	}
 	start := time.Now()
 	out, err := learner.Train(ctx, in)
@@ -162,6 +174,11 @@ func (tr *Trainer) Train(ctx context.Context, req TrainRequest) (TrainResult, er
 	if err := nn.Save(abs, out.Model, card); err != nil {
 		return TrainResult{}, err
 	}
+	if sf, ok := learner.(policies.Stateful); ok && sf.State() != nil {
+		if err := writeAtomic(policies.StatePath(abs), sf.State()); err != nil {
+			return TrainResult{}, err
+		}
+	}
 	digest, err := policies.FileDigest(abs)
 	if err != nil {
 		return TrainResult{}, err
@@ -183,8 +200,21 @@ func (tr *Trainer) Train(ctx context.Context, req TrainRequest) (TrainResult, er
 	if err := tr.register(ctx, version); err != nil {
 		return TrainResult{}, err
 	}
+	if a, err := filepath.Abs(abs); err == nil {
+		abs = a
+	}
 	res.Checkpoint = abs
 	return res, nil
+}
+
+// writeAtomic writes data to path through a temporary file renamed into
+// place, so a crash never leaves half a file.
+func writeAtomic(path string, data []byte) error {
+	tmp := path + ".partial"
+	if err := os.WriteFile(tmp, data, 0o644); err != nil {
+		return err
+	}
+	return os.Rename(tmp, path)
 }
 
 // register adds a stored version to the registry (an existing name is

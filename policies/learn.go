@@ -32,6 +32,9 @@ type Episode struct {
 	// the policy proposed, nil when no policy ran.
 	Action       [][]float64
 	PolicyAction [][]float64
+	// ExpertAction[t] is a simulated expert's label for step t (what it
+	// would have done), nil when none watched (see teleop.Labeler).
+	ExpertAction [][]float64
 	// Source[t] is demo, robot or human; InterventionStart[t] marks the
 	// first human step of an intervention.
 	Source            []sim.Source
@@ -87,6 +90,10 @@ type TrainInput struct {
 	// (KEY=VALUE pairs already split); unknown keys are an error.
 	Params map[string]string
 	Seed   uint64
+	// Pool is the worker pool training runs on (nil: nn.DefaultPool, every
+	// core). An online trainer passes a smaller one so live sessions keep
+	// a core.
+	Pool *nn.Pool
 	// Progress, if set, hears (done, total) gradient steps.
 	Progress func(done, total int)
 }
@@ -147,6 +154,53 @@ func NewLearner(name string) (Learner, error) {
 		return nil, fmt.Errorf("policies: unknown algorithm %q (valid: %s)", name, strings.Join(Learners(), ", "))
 	}
 	return f(), nil
+}
+
+// Stateful is a learner that keeps state beyond its actor's checkpoint (an
+// RL learner's critics, temperature and optimiser moments). The trainer
+// writes State() beside each checkpoint at StatePath and, before warm-
+// starting from a checkpoint, hands that file back with Resume, so a
+// learner restarted from disk continues exactly.
+type Stateful interface {
+	Learner
+	State() []byte
+	Resume(state []byte)
+}
+
+// StatePath is where a checkpoint's learner state lives:
+// x.safetensors → x.state.safetensors.
+func StatePath(tensorsPath string) string {
+	return strings.TrimSuffix(tensorsPath, nn.TensorsExt) + StateExt
+}
+
+// StateExt is the learner-state file's suffix.
+const StateExt = ".state.safetensors"
+
+// Explorers build the stochastic actor an algorithm collects data with
+// (RLPD/RLIF sample from their tanh-Gaussian; their checkpoints' own
+// policy acts with its mode, which is what evaluation scores). Algorithms
+// register one from their package's init.
+var (
+	explorersMu sync.RWMutex
+	explorers   = map[string]func(m *nn.Model, seed uint64) (sim.Policy, error){}
+)
+
+// RegisterExplorer registers algo's data-collection actor.
+func RegisterExplorer(algo string, f func(m *nn.Model, seed uint64) (sim.Policy, error)) {
+	explorersMu.Lock()
+	defer explorersMu.Unlock()
+	if _, dup := explorers[algo]; dup {
+		panic("policies: explorer " + algo + " registered twice")
+	}
+	explorers[algo] = f
+}
+
+// explorer returns algo's data-collection actor, if it has one.
+func explorer(algo string) (func(*nn.Model, uint64) (sim.Policy, error), bool) {
+	explorersMu.RLock()
+	defer explorersMu.RUnlock()
+	f, ok := explorers[algo]
+	return f, ok
 }
 
 // ErrNoData is returned by a learner given no steps it can learn from.

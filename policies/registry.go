@@ -39,6 +39,10 @@ type Options struct {
 	// Seed draws the policy's own randomness (the expert's noise, random's
 	// actions); the episode seed is mixed in at each Reset.
 	Seed uint64
+	// Explore asks a learned version for the actor its algorithm collects
+	// data with (RLIF and RLPD sample their Gaussian) instead of the one
+	// evaluation scores; versions of other algorithms ignore it.
+	Explore bool
 }
 
 // SkillOr returns the skill o asks for, or def when none was given.

@@ -70,21 +70,27 @@ func (r *Registry) RegisterVersion(v Version) error {
 		if spec := task.Spec(); v.Task != "" && spec.Name != v.Task {
 			return nil, fmt.Errorf("policies: %s was trained for %s, not %s", v.Name, v.Task, spec.Name)
 		}
+		if o.Explore && card != nil {
+			if f, ok := explorer(card.Algorithm); ok {
+				return f(model, o.Seed)
+			}
+		}
 		return NewActor(model, card)
 	})
 }
 
 // NewActor makes a session's actor from a model and its card: the model's
-// policy, with a help request when the card configures one (see
-// HelpPolicy). The actor is owned by one goroutine.
+// policy (*nn.Policy), or, when the card configures help requests
+// (hyperparameters.help, written by the learners with help=true), a
+// *HelpActor that asks for a human when its novelty or risk crosses the
+// card's thresholds. The actor is owned by one goroutine.
 func NewActor(model *nn.Model, card *nn.Card) (sim.Policy, error) {
-	p := model.NewPolicy()
-	if card == nil {
-		return p, nil
+	h, err := helpCardOf(card)
+	if err != nil {
+		return nil, err
 	}
-	return actorHook(model, card, p)
+	if h == nil {
+		return model.NewPolicy(), nil
+	}
+	return newHelpActor(model, h)
 }
-
-// actorHook lets the help-request implementation wrap actors; the default
-// returns the policy as it is.
-var actorHook = func(_ *nn.Model, _ *nn.Card, p *nn.Policy) (sim.Policy, error) { return p, nil }

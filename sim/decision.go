@@ -93,6 +93,10 @@ type Decision struct {
 	// intervention and the first tick after it handed back.
 	InterventionStart bool
 	InterventionEnd   bool
+	// ExpertAction is what a simulated expert watching the step would have
+	// done (its label, as DAgger queries it), when one was attached;
+	// empty otherwise. It is recorded, never executed by itself.
+	ExpertAction Vec
 	// Help is raised when the policy (or a lost operator) asks for a human,
 	// and stays raised until acknowledged, answered by a takeover, or the
 	// episode ends.

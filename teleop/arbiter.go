@@ -39,6 +39,15 @@ type Observer interface {
 	Observe(obs, policyAction []float64)
 }
 
+// Labeler is implemented by sources that can say what an expert would do
+// at every tick, whether or not they act (a simulated operator): the
+// arbiter records it as the step's expert label (sim.Decision.ExpertAction),
+// the label DAgger-style learners train on. ExpertAction is called on the
+// loop goroutine after Observe and must not keep dst.
+type Labeler interface {
+	ExpertAction(dst []float64) bool
+}
+
 // TaskSpacer is implemented by sources whose commands are already the
 // action to execute (a simulated operator's expert action, a browser
 // pointer giving Push-T's absolute target): the arbiter applies them as
@@ -163,6 +172,7 @@ type slot struct {
 	taskSpace   bool
 	controlRate bool
 	observer    Observer
+	labeler     Labeler
 
 	cmd        Command
 	connected  bool

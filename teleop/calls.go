@@ -28,6 +28,7 @@ func (a *Arbiter) AddSource(id string, src Source) error {
 		s.controlRate = cr.ControlRate()
 	}
 	s.observer, _ = src.(Observer)
+	s.labeler, _ = src.(Labeler)
 	a.sources = append(a.sources, s)
 	return nil
 }

@@ -48,6 +48,12 @@ func (a *Arbiter) Decide(obs, dst []float64) sim.Decision {
 			s.observer.Observe(obs, proposed)
 		}
 	}
+	for _, s := range a.live {
+		if s.labeler != nil && s.labeler.ExpertAction(a.tmp) {
+			d.ExpertAction.Set(a.tmp)
+			break
+		}
+	}
 	a.sample()
 	a.applyOps()
 	a.arbitrate()

@@ -29,6 +29,13 @@ type ActionValuer interface {
 type SimOperator struct {
 	cfg    OperatorConfig
 	expert sim.Policy
+	// ref is the value rule's reference agent: the script at skill 1, as
+	// RLIF judges the policy against a strong reference agent
+	// (ground_truth_agent in pd-perry/RLIF examples/train_rlif_main.py)
+	// while the intervening actions come from the suboptimal expert. Nil
+	// for the other rules and at skill 1 (the expert is the reference).
+	ref sim.Policy
+	ra  []float64 // reference action this tick
 	hold   func(dst []float64)
 	valuer ActionValuer
 	abs    []bool // absolute-position channels
@@ -68,6 +75,9 @@ func NewSimOperator(task sim.Task, cfg OperatorConfig) (*SimOperator, error) {
 		scratch: make([]float64, n),
 	}
 	o.valuer, _ = task.(ActionValuer)
+	if cfg.Rule == ValueRule && cfg.Skill < 1 {
+		o.ref, o.ra = task.Expert(1, cfg.Seed^0x7ef0e7a75c1f1), make([]float64, n)
+	}
 	for _, ax := range MotionAxes(spec) {
 		for _, i := range [3]int{ax.X, ax.Y, ax.Yaw} {
 			if i >= 0 && ax.Absolute {
@@ -111,6 +121,9 @@ func (o *SimOperator) Reset(seed uint64) {
 	if r, ok := o.expert.(sim.Resetter); ok {
 		r.Reset(seed)
 	}
+	if r, ok := o.ref.(sim.Resetter); ok {
+		r.Reset(seed)
+	}
 	o.t, o.active, o.steps, o.count = 0, false, 0, 0
 	o.mu.Lock()
 	o.cmd = Command{Operator: o.cfg.ID}
@@ -125,6 +138,12 @@ func (o *SimOperator) Observe(obs, policyAction []float64) {
 	o.expert.Act(obs, o.ea) // every tick, so a stateful script advances
 	if !finite(o.ea) {
 		o.hold(o.ea)
+	}
+	if o.ref != nil {
+		o.ref.Act(obs, o.ra)
+		if !finite(o.ra) {
+			o.hold(o.ra)
+		}
 	}
 	out := o.delayed()
 	engaged, handBack := false, false
@@ -163,6 +182,17 @@ func (o *SimOperator) Observe(obs, policyAction []float64) {
 	o.mu.Unlock()
 }
 
+// ExpertAction implements Labeler: the expert's action for the observation
+// of the last Observe (before any delay), what DAgger would query. Loop
+// goroutine only.
+func (o *SimOperator) ExpertAction(dst []float64) bool {
+	if o.t == 0 {
+		return false
+	}
+	copy(dst, o.ea)
+	return true
+}
+
 // delayed pushes this tick's expert action into the delay line and returns
 // the one from Delay ticks ago; before that the operator holds still.
 func (o *SimOperator) delayed() []float64 {
@@ -193,16 +223,21 @@ func (o *SimOperator) trigger(obs, pa []float64) bool {
 	}
 }
 
-// worse is the expert's judgement of RLIF's test Q(s, a_π) < α·Q(s, a_exp).
-// With a task ActionValuer the values are its; otherwise tandem uses an
-// action-agreement proxy: the value of an action is the cosine between the
-// action and the expert's, over all channels, with absolute-position
+// worse is RLIF's test Q(s, a_π) < α·Q(s, a_ref), a_ref the reference
+// agent's action (the skill-1 script; the operator's own expert at skill
+// 1). With a task ActionValuer the values are its; otherwise tandem uses
+// an action-agreement proxy: the value of an action is the cosine between
+// the action and the reference's, over all channels, with absolute-position
 // channels measured from the hold action (so Push-T compares displacements
-// of the target, not positions); the expert's own value is 1 and the test
-// becomes cos < α.
+// of the target, not positions); the reference's own value is 1 and the
+// test becomes cos < α.
 func (o *SimOperator) worse(obs, pa []float64) bool {
+	ref := o.ea
+	if o.ref != nil {
+		ref = o.ra
+	}
 	if o.valuer != nil {
-		return o.valuer.ActionValue(obs, pa) < o.cfg.Alpha*o.valuer.ActionValue(obs, o.ea)
+		return o.valuer.ActionValue(obs, pa) < o.cfg.Alpha*o.valuer.ActionValue(obs, ref)
 	}
 	o.hold(o.scratch)
 	for i, abs := range o.abs {
@@ -210,7 +245,7 @@ func (o *SimOperator) worse(obs, pa []float64) bool {
 			o.scratch[i] = 0
 		}
 	}
-	return agreement(pa, o.ea, o.scratch) < o.cfg.Alpha
+	return agreement(pa, ref, o.scratch) < o.cfg.Alpha
 }
 
 // agreement is the cosine between a−h and e−h; 1 when neither moves, 0 when

@@ -449,3 +449,31 @@ func TestSimOperatorInSessionMatchesRollout(t *testing.T) {
 		t.Errorf("interventions arbiter %d session %d; want equal and > 0", st.Interventions, s.State().Interventions)
 	}
 }
+
+// TestValueRuleJudgesAgainstTheReference: at skill below 1 the value rule
+// compares the policy with the skill-1 script (RLIF's reference agent), so
+// a policy acting exactly as that script is never judged worse, however
+// noisy the operator's own expert.
+func TestValueRuleJudgesAgainstTheReference(t *testing.T) {
+	task := &stubTask{}
+	task.Reset(1)
+	cfg := DefaultOperatorConfig(ValueRule)
+	cfg.Skill, cfg.P, cfg.Q = 0.3, 1, 0 // intervene exactly when judged worse
+	op, err := NewSimOperator(task, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	op.Reset(1)
+	perfect := task.Expert(1, cfg.Seed^0x7ef0e7a75c1f1)
+	obs, pa := make([]float64, 4), make([]float64, 3)
+	for range 50 {
+		task.Observe(obs)
+		perfect.Act(obs, pa)
+		op.Observe(obs, pa)
+		if c, _ := op.Latest(); c.Engaged {
+			t.Fatal("the operator intervened on a policy that acts as the reference script")
+		}
+		task.Act(pa, 0.1)
+		task.Substep(0.1)
+	}
+}

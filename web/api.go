@@ -6,13 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
 	"tandem/demos"
 	"tandem/live"
 	"tandem/policies"
 	"tandem/sim"
-	"time"
-
-	"github.com/labstack/echo/v4"
 )
 
 // routes builds the echo instance with every route.
@@ -20,7 +21,9 @@ func (s *Server) routes() *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = s.errorHandler
-	e.Use(s.limitBody)
+	// Host first: a request for another name (DNS rebinding) gets nothing,
+	// not even the console.
+	e.Use(s.checkHost, securityHeaders, s.reserveOnly, s.limitBody)
 
 	api := e.Group("/api")
 	api.GET("/health", s.health)
@@ -31,8 +34,8 @@ func (s *Server) routes() *echo.Echo {
 	api.DELETE("/sessions/:id", s.deleteSession, s.operator)
 	api.POST("/sessions/:id/:action", s.sessionAction, s.operator)
 	api.GET("/sessions/:id/ws", s.handleSessionWS)
-	api.GET("/episodes", s.listEpisodes, s.viewer)
-	api.GET("/episodes/export", s.exportEpisodes, s.viewer)
+	api.GET("/episodes", s.listEpisodes, s.viewer, checkIDs)
+	api.GET("/episodes/export", s.exportEpisodes, s.viewer, checkIDs, s.exportGate)
 	api.GET("/episodes/:id", s.getEpisode, s.viewer)
 	api.GET("/episodes/:id/steps", s.getSteps, s.viewer)
 	api.POST("/replays", s.postReplay, s.operator)
@@ -58,7 +61,14 @@ func (s *Server) errorHandler(err error, c echo.Context) {
 	status, msg := http.StatusInternalServerError, err.Error()
 	var he *echo.HTTPError
 	var mb *http.MaxBytesError
+	var re *live.RangeError
 	switch {
+	case errors.As(err, &re):
+		status = http.StatusBadRequest
+	case errors.Is(err, live.ErrTooMany):
+		status = http.StatusTooManyRequests
+	case errors.Is(err, live.ErrClosing):
+		status, msg = http.StatusServiceUnavailable, "server is shutting down"
 	case errors.As(err, &he):
 		status = he.Code
 		msg = fmt.Sprint(he.Message)
@@ -116,7 +126,7 @@ func bindJSON(c echo.Context, v any) error {
 
 func (s *Server) health(c echo.Context) error {
 	n := s.hub.Len()
-	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "sessions": n, "store": s.store != nil})
+	return c.JSON(http.StatusOK, map[string]any{"status": "ok", "sessions": n, "store": s.store != nil, "viewer_export": s.viewerExport})
 }
 
 func (s *Server) listTasks(c echo.Context) error {
@@ -133,10 +143,16 @@ func (s *Server) postSession(c echo.Context) error {
 		return err
 	}
 	info, err := s.CreateSession(o)
-	if err != nil {
-		return echo.NewHTTPError(http.StatusBadRequest, err.Error())
+	switch {
+	case err == nil:
+		return c.JSON(http.StatusCreated, info)
+	case errors.Is(err, live.ErrTooMany), errors.Is(err, live.ErrClosing):
+		return err // 429, 503 (errorHandler)
 	}
-	return c.JSON(http.StatusCreated, info)
+	// Every other refusal is the request's: an unknown task, mode or
+	// policy, or a rate outside its range (control_hz must be in [1,
+	// physics rate] and divide it, sim.Spec.CheckRates), named in err.
+	return echo.NewHTTPError(http.StatusBadRequest, err.Error())
 }
 
 func (s *Server) getSession(c echo.Context) error {
@@ -168,6 +184,9 @@ func (s *Server) sessionAction(c echo.Context) error {
 	}
 	if err := bindJSON(c, &body); err != nil {
 		return err
+	}
+	if !v.actions.take(time.Now()) {
+		return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("more than %g session actions a second", s.cfg.ControlRate))
 	}
 	sess := v.sess
 	switch a := c.Param("action"); a {

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"net"
 	"net/http"
-	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -30,11 +29,15 @@ func isLoopback(host string) bool {
 }
 
 // requestToken returns the token a request carries: the Authorization
-// bearer header, or the token query parameter (WebSockets cannot set
-// headers from browsers).
+// bearer header (the scheme is case-insensitive, RFC 9110 §11.1), or the
+// token query parameter (WebSockets cannot set headers from browsers). A
+// header with another scheme carries no valid token.
 func requestToken(r *http.Request) (string, bool) {
 	if h := r.Header.Get("Authorization"); h != "" {
-		t, _ := strings.CutPrefix(h, "Bearer ")
+		scheme, t, _ := strings.Cut(strings.TrimSpace(h), " ")
+		if !strings.EqualFold(scheme, "Bearer") {
+			return "", true
+		}
 		return strings.TrimSpace(t), true
 	}
 	if r.URL.Query().Has("token") {
@@ -85,21 +88,4 @@ func (s *Server) operator(next echo.HandlerFunc) echo.HandlerFunc {
 		c.Set("role", role)
 		return next(c)
 	}
-}
-
-// checkOrigin accepts WebSocket upgrades with no Origin (non-browser
-// clients), the request's own host, or a loopback origin.
-func checkOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true
-	}
-	u, err := url.Parse(o)
-	if err != nil || u.Host == "" {
-		return false
-	}
-	if strings.EqualFold(u.Host, r.Host) {
-		return true
-	}
-	return isLoopback(u.Hostname())
 }

@@ -68,7 +68,7 @@ func RunCapacity(ctx context.Context, cfg CapacityConfig) (CapacityResult, error
 		cfg.Duration = 5 * time.Second
 	}
 	srv, err := New(Config{Addr: "127.0.0.1:0", Task: cfg.Task, NoDefaultSession: true, NoStore: true, Log: io.Discard,
-		Catalog: cfg.Catalog, MaxSessions: cfg.Sessions + 1, MaxClients: cfg.Viewers + 1})
+		Catalog: cfg.Catalog, MaxSessions: cfg.Sessions + 1, MaxViewers: cfg.Viewers + 1})
 	if err != nil {
 		return CapacityResult{}, err
 	}

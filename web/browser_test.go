@@ -523,3 +523,101 @@ func TestBrowserFramesMatchStoredSteps(t *testing.T) {
 	}
 	t.Logf("%d step frames agree with the store (%d human)", compared, human)
 }
+
+// cspWatchJS records Content-Security-Policy violations in window.__csp:
+// the console must run under the server's policy (no inline script or
+// style, nothing foreign).
+const cspWatchJS = `window.__csp = [];
+document.addEventListener('securitypolicyviolation', (e) => window.__csp.push(e.violatedDirective + ' ' + e.blockedURI));`
+
+// TestBrowserConsoleRejectedTokenRunningEpisodesAndStop opens the console
+// with a wrong token: it falls back to read-only viewing and says the
+// token was rejected; the episode still being recorded is listed as
+// running and left out of the charts' rates; a replay's controls are
+// disabled for the viewer. With the right token, Stop ends a session.
+func TestBrowserConsoleRejectedTokenRunningEpisodesAndStop(t *testing.T) {
+	srv, _, bin := startBrowserServer(t)
+	info, err := srv.CreateSession(SessionOptions{Task: "push-t", Mode: string(sim.ModeShared), Policy: "expert", Seed: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := srv.Hub().Store()
+	ctx := context.Background()
+	episodes := func() []demos.Episode {
+		eps, err := store.ListEpisodes(ctx, demos.Filter{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return eps
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for len(episodes()) == 0 || episodes()[0].Length < 3 {
+		if time.Now().After(deadline) {
+			t.Fatal("no recorded steps")
+		}
+		time.Sleep(browserPoll)
+	}
+	if err := srv.Hub().List()[0].Reset(nil); err != nil { // episode 1 is cut, 2 runs
+		t.Fatal(err)
+	}
+	for len(episodes()) < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("no second episode")
+		}
+		time.Sleep(browserPoll)
+	}
+	first := episodes()[0].ID
+	rp, err := srv.Hub().CreateReplay(ctx, first, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	b := newBrowserPage(t, bin, cspWatchJS)
+	b.step("open with a wrong token", chromedp.Navigate(srv.URL()+"/?token=wrong-token-123#/episodes"))
+	b.waitJS("read-only strip says the token was rejected",
+		`(() => { const r = document.getElementById('readonly'); return !r.hidden && r.classList.contains('rejected') && r.textContent.includes('rejected'); })()`, 10*time.Second)
+	b.waitJS("badge", `document.getElementById('auth-toggle').textContent.includes('token rejected')`, 5*time.Second)
+	b.waitJS("episodes listed as a viewer", `document.querySelectorAll('table.eps tbody tr.ep-row').length >= 2`, 10*time.Second)
+	b.waitJS("the running episode reads running, the cut one (cut)",
+		`(() => { const rows = [...document.querySelectorAll('table.eps tbody tr.ep-row')];
+		  return rows.some((r) => r.classList.contains('running') && r.querySelector('td.running')?.textContent === 'running' && r.textContent.includes('(running)'))
+		      && rows.some((r) => r.textContent.includes('(cut)')); })()`, 5*time.Second)
+
+	b.step("sessions", chromedp.Navigate(srv.URL()+"/#/"))
+	b.waitJS("fleet tiles shown and the create form locked",
+		`document.querySelectorAll('.tiles .tile').length >= 2 && document.querySelector('#create button[type=submit]').disabled`, 10*time.Second)
+
+	b.step("charts", chromedp.Navigate(srv.URL()+"/#/charts"))
+	b.waitJS("charts leave the running episode out",
+		`(() => { const l = document.querySelector('.legend')?.textContent || '';
+		  return l.includes('1 running episode not counted') && !l.includes('unknown') && l.includes('1 episodes'); })()`, 10*time.Second)
+
+	b.step("replay as a viewer", chromedp.Navigate(srv.URL()+"/#/s/"+rp.ID()))
+	b.waitJS("replay banner", `document.querySelector('.banner')?.dataset.who === 'replay'`, 10*time.Second)
+	b.waitJS("replay controls disabled for the viewer",
+		`(() => { const bar = document.querySelector('.replay-bar');
+		  return !bar.hidden && [...bar.querySelectorAll('button, select')].every((x) => x.disabled)
+		      && document.querySelector('.controls [data-stop]').disabled; })()`, 5*time.Second)
+
+	b.step("save the right token",
+		chromedp.Click(chromedp.CSS(`#auth-toggle`)),
+		chromedp.SetValue(chromedp.CSS(`#auth-token`), browserToken),
+		chromedp.Click(chromedp.CSS(`#auth button[type=submit]`)))
+	b.waitJS("operator badge", `document.getElementById('auth-toggle').textContent.startsWith('operator') && document.getElementById('readonly').hidden`, 5*time.Second)
+	b.step("open the live session", chromedp.Navigate(srv.URL()+"/#/s/"+info.ID))
+	b.waitJS("stop enabled for the operator", `document.querySelector('.banner')?.dataset.who === 'robot' && !document.querySelector('.controls [data-stop]').disabled`, 10*time.Second)
+	// Clicked from script: the toasts at the bottom right may cover the button.
+	click := chromedp.Evaluate[chromedp.Void](`document.querySelector('.controls [data-stop]').click(); undefined`)
+	b.step("stop: arm", click)
+	b.waitJS("armed", `document.querySelector('.controls [data-stop]').textContent.includes('again')`, 5*time.Second)
+	b.step("stop: confirm", click)
+	b.waitJS("session stopped", `document.querySelector('.banner .who').textContent.startsWith('SESSION')`, 10*time.Second)
+	if _, err := srv.Hub().Get(info.ID); err == nil {
+		t.Errorf("session %s still live after Stop", info.ID)
+	}
+	csp, _ := chromedp.Run(b.ctx, chromedp.Evaluate[[]string](`window.__csp`))
+	if len(csp) != 0 {
+		t.Errorf("Content-Security-Policy violations: %v", csp)
+	}
+	b.checkExceptions()
+}

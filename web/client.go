@@ -35,6 +35,8 @@ type client struct {
 
 	// reader goroutine state
 	lastButtons teleop.Buttons
+	ctl         bucket    // control messages and one-shot presses
+	lastLimited time.Time // last rate_limited error sent
 	// writer goroutine state
 	lastAck uint64
 	tail    []byte
@@ -44,7 +46,7 @@ func newClient(srv *Server, v *view, conn *websocket.Conn, n uint64, id, role, o
 	c := &client{
 		sendQueue: newSendQueue(srv.cfg.SendQueue, srv.cfg.SlowAfter),
 		srv:       srv, view: v, conn: conn, n: n, id: id, role: role, operator: operator,
-		done: make(chan struct{}), tail: make([]byte, 0, 64),
+		done: make(chan struct{}), tail: make([]byte, 0, 64), ctl: newBucket(srv.cfg.ControlRate),
 	}
 	dropped := srv.metrics.dropped.WithLabelValues(v.id)
 	c.onDrop = dropped.Inc

@@ -35,7 +35,18 @@ const (
 	defaultPongWait     = 30 * time.Second
 	defaultWriteWait    = 10 * time.Second
 	defaultMaxSessions  = 256
-	defaultMaxClients   = 1024 // per session
+	defaultMaxViewers   = 1000 // per session
+	defaultMaxOperators = 32   // per session, apart from viewers
+	defaultMaxFoxSubs   = 1024 // per Foxglove connection: 4 channels × 256 sessions
+	defaultControlRate  = 10   // control messages and one-shot presses per second per client
+	defaultIdlePause    = 10 * time.Minute
+	defaultReplayIdle   = 2 * time.Minute
+	defaultMaxExports   = 2
+	defaultReserveConns = 64
+	defaultReadTimeout  = 30 * time.Second
+	defaultWriteTimeout = 30 * time.Second
+	defaultIdleTimeout  = 60 * time.Second
+	defaultShutdown     = 10 * time.Second
 )
 
 // Catalog is the task catalogue a server offers (the tasks registry by
@@ -104,11 +115,33 @@ type Config struct {
 	// Log receives one line per notable event (os.Stderr).
 	Log io.Writer
 
+	// PublicHosts are the host names (no port) a request's Host header may
+	// carry besides the listen address and loopback names: the names a LAN
+	// or a reverse proxy uses for this server (serve --public-host). Any
+	// other Host is refused (403), which stops DNS rebinding.
+	PublicHosts []string
+	// ViewerExport lets token-less viewers download exports; nil means yes
+	// on a loopback address and no elsewhere (serve --viewer-export).
+	ViewerExport *bool
+
+	// Idle policy (docs/api.md): a live session with no client (session or
+	// Foxglove WebSocket, device) for IdlePause of session clock is paused
+	// (10 min; negative: never); the default session only with
+	// IdleDefault. A replay with no client for ReplayIdle is deleted
+	// (2 min; negative: never).
+	IdlePause   time.Duration
+	IdleDefault bool
+	ReplayIdle  time.Duration
+
 	// Limits (defaults in parentheses): REST body bytes (1 MiB), WebSocket
 	// message bytes refused with an error (16 KiB), per-client send queue
 	// (64 messages), how long a full queue is tolerated before the client is
 	// disconnected (5 s of session clock), ping interval (10 s), pong wait
-	// (30 s), sessions (256), clients per session (1024).
+	// (30 s), sessions (256), viewers per session (1000), operators per
+	// session (32, apart from the viewers so viewers cannot lock operators
+	// out), subscriptions per Foxglove connection (1024), control messages
+	// and one-shot button presses per second per client (10, bursts of
+	// twice that), concurrent exports (2).
 	MaxBody      int64
 	MaxMessage   int
 	SendQueue    int
@@ -116,10 +149,34 @@ type Config struct {
 	PingInterval time.Duration
 	PongWait     time.Duration
 	MaxSessions  int
-	MaxClients   int
-	// SocketBuffer, if positive, sets each WebSocket connection's kernel
-	// send buffer (bytes), bounding how much a stalled client can hold
-	// outside the send queue.
+	MaxViewers   int
+	MaxOperators int
+	MaxFoxSubs   int
+	ControlRate  float64
+	MaxExports   int
+
+	// Connections (docs/security.md): at most MaxConns at once (from the
+	// descriptor limit: half of it, at most 8192) and MaxConnsPerAddr from
+	// one IP address (half of MaxConns). Beyond a cap the oldest idle
+	// connection is closed to make room; with none idle, up to
+	// ReserveConns (64) more are accepted that serve only /api/health and
+	// requests carrying the token. Request headers must arrive within
+	// 10 s, bodies within ReadTimeout (30 s), answers leave within
+	// WriteTimeout (30 s; an export must keep making progress at that
+	// pace), and an idle keep-alive connection is closed after IdleTimeout
+	// (60 s).
+	MaxConns        int
+	MaxConnsPerAddr int
+	ReserveConns    int
+	ReadTimeout     time.Duration
+	WriteTimeout    time.Duration
+	IdleTimeout     time.Duration
+	// ShutdownTimeout bounds Run's graceful shutdown (10 s): sessions stop
+	// and flush in parallel, downloads in flight are abandoned.
+	ShutdownTimeout time.Duration
+	// SocketBuffer, if positive, sets each connection's kernel send buffer
+	// (bytes), bounding how much a stalled client can hold outside the
+	// send queue.
 	SocketBuffer int
 }
 
@@ -158,7 +215,16 @@ func (c Config) withDefaults() Config {
 	def(&c.MaxMessage, defaultMaxMessage)
 	def(&c.SendQueue, defaultSendQueue)
 	def(&c.MaxSessions, defaultMaxSessions)
-	def(&c.MaxClients, defaultMaxClients)
+	def(&c.MaxViewers, defaultMaxViewers)
+	def(&c.MaxOperators, defaultMaxOperators)
+	def(&c.MaxFoxSubs, defaultMaxFoxSubs)
+	def(&c.MaxExports, defaultMaxExports)
+	def(&c.MaxConns, defaultMaxConns())
+	def(&c.MaxConnsPerAddr, max(c.MaxConns/2, 1))
+	def(&c.ReserveConns, defaultReserveConns)
+	if c.ControlRate == 0 {
+		c.ControlRate = defaultControlRate
+	}
 	dur := func(p *time.Duration, v time.Duration) {
 		if *p == 0 {
 			*p = v
@@ -167,6 +233,12 @@ func (c Config) withDefaults() Config {
 	dur(&c.SlowAfter, defaultSlowAfter)
 	dur(&c.PingInterval, defaultPingInterval)
 	dur(&c.PongWait, defaultPongWait)
+	dur(&c.IdlePause, defaultIdlePause)
+	dur(&c.ReplayIdle, defaultReplayIdle)
+	dur(&c.ReadTimeout, defaultReadTimeout)
+	dur(&c.WriteTimeout, defaultWriteTimeout)
+	dur(&c.IdleTimeout, defaultIdleTimeout)
+	dur(&c.ShutdownTimeout, defaultShutdown)
 	return c
 }
 
@@ -174,6 +246,9 @@ func (c Config) withDefaults() Config {
 func (c Config) Validate() error {
 	c = c.withDefaults()
 	if _, _, err := net.SplitHostPort(c.Addr); err != nil {
+		return fmt.Errorf("address %q: %v", c.Addr, err)
+	}
+	if _, err := net.ResolveTCPAddr("tcp", c.Addr); err != nil {
 		return fmt.Errorf("address %q: %v", c.Addr, err)
 	}
 	if _, err := sim.ParseMode(c.Mode); err != nil {
@@ -188,10 +263,15 @@ func (c Config) Validate() error {
 		return errors.New("token must be at least 8 characters")
 	}
 	switch {
-	case c.MaxBody < 0, c.MaxMessage < 0, c.SendQueue < 0, c.MaxSessions < 0, c.MaxClients < 0:
+	case c.MaxBody < 0, c.MaxMessage < 0, c.SendQueue < 0, c.MaxSessions < 0, c.MaxViewers < 0, c.MaxOperators < 0,
+		c.MaxFoxSubs < 0, c.MaxExports < 0, c.MaxConns < 0, c.MaxConnsPerAddr < 0, c.ReserveConns < 0:
 		return errors.New("limits must not be negative")
-	case c.SlowAfter < 0, c.PingInterval < 0, c.PongWait < 0:
+	case !(c.ControlRate > 0) || c.ControlRate > 1000:
+		return fmt.Errorf("control rate %g not in (0, 1000] per second", c.ControlRate)
+	case c.SlowAfter < 0, c.PingInterval < 0, c.PongWait < 0, c.ReadTimeout < 0, c.WriteTimeout < 0, c.IdleTimeout < 0, c.ShutdownTimeout < 0:
 		return errors.New("durations must not be negative")
+	case c.MaxConnsPerAddr > c.MaxConns:
+		return fmt.Errorf("connections per address %d above the connection cap %d", c.MaxConnsPerAddr, c.MaxConns)
 	case c.PongWait <= c.PingInterval:
 		return fmt.Errorf("pong wait %v must exceed the ping interval %v", c.PongWait, c.PingInterval)
 	case c.MaxMessage > defaultHardMessage:
@@ -210,6 +290,11 @@ func (c Config) Validate() error {
 	}
 	if len(c.Devices) > 0 && c.OpenDevice == nil {
 		return errors.New("input devices are not available in this build")
+	}
+	for _, h := range c.PublicHosts {
+		if err := checkPublicHost(h); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -41,11 +41,22 @@
 //
 // # Locks
 //
-// Server.mu guards the view table; view.mu guards a view's client set; a
-// sendQueue's mutex guards its ring; foxClient.mu guards a Foxglove
-// client's subscriptions. Order: Server.mu, then view.mu, then a queue's
-// mutex; the fan-out holds none of them while it encodes, and none is held
-// while calling into live (which has its own order, see package live).
+// Server.mu guards the view table, the closing flag and the exports'
+// wait group; view.mu guards a view's client set, counts and idle state;
+// a sendQueue's mutex guards its ring; foxClient.mu guards a Foxglove
+// client's subscriptions; connLimiter.mu guards the connection counts and
+// idle lists; hostGuard.mu its interface address cache. Order: Server.mu,
+// then view.mu, then a queue's mutex; foxClient.mu is never held while
+// taking view.mu; connLimiter.mu and hostGuard.mu are leaves. The fan-out
+// holds none of them while it encodes, and none is held while calling
+// into live (which has its own order, see package live).
+//
+// # Idle sessions
+//
+// See idle.go: a live session made through the API with no client for
+// its idle delay (session clock) is paused, and an operator connecting
+// resumes it (a viewer does not); a replay with no client for
+// Config.ReplayIdle is deleted.
 //
 // # Allocation
 //
@@ -56,11 +67,19 @@
 //
 // # Security
 //
-// Operator actions need the token (Authorization: Bearer on REST, ?token=
-// on WebSockets). Without a token a request is a viewer, which is only
-// allowed when the server listens on a loopback address. WebSocket upgrades
-// check Origin (absent, same host, or loopback). Request bodies are capped
+// docs/security.md is the threat model and the table of limits. Operator
+// actions need the token (Authorization: Bearer on REST, ?token= on
+// WebSockets). Without a token a request is a viewer, which is only
+// allowed when the server listens on a loopback address. Every request's
+// Host must name the server (hosts.go: DNS rebinding), WebSocket upgrades
+// check Origin too. The listener bounds connections overall and per
+// address with a reserve for health checks and the token (conns.go);
+// timeouts bound requests and idle connections. Request bodies are capped
 // (Config.MaxBody), WebSocket messages too (Config.MaxMessage refused with
-// an error, 1 MiB closes the connection), and exports are written inside
-// the data directory only.
+// an error, 1 MiB closes the connection); per session, viewers and
+// operators have separate caps; control messages are rate limited per
+// client (ratelimit.go). Exports pass a gate (exportgate.go: viewer
+// permission, concurrency, a real DATA/exports directory) and are written
+// inside the data directory only. Shutdown is bounded (shutdown.go).
+// Repeated warnings are logged once per 10 s with a count (logs.go).
 package web

@@ -2,7 +2,9 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"net"
 	"net/http"
 	"slices"
 	"strconv"
@@ -144,7 +146,6 @@ func (s *Server) handleFoxglove(c echo.Context) error {
 	if err != nil {
 		return nil
 	}
-	s.setSocketBuffer(conn)
 	fc := &foxClient{hub: s.fox, conn: conn, filter: filter, subs: map[uint32]*foxChannel{}, chans: map[uint32]*foxChannel{},
 		pumps: map[string]*sim.Subscription{}, done: make(chan struct{}), sendQueue: newSendQueue(foxQueue, 0)}
 	fc.onKick = func() { time.AfterFunc(defaultWriteWait+closeGrace, func() { conn.Close() }) }
@@ -235,11 +236,22 @@ func (fc *foxClient) status(level int, msg string) {
 // messages are kept), as for session clients.
 func (fc *foxClient) enqueue(m outMsg) { fc.push(m, time.Time{}) }
 
+// writeLoop writes queued messages and a ping every PingInterval (as on
+// session WebSockets) until the reader ends or the client is kicked.
 func (fc *foxClient) writeLoop() {
+	ping := time.NewTicker(fc.hub.srv.cfg.PingInterval)
+	defer ping.Stop()
 	for {
 		select {
 		case <-fc.done:
 			return
+		case <-ping.C:
+			fc.conn.SetWriteDeadline(time.Now().Add(defaultWriteWait))
+			if err := fc.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+				fc.conn.Close()
+				return
+			}
+			continue
 		case <-fc.notify:
 		}
 		for {
@@ -276,14 +288,27 @@ type foxIn struct {
 	SubscriptionIDs []uint32 `json:"subscriptionIds"`
 }
 
+// readLoop reads client operations until the connection fails. A client
+// that sends nothing and answers no ping for PongWait is dropped (4001),
+// so idle Foxglove connections do not pile up.
 func (fc *foxClient) readLoop() {
 	srv := fc.hub.srv
-	fc.conn.SetReadLimit(int64(srv.cfg.MaxMessage))
+	conn := fc.conn
+	conn.SetReadLimit(int64(srv.cfg.MaxMessage))
+	wait := srv.cfg.PongWait
+	conn.SetReadDeadline(time.Now().Add(wait))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(wait)) })
 	for {
-		typ, b, err := fc.conn.ReadMessage()
+		typ, b, err := conn.ReadMessage()
 		if err != nil {
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				fc.kick(closePingTimeout, "ping timeout")
+				time.Sleep(closeGrace / 2) // the writer sends the close frame
+			}
 			return
 		}
+		conn.SetReadDeadline(time.Now().Add(wait))
 		if typ != websocket.TextMessage {
 			srv.metrics.rejected.WithLabelValues(codeForbidden).Inc()
 			fc.status(2, "this server does not accept client-published messages")
@@ -297,8 +322,14 @@ func (fc *foxClient) readLoop() {
 		}
 		switch m.Op {
 		case "subscribe":
+			refused := 0
 			for _, s := range m.Subscriptions {
-				fc.subscribe(s.ID, s.ChannelID)
+				if !fc.subscribe(s.ID, s.ChannelID) {
+					refused++
+				}
+			}
+			if refused > 0 {
+				fc.status(2, fmt.Sprintf("%d subscriptions refused: a connection holds at most %d, the limit", refused, srv.cfg.MaxFoxSubs))
 			}
 		case "unsubscribe":
 			for _, id := range m.SubscriptionIDs {

@@ -10,8 +10,16 @@ import (
 	"tandem/sim"
 )
 
-func (fc *foxClient) subscribe(id, channel uint32) {
+// subscribe adds subscription id on channel; it reports false, saying
+// nothing, when the connection holds MaxFoxSubs already (the caller
+// answers once per message, not once per refused subscription).
+func (fc *foxClient) subscribe(id, channel uint32) bool {
 	fc.mu.Lock()
+	if len(fc.subs) >= fc.hub.srv.cfg.MaxFoxSubs {
+		fc.mu.Unlock()
+		fc.hub.srv.metrics.rejected.WithLabelValues(codeTooLarge).Inc()
+		return false
+	}
 	ch, ok := fc.chans[channel]
 	_, dup := fc.subs[id]
 	if !ok || dup {
@@ -21,7 +29,7 @@ func (fc *foxClient) subscribe(id, channel uint32) {
 		} else {
 			fc.status(2, fmt.Sprintf("unknown channel %d", channel))
 		}
-		return
+		return true
 	}
 	fc.subs[id] = ch
 	var sub *sim.Subscription
@@ -31,8 +39,10 @@ func (fc *foxClient) subscribe(id, channel uint32) {
 	}
 	fc.mu.Unlock()
 	if sub != nil {
+		ch.sess.foxAttach(1) // the idle rule sees a Foxglove watcher
 		go fc.pump(ch.sess, sub)
 	}
+	return true
 }
 
 func (fc *foxClient) unsubscribe(id uint32) {
@@ -64,6 +74,7 @@ func (fc *foxClient) pump(sess *view, sub *sim.Subscription) {
 		id   uint32
 		kind string
 	}
+	defer sess.foxAttach(-1)
 	var targets []target
 	sc := newFoxScene(sess)
 	for r := range sub.C {

@@ -185,7 +185,11 @@ func (ts *testServer) tickFind(id string, w *wsClient, what string, pred func(an
 			}
 		}
 	}
-	ts.t.Fatalf("no %s within 50 ticks", what)
+	var types []string
+	for _, m := range w.seen[max(0, len(w.seen)-8):] {
+		types = append(types, string(m.raw[:min(len(m.raw), 200)]))
+	}
+	ts.t.Fatalf("no %s within 50 ticks; last messages: %s", what, strings.Join(types, "\n"))
 	return anyMsg{}
 }
 

@@ -25,6 +25,9 @@ type metrics struct {
 	interventions *prometheus.CounterVec // session
 	frameLatency  prometheus.Histogram
 	httpRequests  *prometheus.CounterVec
+	connRefused   *prometheus.CounterVec // reason: cap (closed at accept), reserve (reserve connection without the token)
+	connEvicted   prometheus.Counter
+	exports       prometheus.Gauge
 }
 
 func newMetrics(reg *prometheus.Registry) *metrics {
@@ -67,10 +70,20 @@ func newMetrics(reg *prometheus.Registry) *metrics {
 		httpRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "tandem_http_requests_total", Help: "REST requests by route and status class.",
 		}, []string{"route", "code"}),
+		connRefused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "tandem_http_connections_refused_total", Help: "Connections refused at a connection cap (cap) or requests refused on a reserve connection (reserve).",
+		}, []string{"reason"}),
+		connEvicted: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "tandem_http_connections_evicted_total", Help: "Idle connections closed to make room under a connection cap.",
+		}),
+		exports: prometheus.NewGauge(prometheus.GaugeOpts{Name: "tandem_exports_in_flight", Help: "Export downloads being built or sent."}),
 	}
 	reg.MustRegister(m.tickDuration, m.tickOverruns, m.ticks, m.sessions, m.clients, m.dropped, m.rejected,
-		m.slowKicks, m.interventions, m.frameLatency, m.httpRequests)
-	for _, code := range []string{codeBadJSON, codeBadType, codeBadValue, codeTooLarge, codeForbidden, codeRejected, codeClosed} {
+		m.slowKicks, m.interventions, m.frameLatency, m.httpRequests, m.connRefused, m.connEvicted, m.exports)
+	for _, r := range []string{"cap", "reserve"} {
+		m.connRefused.WithLabelValues(r)
+	}
+	for _, code := range []string{codeBadJSON, codeBadType, codeBadValue, codeTooLarge, codeForbidden, codeRejected, codeClosed, codeRateLimit} {
 		m.rejected.WithLabelValues(code) // export every reason from the start
 	}
 	for _, role := range []string{RoleOperator, RoleViewer, "foxglove"} {
@@ -98,6 +111,12 @@ func (m *metrics) tickHook(id string) func(time.Duration, int) {
 			overruns.Add(float64(skipped))
 		}
 	}
+}
+
+// connections exports the limiter's connection count.
+func (m *metrics) connections(l *connLimiter) {
+	m.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "tandem_http_connections", Help: "Connections held now (HTTP and WebSocket)."},
+		func() float64 { n, _ := l.counts(""); return float64(n) }))
 }
 
 // recorder exports the recorder's counters.

@@ -33,6 +33,7 @@ const (
 	codeForbidden = "forbidden"
 	codeRejected  = "rejected"
 	codeClosed    = "closed"
+	codeRateLimit = "rate_limited"
 )
 
 // Roles of a connected client.
@@ -76,6 +77,11 @@ type SessionInfo struct {
 	Learning      bool         `json:"learning"`
 	Ticks         uint64       `json:"ticks"`
 	Overruns      uint64       `json:"overruns"`
+	// IdleAfterS is the idle rule's delay in seconds (0: never): a live
+	// session with nobody connected that long is paused, a replay deleted.
+	IdleAfterS float64 `json:"idle_pause_s"`
+	// PausedReason is "idle" while the idle rule holds the session paused.
+	PausedReason string `json:"paused_reason,omitempty"`
 }
 
 // helloMsg is the first message on every connection.

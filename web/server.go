@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log"
 	"log/slog"
 	"net"
 	"net/http"
@@ -34,31 +35,44 @@ type SessionOptions struct {
 	Record    *bool    `json:"record,omitempty"`
 	Operator  string   `json:"operator,omitempty"`
 	Learn     bool     `json:"learn,omitempty"`
+	// IdlePauseS is the idle rule's delay in seconds: 0 never pauses,
+	// absent takes the server's (Config.IdlePause); in [1, 604800].
+	IdlePauseS *float64 `json:"idle_pause_s,omitempty"`
 }
+
+// maxIdlePause bounds a session's idle delay (one week).
+const maxIdlePause = 7 * 24 * time.Hour
 
 // Server is tandem's HTTP server: REST API, session WebSockets, the
 // Foxglove endpoint, metrics and the embedded console, over a live.Hub.
 // Its methods are safe for concurrent use.
 type Server struct {
-	cfg         Config
-	token       string
-	openViewers bool
-	echo        *echo.Echo
-	http        *http.Server
-	ln          net.Listener
-	metrics     *metrics
-	hub         *live.Hub
-	store       *demos.Store // nil without a store
-	upgrader    websocket.Upgrader
-	connSeq     atomic.Uint64
-	clientsWG   sync.WaitGroup
-	served      chan error
-	fox         *foxHub
-	stopWatch   func()
+	cfg          Config
+	token        string
+	openViewers  bool
+	viewerExport bool
+	echo         *echo.Echo
+	http         *http.Server
+	ln           *connLimiter
+	hosts        *hostGuard
+	log          *slog.Logger
+	metrics      *metrics
+	hub          *live.Hub
+	store        *demos.Store // nil without a store
+	upgrader     websocket.Upgrader
+	connSeq      atomic.Uint64
+	clientsWG    sync.WaitGroup
+	served       chan error
+	fox          *foxHub
+	stopWatch    func()
+	stopIdle     chan struct{}
+	exportSlots  chan struct{} // one token per export in flight
+	cancelReqs   context.CancelFunc
 
-	mu      sync.Mutex // guards views, closing
-	views   map[string]*view
-	closing bool
+	mu        sync.Mutex // guards views, closing, exportsWG's Add
+	views     map[string]*view
+	closing   bool
+	exportsWG sync.WaitGroup // export handlers in flight
 }
 
 // New checks cfg, opens the store and prepares a server; Start listens.
@@ -68,11 +82,16 @@ func New(cfg Config) (*Server, error) {
 	}
 	cfg = cfg.withDefaults()
 	s := &Server{
-		cfg:     cfg,
-		token:   cfg.Token,
-		metrics: newMetrics(cfg.Registry),
-		views:   map[string]*view{},
-		served:  make(chan error, 1),
+		cfg:         cfg,
+		token:       cfg.Token,
+		metrics:     newMetrics(cfg.Registry),
+		views:       map[string]*view{},
+		served:      make(chan error, 1),
+		hosts:       newHostGuard(cfg.PublicHosts),
+		exportSlots: make(chan struct{}, max(cfg.MaxExports, 1)),
+		// A repeated log line (a full disk fails a commit every 100 ms)
+		// is written once per logEvery with a count.
+		log: slog.New(newLimitHandler(slog.NewTextHandler(cfg.Log, nil), logEvery)),
 	}
 	if s.token == "" {
 		s.token = newToken()
@@ -80,7 +99,7 @@ func New(cfg Config) (*Server, error) {
 	s.upgrader = websocket.Upgrader{
 		ReadBufferSize: 1024, WriteBufferSize: 4096, WriteBufferPool: &sync.Pool{},
 		HandshakeTimeout: 10 * time.Second,
-		CheckOrigin:      checkOrigin,
+		CheckOrigin:      s.checkOrigin,
 		Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
 			writeJSONError(w, status, reason.Error())
 		},
@@ -101,8 +120,9 @@ func New(cfg Config) (*Server, error) {
 			st.Close()
 			return nil, err
 		}
+		s.cleanExports()
 	}
-	logger := slog.New(slog.NewTextHandler(cfg.Log, nil))
+	logger := s.log
 	hub, err := live.New(live.Config{
 		Clock: cfg.Clock, Catalog: cfg.Catalog, Policies: cfg.Policies, Store: s.store,
 		Recorder: demos.RecorderConfig{Logger: logger, Tap: cfg.RecorderTap}, MaxSessions: cfg.MaxSessions,
@@ -177,14 +197,27 @@ func (s *Server) URL() string { return "http://" + s.Addr() }
 // in the background. It logs "listening on http://ADDR". When it fails,
 // nothing is left running: sessions, recorder and store are closed.
 func (s *Server) Start() error {
-	ln, err := net.Listen("tcp", s.cfg.Addr)
+	raw, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		s.abort()
 		return err
 	}
+	ln := newConnLimiter(raw, s.cfg.MaxConns, s.cfg.MaxConnsPerAddr, s.cfg.ReserveConns)
+	ln.onRefuse = func(addr string) {
+		s.metrics.connRefused.WithLabelValues("cap").Inc()
+		s.log.Warn("connection refused: connection cap reached", "addr", addr, "max", s.cfg.MaxConns, "per_addr", s.cfg.MaxConnsPerAddr)
+	}
+	ln.onEvict = s.metrics.connEvicted.Inc
+	ln.sendBuffer = s.cfg.SocketBuffer
+	s.metrics.connections(ln)
 	s.ln = ln
-	host, _, _ := net.SplitHostPort(ln.Addr().String())
+	s.hosts.bind(raw.Addr())
+	host, _, _ := net.SplitHostPort(raw.Addr().String())
 	s.openViewers = isLoopback(host)
+	s.viewerExport = s.openViewers
+	if s.cfg.ViewerExport != nil {
+		s.viewerExport = *s.cfg.ViewerExport
+	}
 	if s.cfg.Learn != nil {
 		if err := s.hub.StartLearning(*s.cfg.Learn); err != nil {
 			ln.Close()
@@ -194,12 +227,29 @@ func (s *Server) Start() error {
 	}
 	if !s.cfg.NoDefaultSession {
 		if err := s.startDefault(); err != nil {
-			ln.Close()
+			raw.Close()
 			s.abort()
 			return err
 		}
 	}
-	s.http = &http.Server{Handler: s.echo, ReadHeaderTimeout: 10 * time.Second}
+	base, cancel := context.WithCancel(context.Background())
+	s.cancelReqs = cancel
+	s.http = &http.Server{
+		Handler:           s.echo,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       s.cfg.ReadTimeout,
+		WriteTimeout:      s.cfg.WriteTimeout,
+		IdleTimeout:       s.cfg.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ConnState:         ln.connState,
+		ConnContext:       connContext,
+		BaseContext:       func(net.Listener) context.Context { return base },
+		// Accept errors (descriptors exhausted) repeat every few ms: one
+		// line per logEvery with a count.
+		ErrorLog: log.New(newLimitWriter(s.cfg.Log, logEvery), "tandem: http: ", 0),
+	}
+	s.stopIdle = make(chan struct{})
+	go s.runIdle(s.stopIdle)
 	go func() { s.served <- s.http.Serve(ln) }()
 	fmt.Fprintf(s.cfg.Log, "tandem: listening on %s\n", s.URL())
 	return nil
@@ -210,6 +260,11 @@ func (s *Server) startDefault() error {
 		Operator: s.cfg.Operator, Learn: s.cfg.Learn != nil})
 	if err != nil {
 		return fmt.Errorf("default session: %w", err)
+	}
+	if s.cfg.IdleDefault {
+		if v, err := s.session(sess.ID()); err == nil {
+			v.setIdle(s.cfg.IdlePause)
+		}
 	}
 	for _, d := range s.cfg.Devices {
 		if err := s.hub.AttachDevice(sess.ID(), d, s.cfg.OpenDevice); err != nil {
@@ -234,59 +289,28 @@ func (s *Server) abort() {
 }
 
 // Run starts the server and serves until ctx ends, then shuts down
-// gracefully.
+// within Config.ShutdownTimeout (see Shutdown).
 func (s *Server) Run(ctx context.Context) error {
 	if err := s.Start(); err != nil {
 		return err
 	}
+	return s.Serve(ctx)
+}
+
+// Serve waits, after Start, until ctx ends or the listener fails, then
+// shuts down within Config.ShutdownTimeout (see Shutdown).
+func (s *Server) Serve(ctx context.Context) error {
+	var serveErr error
 	select {
 	case <-ctx.Done():
 	case err := <-s.served:
 		if !errors.Is(err, http.ErrServerClosed) {
-			s.Shutdown(context.Background())
-			return err
+			serveErr = err
 		}
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
-	return s.Shutdown(sctx)
-}
-
-// Shutdown stops accepting requests, stops every session at a tick
-// boundary (closing its clients with 1001), flushes the recordings and
-// closes the store.
-func (s *Server) Shutdown(ctx context.Context) error {
-	s.mu.Lock()
-	if s.closing {
-		s.mu.Unlock()
-		return nil
-	}
-	s.closing = true
-	s.mu.Unlock()
-	var errs []error
-	if s.http != nil {
-		if err := s.http.Shutdown(ctx); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	if err := s.hub.Close(ctx); err != nil {
-		errs = append(errs, err)
-	}
-	s.stopWatch()
-	s.fox.close()
-	waited := make(chan struct{})
-	go func() { s.clientsWG.Wait(); close(waited) }()
-	select {
-	case <-waited:
-	case <-ctx.Done():
-		errs = append(errs, errors.New("clients did not close in time"))
-	}
-	if s.store != nil {
-		if err := s.store.Close(); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
+	return errors.Join(serveErr, s.Shutdown(sctx))
 }
 
 // CreateSession creates and starts a session; empty options take the
@@ -309,6 +333,14 @@ func (s *Server) createSession(o SessionOptions) (*view, error) {
 	if o.Policy == "" {
 		o.Policy = s.cfg.Policy
 	}
+	idle := s.cfg.IdlePause
+	if o.IdlePauseS != nil {
+		x := *o.IdlePauseS
+		if x != 0 && !(x >= 1 && x <= maxIdlePause.Seconds()) {
+			return nil, &live.RangeError{Field: "idle_pause_s", Value: x, Min: 1, Max: maxIdlePause.Seconds(), Or: "0 (never)"}
+		}
+		idle = time.Duration(x * float64(time.Second))
+	}
 	sess, err := s.hub.Create(live.Options{
 		Task: o.Task, Mode: o.Mode, Policy: o.Policy, Skill: o.Skill, Seed: o.Seed,
 		ControlHz: o.ControlHz, TeleopHz: o.TeleopHz, Paused: o.Paused, Record: o.Record, Operator: o.Operator, Learn: o.Learn,
@@ -316,7 +348,12 @@ func (s *Server) createSession(o SessionOptions) (*view, error) {
 	if err != nil {
 		return nil, err
 	}
-	return s.session(sess.ID())
+	v, err := s.session(sess.ID())
+	if err != nil {
+		return nil, err
+	}
+	v.setIdle(idle)
+	return v, nil
 }
 
 // DeleteSession stops a session and closes its clients.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"tandem/live"
 	"tandem/sim"
@@ -29,10 +30,23 @@ type view struct {
 	done chan struct{} // closed when the fan-out goroutine returned
 	poke chan struct{} // client set changed: send a state message
 
-	mu      sync.Mutex // guards clients, byOp, closing
+	mu      sync.Mutex // guards clients, byOp, nOps, nViews, closing and the idle state
 	clients map[*client]struct{}
 	byOp    map[string]*client
+	nOps    int // operators in clients
+	nViews  int // viewers in clients
 	closing bool
+	// Idle policy (idle.go): idleAfter is how long the session may go
+	// without a client before it is paused (live) or deleted (replay), 0
+	// for never; idleSince when the last client left (session clock, zero
+	// while someone is connected); idlePaused that the idle rule paused
+	// it and nobody resumed it since; foxSubs the Foxglove pumps on it.
+	idleAfter  time.Duration
+	idleSince  time.Time
+	idlePaused bool
+	foxSubs    int
+
+	actions syncBucket                // REST session actions (reset, pause, ...)
 	all     atomic.Pointer[[]*client] // fan-out snapshot
 	last    atomic.Pointer[frame]
 	rec     atomic.Pointer[sim.Record] // newest record seen by the fan-out
@@ -44,7 +58,17 @@ type view struct {
 	lastSucc bool
 	prev     stateKey
 	sentAny  bool
+	// countsAt is when a state message last went out for a change of the
+	// client counts alone; countsDue that one is held back (see
+	// countsEvery) and a poke will send it.
+	countsAt  time.Time
+	countsDue bool
 }
+
+// countsEvery bounds state messages that only report new client counts:
+// without it each viewer joining sends a state to every client, n² for n
+// viewers (a 1,000-viewer flood queued half a million messages).
+const countsEvery = time.Second
 
 // newView subscribes to sess and starts its fan-out.
 func (s *Server) newView(sess *live.Session) *view {
@@ -52,6 +76,10 @@ func (s *Server) newView(sess *live.Session) *view {
 		srv: s, sess: sess, id: sess.ID(), spec: sess.Spec(), scene: sess.Scene(), replay: !sess.Live(),
 		done: make(chan struct{}), poke: make(chan struct{}, 1),
 		clients: map[*client]struct{}{}, byOp: map[string]*client{},
+		idleSince: s.cfg.Clock.Now(), actions: syncBucket{b: newBucket(s.cfg.ControlRate)},
+	}
+	if v.replay {
+		v.idleAfter = max(s.cfg.ReplayIdle, 0)
 	}
 	empty := []*client{}
 	v.all.Store(&empty)
@@ -164,31 +192,53 @@ type stateKey struct {
 	version                string
 	label                  string
 	ops, views             int
+	idlePaused             bool
 }
 
 // checkState broadcasts a state message when the record's mode,
-// authority, pause, policy, label or the client counts changed.
+// authority, pause, policy, label, the client counts or the idle pause
+// changed.
 func (v *view) checkState(r *sim.Record) {
 	v.mu.Lock()
 	ops, views := v.counts()
+	idle := v.idlePaused
 	v.mu.Unlock()
 	label := ""
 	if r.Label != nil {
 		label = r.Label.Outcome
 	}
-	key := stateKey{modeOf(r, v.replay), holderOf(r, v.replay), joinRequests(r.Requests), r.Help, r.Paused, r.PolicyVersion, label, ops, views}
+	key := stateKey{modeOf(r, v.replay), holderOf(r, v.replay), joinRequests(r.Requests), r.Help, r.Paused, r.PolicyVersion, label, ops, views, idle}
 	if v.sentAny && key == v.prev {
 		return
 	}
+	if v.sentAny && key.sameButCounts(v.prev) {
+		if wait := countsEvery - time.Since(v.countsAt); wait > 0 {
+			if !v.countsDue {
+				v.countsDue = true
+				time.AfterFunc(wait, v.pokeState)
+			}
+			return
+		}
+		v.countsAt = time.Now()
+	}
+	v.countsDue = false
 	first := !v.sentAny
 	v.prev, v.sentAny = key, true
 	if first {
 		return // the first state goes out in hellos
 	}
-	b, _ := json.Marshal(stateMsg{Type: msgState, Session: v.infoFrom(r, ops, views)})
+	in := v.infoFrom(r, ops, views)
+	v.idleInfo(&in, idle)
+	b, _ := json.Marshal(stateMsg{Type: msgState, Session: in})
 	for _, c := range *v.all.Load() {
 		c.pushMsg(b)
 	}
+}
+
+// sameButCounts reports whether k and o differ in the client counts only.
+func (k stateKey) sameButCounts(o stateKey) bool {
+	k.ops, k.views = o.ops, o.views
+	return k == o
 }
 
 func joinRequests(rs []string) string {
@@ -206,23 +256,28 @@ func joinRequests(rs []string) string {
 }
 
 // counts reports connected operators and viewers; v.mu held.
-func (v *view) counts() (ops, views int) {
-	for c := range v.clients {
-		if c.role == RoleOperator {
-			ops++
-		} else {
-			views++
-		}
-	}
-	return ops, views
-}
+func (v *view) counts() (ops, views int) { return v.nOps, v.nViews }
 
 // info describes the session for REST and hellos.
 func (v *view) info() SessionInfo {
 	v.mu.Lock()
 	ops, views := v.counts()
+	idle := v.idlePaused
 	v.mu.Unlock()
-	return infoOf(v.sess.Info(), ops, views)
+	in := infoOf(v.sess.Info(), ops, views)
+	v.idleInfo(&in, idle)
+	return in
+}
+
+// idleInfo adds the idle policy to in: its delay, and why the session is
+// paused when the idle rule paused it.
+func (v *view) idleInfo(in *SessionInfo, idlePaused bool) {
+	v.mu.Lock()
+	in.IdleAfterS = v.idleAfter.Seconds()
+	v.mu.Unlock()
+	if idlePaused && in.Paused {
+		in.PausedReason = pausedIdle
+	}
 }
 
 // infoFrom is info with the authority fields of record r (state messages
@@ -279,20 +334,38 @@ func (v *view) addClient(c *client) error {
 		v.mu.Unlock()
 		return sim.ErrSessionClosed
 	}
-	if len(v.clients) >= v.srv.cfg.MaxClients {
-		v.mu.Unlock()
-		return fmt.Errorf("session %s has %d clients, the limit", v.id, len(v.clients))
-	}
+	// Operators and viewers have their own caps, so viewers (who need no
+	// token on loopback) cannot fill a session and lock operators out.
 	var old *client
+	resume := false
 	if c.role == RoleOperator {
 		old = v.byOp[c.operator]
+		if old == nil && v.nOps >= v.srv.cfg.MaxOperators {
+			v.mu.Unlock()
+			return fmt.Errorf("session %s has %d operators, the limit", v.id, v.nOps)
+		}
 		if old != nil {
 			v.removeLocked(old)
 		}
 		v.byOp[c.operator] = c
+		v.nOps++
+		// An operator arriving resumes a session the idle rule paused
+		// (idle.go); a viewer does not.
+		resume, v.idlePaused = v.idlePaused, false
+	} else {
+		if v.nViews >= v.srv.cfg.MaxViewers {
+			v.mu.Unlock()
+			return fmt.Errorf("session %s has %d viewers, the limit", v.id, v.nViews)
+		}
+		v.nViews++
 	}
 	v.clients[c] = struct{}{}
+	v.idleSince = time.Time{}
 	v.mu.Unlock()
+	if resume {
+		v.sess.Resume() //nolint:errcheck // a closed session refuses; the hello says so
+		v.srv.log.Info("session resumed: an operator connected", "session", v.id, "operator", c.operator)
+	}
 	if old != nil {
 		old.kick(closeReplaced, "replaced by a new connection of "+c.operator)
 	}
@@ -326,10 +399,18 @@ func (v *view) removeClient(c *client) {
 
 func (v *view) removeLocked(c *client) {
 	delete(v.clients, c)
-	if c.role == RoleOperator && v.byOp[c.operator] == c {
-		delete(v.byOp, c.operator)
-		c.latch.Disconnect()
-		v.sess.Detach(c.operator)
+	if c.role == RoleOperator {
+		v.nOps--
+		if v.byOp[c.operator] == c {
+			delete(v.byOp, c.operator)
+			c.latch.Disconnect()
+			v.sess.Detach(c.operator)
+		}
+	} else {
+		v.nViews--
+	}
+	if len(v.clients) == 0 {
+		v.idleSince = v.srv.cfg.Clock.Now()
 	}
 	v.snapshotLocked()
 }

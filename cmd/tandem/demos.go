@@ -186,7 +186,7 @@ func newDemosShowCmd(data *string) *cobra.Command {
 				return err
 			}
 			if window < 0 {
-				return usagef("--pre-intervention must be at least 0 steps, got %d (default %d, Sirius)", window, demos.DefaultPreIntervention)
+				return usagef("--pre-intervention must be at least 0 steps, got %d (default %d, Sirius)", window, sim.DefaultPreIntervention)
 			}
 			s, err := openReadOnly(cmd.Context(), *data)
 			if err != nil {
@@ -224,7 +224,7 @@ func newDemosShowCmd(data *string) *cobra.Command {
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print JSON")
 	cmd.Flags().BoolVar(&withSteps, "steps", false, "also print every step with its labels")
-	cmd.Flags().IntVar(&window, "pre-intervention", demos.DefaultPreIntervention, "pre-intervention window in steps (Sirius)")
+	cmd.Flags().IntVar(&window, "pre-intervention", sim.DefaultPreIntervention, "pre-intervention window in steps (Sirius)")
 	return cmd
 }
 

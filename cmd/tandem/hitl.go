@@ -10,7 +10,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"tandem/demos"
 	"tandem/live"
 	"tandem/policies"
 	"tandem/tasks"
@@ -73,20 +72,15 @@ env_steps.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			st, err := demos.Open(ctx, data, demos.Options{})
+			tr, err := openTrainer(ctx, data)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			reg := policies.NewRegistry()
-			if err := live.LoadVersions(ctx, st, reg); err != nil {
-				return err
-			}
+			defer tr.Store.Close()
 			out := cmd.OutOrStdout()
 			enc := json.NewEncoder(out)
 			bar := newProgress(cmd, "hitl", "steps", 0, asJSON)
 			defer bar.Done()
-			tr := &live.Trainer{Store: st, Policies: reg, Catalog: catalog{}}
 			_, err = tr.HITL(ctx, live.HITLConfig{
 				Task: task, Algo: algo, Operator: operator, Rounds: rounds, Episodes: episodes, Demos: demos_,
 				Seed: seed, Params: kv, EvalEpisodes: evalEpisodes, Workers: workers,

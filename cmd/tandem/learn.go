@@ -116,7 +116,7 @@ func runLearn(cmd *cobra.Command, f learnFlags) error {
 	}
 	defer b.Close()
 	fmt.Fprintf(errOut, "tandem: learn %s on %s, storing steps in %s (consumer %q)\n", f.algo, describeBus(b), f.data, f.consumer)
-	mirror := b.MirrorPolicies(st, nil)
+	mirror := b.MirrorPolicies(st, bus.MirrorConfig{LearnerState: true})
 	defer mirror.Close()
 	in := b.Ingest(st, bus.IngesterConfig{Durable: f.consumer, AckWait: f.ackWait, Logger: logger}, nil)
 	defer in.Close()

@@ -6,19 +6,22 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"net"
+	"net/url"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
 	"tandem/bus"
 	"tandem/demos"
-	"tandem/live"
-	"tandem/policies"
 
 	"github.com/spf13/cobra"
 
+	"tandem/live"
+	"tandem/policies"
 	"tandem/sim"
 	"tandem/tasks"
 	"tandem/teleop"
@@ -30,6 +33,7 @@ func init() { commands = append(commands, newServeCmd) }
 
 type serveFlags struct {
 	addr, data, task, mode, policy, token string
+	tokenFile                             string
 	skill                                 float64
 	seed                                  uint64
 	devices                               []string
@@ -42,6 +46,10 @@ type serveFlags struct {
 	learnMin, learnEval                   int
 	learnPromote                          float64
 	bus                                   busFlags
+	publicHosts                           []string
+	viewerExport, idleDefault             bool
+	idlePause, replayIdle                 time.Duration
+	maxConns, maxConnsPerAddr             int
 }
 
 func newServeCmd() *cobra.Command {
@@ -53,9 +61,12 @@ func newServeCmd() *cobra.Command {
 policy --policy) recording into the store in --data, prints the operator token and
 listens on --addr (port 0 picks a free port; the log line "listening on http://ADDR"
 names it). Open http://ADDR/ in a browser to watch, demonstrate and take over.
-Operator actions need the token (--token, TANDEM_TOKEN, or a generated one);
-viewers need none on a loopback address. SIGINT/SIGTERM stop the sessions at a
-tick boundary, flush the recorder and exit 0.
+Operator actions need the token ($TANDEM_TOKEN, --token-file, or a generated
+one; --token works but shows in ps); viewers need none on a loopback address.
+Once it listens it prints the address to open with the token, the task and the
+data directory. SIGINT/SIGTERM stop the sessions at a tick boundary, flush the
+recorder and exit within 10 s: 0 when every recorded step was saved, 1 (saying
+how many were not) otherwise. Limits and the threat model: docs/security.md.
 
 Every recorded step is also published on the bus (NATS JetStream; an embedded
 server under DATA/nats listening on --nats-listen, or --nats URL) for tandem
@@ -75,7 +86,15 @@ See docs/deploy.md.`,
 	fl.Float64Var(&f.skill, "skill", 1, "expert skill in [0, 1] (1 = best); only with --policy expert")
 	fl.Uint64Var(&f.seed, "seed", 0, "seed of the default session's first episode (default: drawn at random at each start)")
 	fl.StringArrayVar(&f.devices, "device", nil, "input device for the default session: /dev/input/eventN or an evemu recording (repeatable)")
-	fl.StringVar(&f.token, "token", "", "operator token (default $TANDEM_TOKEN, else generated)")
+	fl.StringVar(&f.token, "token", "", "operator token (visible in ps: prefer $TANDEM_TOKEN or --token-file; default generated)")
+	fl.StringVar(&f.tokenFile, "token-file", "", "read the operator token from this file (first line)")
+	fl.StringArrayVar(&f.publicHosts, "public-host", nil, "a host name (no port) clients use for this server besides its listen address and loopback names (repeatable); other Host headers are refused")
+	fl.BoolVar(&f.viewerExport, "viewer-export", false, "let viewers without the token download exports (default: yes on a loopback address, no elsewhere)")
+	fl.DurationVar(&f.idlePause, "idle-pause", 10*time.Minute, "pause a session created through the API after this long with nobody connected (0: never)")
+	fl.BoolVar(&f.idleDefault, "idle-pause-default", false, "apply --idle-pause to the default session too")
+	fl.DurationVar(&f.replayIdle, "replay-idle", 2*time.Minute, "delete a replay after this long with nobody watching (0: never)")
+	fl.IntVar(&f.maxConns, "max-conns", 0, "connections held at once (default: half the descriptor limit, at most 8192)")
+	fl.IntVar(&f.maxConnsPerAddr, "max-conns-per-addr", 0, "connections held at once from one IP address (default: half of --max-conns)")
 	fl.BoolVar(&f.noStore, "no-store", false, "do not record (episode endpoints answer 503)")
 	fl.BoolVar(&f.hotplug, "hotplug", false, "attach every gamepad, joystick or SpaceMouse present or plugged in later (not keyboards) to the default session")
 	fl.StringVar(&f.inputDir, "input-dir", evdev.DefaultDir, "directory watched by --hotplug")
@@ -111,11 +130,31 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 			return usageError{err}
 		}
 	}
+	if f.tokenFile != "" {
+		if f.token != "" {
+			return usagef("--token and --token-file: give one")
+		}
+		b, err := os.ReadFile(f.tokenFile)
+		if err != nil {
+			return usagef("--token-file: %v", err)
+		}
+		f.token, _, _ = strings.Cut(strings.TrimSpace(string(b)), "\n")
+		f.token = strings.TrimSpace(f.token)
+		if f.token == "" {
+			return usagef("--token-file %s is empty", f.tokenFile)
+		}
+	}
 	if f.token == "" {
 		f.token = os.Getenv("TANDEM_TOKEN")
 	}
 	if f.token != "" && len(f.token) < 8 {
-		return usagef("--token must be at least 8 characters")
+		return usagef("the token must be at least 8 characters")
+	}
+	if f.idlePause < 0 || f.replayIdle < 0 {
+		return usagef("--idle-pause and --replay-idle must not be negative (0 means never)")
+	}
+	if f.maxConns < 0 || f.maxConnsPerAddr < 0 {
+		return usagef("--max-conns and --max-conns-per-addr must not be negative")
 	}
 	var learn *live.OnlineConfig
 	if f.learn != "" {
@@ -159,6 +198,29 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		// episodes over again.
 		f.seed = rand.Uint64N(maxDrawnSeed)
 	}
+	never := func(d time.Duration) time.Duration {
+		if d == 0 {
+			return -1 // web.Config: negative is never, zero the default
+		}
+		return d
+	}
+	cfg := web.Config{
+		Addr: f.addr, DataDir: f.data, Token: f.token, Task: f.task, Mode: f.mode, Policy: f.policy,
+		Skill: skill, Seed: f.seed, Devices: f.devices, NoStore: f.noStore,
+		Policies:   reg,
+		HapticGain: f.hapticGain, HapticCap: f.hapticCap, Operator: f.operator, Learn: learn,
+		OpenDevice:  openServeDevice,
+		PublicHosts: f.publicHosts,
+		IdlePause:   never(f.idlePause), IdleDefault: f.idleDefault, ReplayIdle: never(f.replayIdle),
+		MaxConns: f.maxConns, MaxConnsPerAddr: f.maxConnsPerAddr,
+		Log: errOut,
+	}
+	if cmd.Flags().Changed("viewer-export") {
+		cfg.ViewerExport = &f.viewerExport
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageError{err}
+	}
 	metrics := newMetricsRegistry()
 	logger := slog.New(slog.NewTextHandler(errOut, nil))
 	var (
@@ -177,16 +239,8 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		}
 		busMetrics(metrics, b, pub)
 	}
-	srv, err := web.New(web.Config{
-		Addr: f.addr, DataDir: f.data, Token: f.token, Task: f.task, Mode: f.mode, Policy: f.policy,
-		Skill: skill, Seed: f.seed, Devices: f.devices, NoStore: f.noStore,
-		Policies:   reg,
-		HapticGain: f.hapticGain, HapticCap: f.hapticCap, Operator: f.operator, Learn: learn,
-		OpenDevice:  openServeDevice,
-		RecorderTap: tap,
-		Registry:    metrics,
-		Log:         errOut,
-	})
+	cfg.RecorderTap, cfg.Registry = tap, metrics
+	srv, err := web.New(cfg)
 	if err != nil {
 		if b != nil {
 			b.Close()
@@ -199,19 +253,65 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		defer closeBus(b, pub, errOut)
 		if st := srv.Hub().Store(); st != nil {
 			hub := srv.Hub()
-			m := b.MirrorPolicies(st, func(string, string) { hub.FollowPromotions(nil) })
+			m := b.MirrorPolicies(st, bus.MirrorConfig{OnCurrent: func(string, string) { hub.FollowPromotions(nil) }})
 			// Stop following before the server closes the store.
 			context.AfterFunc(ctx, m.Close)
 			defer m.Close()
 		}
 	}
-	fmt.Fprintf(errOut, "tandem: operator token %s (send as Authorization: Bearer TOKEN or ?token=TOKEN)\n", srv.Token())
+	// Listen first: a bad --addr fails here, before any token is shown.
+	if err := srv.Start(); err != nil {
+		return err
+	}
+	printOpen(errOut, srv, f)
 	fmt.Fprintf(errOut, "tandem: default session seeds from %d (--seed %d repeats them)\n", f.seed, f.seed)
 	if f.hotplug {
 		w := evdev.NewWatcher(f.inputDir)
 		go w.Run(ctx.Done(), func(c evdev.Change) { hotplug(srv, c, openHotplugDevice, errOut) })
 	}
-	return srv.Run(ctx)
+	if err := srv.Serve(ctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	return nil
+}
+
+// printOpen tells the operator what to open: the console's address with
+// the token, the task of the default session and where data goes.
+func printOpen(w io.Writer, srv *web.Server, f serveFlags) {
+	u := openURL(srv.Addr(), f.publicHosts)
+	fmt.Fprintf(w, "tandem: open %s/?token=%s in a browser to operate (%s/ watches read-only%s)\n",
+		u, url.QueryEscape(srv.Token()), u, map[bool]string{true: "", false: " with the token"}[isLoopbackAddr(srv.Addr())])
+	fmt.Fprintf(w, "tandem: the token also goes in Authorization: Bearer TOKEN (REST) and ?token=TOKEN (WebSockets)\n")
+	data := "none (--no-store: nothing is recorded)"
+	if !f.noStore {
+		data = f.data
+		if abs, err := filepath.Abs(f.data); err == nil {
+			data = abs
+		}
+	}
+	fmt.Fprintf(w, "tandem: task %s (mode %s, policy %s); data directory %s\n", f.task, f.mode, f.policy, data)
+}
+
+// openURL is the address a browser opens: the first --public-host, else
+// the bound address, with a loopback address for the unspecified one.
+func openURL(addr string, public []string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "http://" + addr
+	}
+	switch ip := net.ParseIP(host); {
+	case len(public) > 0:
+		host = public[0]
+	case ip != nil && ip.IsUnspecified():
+		host = "127.0.0.1"
+	}
+	return "http://" + net.JoinHostPort(host, port)
+}
+
+func isLoopbackAddr(addr string) bool {
+	host, _, _ := net.SplitHostPort(addr)
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }
 
 // closeBus publishes what the recorder left (for up to 10 s) and closes

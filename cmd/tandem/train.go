@@ -83,18 +83,14 @@ Algorithms and their --param keys: docs/algorithms.md.`,
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
-			st, err := demos.Open(ctx, data, demos.Options{})
+			tr, err := openTrainer(ctx, data)
 			if err != nil {
 				return err
 			}
-			defer st.Close()
-			reg := policies.NewRegistry()
-			if err := live.LoadVersions(ctx, st, reg); err != nil {
-				return err
-			}
+			defer tr.Store.Close()
+			st := tr.Store
 			bar := newProgress(cmd, "train", "steps", 0, asJSON)
 			defer bar.Done()
-			tr := &live.Trainer{Store: st, Policies: reg, Catalog: catalog{}}
 			req := live.TrainRequest{Algo: algo, Task: flt.Task, Filter: flt, Params: kv, Parent: from, Seed: seed, EvalEpisodes: evalEpisodes,
 				Progress: func(done, total int) { bar.SetTotal(total); bar.Set(done) }}
 			if evalEpisodes == 0 && cmd.Flags().Changed("eval-episodes") {
@@ -140,6 +136,21 @@ Algorithms and their --param keys: docs/algorithms.md.`,
 	ff.add(cmd)
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	return cmd
+}
+
+// openTrainer opens the store in dataDir for writing with a registry of
+// the built-ins and every stored version; the caller closes tr.Store.
+func openTrainer(ctx context.Context, dataDir string) (*live.Trainer, error) {
+	st, err := demos.Open(ctx, dataDir, demos.Options{})
+	if err != nil {
+		return nil, err
+	}
+	reg := policies.NewRegistry()
+	if err := live.LoadVersions(ctx, st, reg); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return &live.Trainer{Store: st, Policies: reg, Catalog: catalog{}}, nil
 }
 
 // storedRegistry is the built-in registry plus every version stored in

@@ -99,7 +99,7 @@ func runWork(cmd *cobra.Command, f workFlags) error {
 	defer closeBus(b, pub, errOut)
 	rec := demos.NewRecorder(st, demos.RecorderConfig{MaxPending: rolloutPending, Logger: logger, Tap: pub.Tap})
 	defer rec.Close()
-	mirror := b.MirrorPolicies(st, nil)
+	mirror := b.MirrorPolicies(st, bus.MirrorConfig{})
 	defer mirror.Close()
 	w := &worker{name: f.name, st: st, reg: reg, rec: rec, mirror: mirror}
 	fmt.Fprintf(errOut, "tandem: worker %s on %s, %d slots\n", f.name, describeBus(b), f.slots)

@@ -170,25 +170,29 @@ func activateBackward(f Activation, d, a []float32) {
 }
 
 // layerNormForward normalises each row of h in place (h becomes x̂), stores
-// 1/σ in rstd and writes f(x̂·g + beta) to out.
+// 1/σ in rstd and writes f(x̂·g + beta) to out. The row sums run on eight
+// independent partial sums and normalisation, affine map and ReLU are one
+// pass: with one accumulator every add waited on the previous one, which
+// made LayerNorm a fifth of an RL update (docs/algorithms.md).
 func layerNormForward(h, out, rstd, g, beta []float32, rows, n int, f Activation) {
 	g, beta = g[:n], beta[:n]
 	inv := 1 / float32(n)
 	for r := range rows {
 		row := h[r*n : (r+1)*n]
 		o := out[r*n : (r+1)*n]
-		var sum float32
-		for _, v := range row {
-			sum += v
-		}
-		mean := sum * inv
-		var ss float32
-		for _, v := range row {
-			c := v - mean
-			ss += c * c
-		}
-		rs := float32(1 / math.Sqrt(float64(ss*inv)+LayerNormEps))
+		o = o[:len(row)]
+		mean := sum8(row) * inv
+		rs := float32(1 / math.Sqrt(float64(sumSqDev8(row, mean)*inv)+LayerNormEps))
 		rstd[r] = rs
+		if f == ReLU {
+			for j, v := range row {
+				xh := (v - mean) * rs
+				row[j] = xh
+				b := math.Float32bits(xh*g[j] + beta[j])
+				o[j] = math.Float32frombits(b &^ uint32(int32(b)>>31)) // relu's branch-free mask
+			}
+			continue
+		}
 		for j, v := range row {
 			xh := (v - mean) * rs
 			row[j] = xh
@@ -198,9 +202,55 @@ func layerNormForward(h, out, rstd, g, beta []float32, rows, n int, f Activation
 	}
 }
 
+// sum8 is Σ v over eight interleaved partial sums.
+func sum8(v []float32) float32 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		w := v[i : i+8 : i+8]
+		s0 += w[0]
+		s1 += w[1]
+		s2 += w[2]
+		s3 += w[3]
+		s4 += w[4]
+		s5 += w[5]
+		s6 += w[6]
+		s7 += w[7]
+	}
+	for ; i < len(v); i++ {
+		s0 += v[i]
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
+// sumSqDev8 is Σ (v − m)² over eight interleaved partial sums.
+func sumSqDev8(v []float32, m float32) float32 {
+	var s0, s1, s2, s3, s4, s5, s6, s7 float32
+	i := 0
+	for ; i+8 <= len(v); i += 8 {
+		w := v[i : i+8 : i+8]
+		c0, c1, c2, c3 := w[0]-m, w[1]-m, w[2]-m, w[3]-m
+		c4, c5, c6, c7 := w[4]-m, w[5]-m, w[6]-m, w[7]-m
+		s0 += c0 * c0
+		s1 += c1 * c1
+		s2 += c2 * c2
+		s3 += c3 * c3
+		s4 += c4 * c4
+		s5 += c5 * c5
+		s6 += c6 * c6
+		s7 += c7 * c7
+	}
+	for ; i < len(v); i++ {
+		c := v[i] - m
+		s0 += c * c
+	}
+	return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7))
+}
+
 // layerNormBackward turns d = dL/da into dL/dz in place through the
 // activation and the LayerNorm, adding dL/dg and dL/dbeta into gg and gb
-// when they are not nil.
+// when they are not nil. The row sums m1 = Σ dy·g and m2 = Σ dy·g·x̂ run on
+// four partial sums each.
 func layerNormBackward(d, a, xh, rstd, g, gg, gb []float32, rows, n int, f Activation) {
 	activateBackward(f, d, a)
 	g = g[:n]
@@ -208,23 +258,38 @@ func layerNormBackward(d, a, xh, rstd, g, gg, gb []float32, rows, n int, f Activ
 	for r := range rows {
 		dr := d[r*n : (r+1)*n]
 		xr := xh[r*n : (r+1)*n]
-		var m1, m2 float32
-		for j, dy := range dr {
-			x := xr[j]
-			if gg != nil {
-				gg[j] += dy * x
+		xr = xr[:len(dr)]
+		if gg != nil {
+			gg, gb := gg[:len(dr)], gb[:len(dr)]
+			for j, dy := range dr {
+				gg[j] += dy * xr[j]
 				gb[j] += dy
 			}
-			dxh := dy * g[j]
-			m1 += dxh
-			m2 += dxh * x
 		}
-		m1 *= inv
-		m2 *= inv
+		var a0, a1, a2, a3, b0, b1, b2, b3 float32
+		j := 0
+		for ; j+4 <= len(dr); j += 4 {
+			d4, x4, g4 := dr[j:j+4:j+4], xr[j:j+4:j+4], g[j:j+4:j+4]
+			e0, e1, e2, e3 := d4[0]*g4[0], d4[1]*g4[1], d4[2]*g4[2], d4[3]*g4[3]
+			a0 += e0
+			a1 += e1
+			a2 += e2
+			a3 += e3
+			b0 += e0 * x4[0]
+			b1 += e1 * x4[1]
+			b2 += e2 * x4[2]
+			b3 += e3 * x4[3]
+		}
+		for ; j < len(dr); j++ {
+			e := dr[j] * g[j]
+			a0 += e
+			b0 += e * xr[j]
+		}
+		m1 := ((a0 + a1) + (a2 + a3)) * inv
+		m2 := ((b0 + b1) + (b2 + b3)) * inv
 		rs := rstd[r]
 		for j, dy := range dr {
-			x := xr[j]
-			dr[j] = rs * (dy*g[j] - m1 - x*m2)
+			dr[j] = rs * (dy*g[j] - m1 - xr[j]*m2)
 		}
 	}
 }

@@ -6,21 +6,51 @@
 
 const tokenKey = 'tandem.token';
 const listeners = new Set();
+let memoryToken = '';
+// rejected is the stored token the server answered 401 to. While it is
+// the stored token the console sends none and falls back to read-only
+// viewing; saving another token (or the same one again) tries it afresh.
+let rejected = '';
 
-/** Current operator token, or "" for a read-only viewer. */
+/** The token the user saved (shown in the settings box), or "". */
+export function storedToken() {
+  try { return localStorage.getItem(tokenKey) || memoryToken; } catch { return memoryToken; }
+}
+
+/**
+ * The operator token the console sends, or "" for a read-only viewer: no
+ * token saved, or the saved one was rejected by the server.
+ */
 export function token() {
-  try { return localStorage.getItem(tokenKey) || ''; } catch { return ''; }
+  const t = storedToken();
+  return t && t !== rejected ? t : '';
+}
+
+/** "operator", "viewer" (no token) or "rejected" (the server refused the saved token). */
+export function authState() {
+  const t = storedToken();
+  if (!t) return 'viewer';
+  return t === rejected ? 'rejected' : 'operator';
 }
 
 /** Store (or with "" forget) the token and notify listeners. */
 export function setToken(t) {
   t = (t || '').trim();
+  rejected = '';
+  memoryToken = '';
   try {
     if (t) localStorage.setItem(tokenKey, t); else localStorage.removeItem(tokenKey);
   } catch { /* private mode: keep it for this page only */ memoryToken = t; }
   for (const f of listeners) f(t);
 }
-let memoryToken = '';
+
+// tokenRejected marks t rejected and tells listeners (the console remounts
+// its view read-only, so every socket reconnects without the token).
+function tokenRejected(t) {
+  if (!t || rejected === t) return;
+  rejected = t;
+  for (const f of listeners) f('');
+}
 
 /** Call f(token) whenever the token changes. */
 export function onToken(f) { listeners.add(f); return () => listeners.delete(f); }
@@ -62,7 +92,7 @@ export class APIError extends Error {
  */
 export async function api(method, path, body) {
   const headers = { Accept: 'application/json' };
-  const t = token() || memoryToken;
+  const t = token();
   if (t) headers.Authorization = 'Bearer ' + t;
   const init = { method, headers };
   if (body !== undefined) {
@@ -72,6 +102,12 @@ export async function api(method, path, body) {
   let res;
   try {
     res = await fetch(path, init);
+    if (res.status === 401 && t) {
+      // A wrong token: watch read-only instead of failing every request.
+      tokenRejected(t);
+      delete headers.Authorization;
+      if (method === 'GET') res = await fetch(path, init);
+    }
   } catch (e) {
     netState('offline');
     throw new APIError(0, 'network error: ' + e.message);
@@ -121,7 +157,7 @@ export function setOperatorName(n) {
 export function wsURL(path, opts = {}) {
   const u = new URL(path, location.href);
   u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  const t = token() || memoryToken;
+  const t = token();
   if (t) u.searchParams.set('token', t);
   if (opts.viewer) {
     u.searchParams.set('role', 'viewer');
@@ -134,7 +170,7 @@ export function wsURL(path, opts = {}) {
 
 /** Add the token to a download link (exports are plain GETs). */
 export function withToken(path) {
-  const t = token() || memoryToken;
+  const t = token();
   if (!t) return path;
   const u = new URL(path, location.href);
   u.searchParams.set('token', t);

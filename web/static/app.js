@@ -4,7 +4,7 @@
 // browser, #/charts charts. Changing the token remounts the current view so
 // its WebSockets reconnect with the new rights.
 
-import { adoptURLToken, token, setToken, onToken, onNet, operatorName, setOperatorName, toast } from './api.js';
+import { adoptURLToken, token, storedToken, authState, setToken, onToken, onNet, operatorName, setOperatorName, toast } from './api.js';
 import { mountSessions } from './fleet.js';
 import { mountSession } from './session.js';
 import { mountEpisodes } from './episodes.js';
@@ -40,16 +40,25 @@ const authForm = document.getElementById('auth');
 const authBtn = document.getElementById('auth-toggle');
 const tokenIn = document.getElementById('auth-token');
 const nameIn = document.getElementById('auth-name');
+const readonly = document.getElementById('readonly');
 function showAuth() {
-  const t = token();
-  authBtn.textContent = t ? `operator${operatorName() ? ': ' + operatorName() : ''}` : 'viewer (read-only) — set token';
-  authBtn.className = 'badge ' + (t ? 'ok' : 'warn');
-  document.getElementById('readonly').hidden = !!t;
-  document.body.classList.toggle('viewer', !t);
+  const state = authState();
+  authBtn.textContent = {
+    operator: `operator${operatorName() ? ': ' + operatorName() : ''}`,
+    viewer: 'viewer (read-only) — set token',
+    rejected: 'token rejected — read-only',
+  }[state];
+  authBtn.className = 'badge ' + { operator: 'ok', viewer: 'warn', rejected: 'bad' }[state];
+  readonly.hidden = state === 'operator';
+  readonly.classList.toggle('rejected', state === 'rejected');
+  readonly.textContent = state === 'rejected'
+    ? 'The server rejected the operator token (401). You are watching read-only; correct the token in the settings (top right) to operate.'
+    : 'Read-only viewer: no operator token. You can watch sessions and browse episodes; set a token to create sessions or take over.';
+  document.body.classList.toggle('viewer', !token());
 }
 authBtn.addEventListener('click', () => {
   authForm.hidden = !authForm.hidden;
-  if (!authForm.hidden) { tokenIn.value = token(); nameIn.value = operatorName(); tokenIn.focus(); }
+  if (!authForm.hidden) { tokenIn.value = storedToken(); nameIn.value = operatorName(); tokenIn.focus(); }
 });
 authForm.addEventListener('submit', (e) => {
   e.preventDefault();
@@ -63,16 +72,21 @@ document.getElementById('auth-clear').addEventListener('click', () => {
   setToken('');
   authForm.hidden = true;
 });
-onToken(() => { showAuth(); route(); });
+onToken(() => {
+  showAuth();
+  if (authState() === 'rejected') toast('the server rejected the token (401): watching read-only; check it in the settings', 'error', 6000);
+  route();
+});
 showAuth();
 
 // REST reachability badge.
 const net = document.getElementById('net');
 onNet((s) => {
-  const text = { online: 'online', offline: 'server unreachable', unauthorized: 'token rejected', error: 'server error' }[s] || s;
+  const text = { online: 'online', offline: 'server unreachable', error: 'server error',
+    unauthorized: authState() === 'rejected' ? 'token rejected' : 'token required' }[s] || s;
   net.textContent = text;
   net.className = 'badge ' + (s === 'online' ? 'ok' : 'bad');
-  if (s === 'unauthorized') toast('the server rejected the token (401): check it in the settings', 'error', 6000);
+  if (s === 'unauthorized' && authState() !== 'rejected') toast('this server needs an operator token to watch (401): set it in the settings', 'error', 6000);
 });
 net.textContent = 'connecting…';
 

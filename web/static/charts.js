@@ -4,7 +4,7 @@
 
 import { api, fromTemplate, toast, query } from './api.js';
 import { list, tasks } from './fleet.js';
-import { versions } from './episodes.js';
+import { versions, running } from './episodes.js';
 
 const palette = ['#4da3ff', '#3ecf7a', '#ffb020', '#e8590c', '#8b5cf6', '#0ea5b7', '#ff5c5c', '#c0ca33', '#ec4899', '#94a3b8'];
 
@@ -13,6 +13,7 @@ export function mountCharts(root) {
   root.replaceChildren(el);
   const form = el.querySelector('form');
   let eps = [];
+  let live = 0; // running episodes left out
   tasks().then((ts) => {
     for (const t of ts) {
       const o = document.createElement('option');
@@ -31,6 +32,10 @@ export function mountCharts(root) {
     } catch (e) { toast(e.message, 'error'); eps = []; }
     const task = form.elements.task.value;
     if (task) eps = eps.filter((e) => e.task === task);
+    // An episode still being recorded has no outcome yet: it is not a
+    // failure, so it stays out of every rate and count.
+    live = eps.filter(running).length;
+    eps = eps.filter((e) => !running(e));
     eps.sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
     draw();
   }
@@ -77,7 +82,13 @@ export function mountCharts(root) {
       s.append(`${p.v} (${p.n} episodes, ${(100 * p.success).toFixed(0)}% success, ${p.interventions.toFixed(1)} interventions/ep)`);
       return s;
     }));
-    if (!eps.length) lg.textContent = 'No episodes recorded yet.';
+    if (!eps.length) lg.textContent = 'No finished episodes recorded yet.';
+    if (live) {
+      const n = document.createElement('span');
+      n.className = 'running-note';
+      n.textContent = `${live} running episode${live === 1 ? '' : 's'} not counted until ${live === 1 ? 'it ends' : 'they end'}`;
+      lg.append(n);
+    }
   }
 
   load();

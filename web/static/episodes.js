@@ -23,6 +23,11 @@ export function mountEpisodes(root) {
   const hp = hashParams();
   for (const k of ['success', 'mode', 'min_interventions']) if (hp.has(k)) form.elements[k].value = hp.get(k);
 
+  // Exports without a token only where the server allows viewers to
+  // export (GET /api/health's viewer_export).
+  let viewerExport = true;
+  const health = api('GET', '/api/health').then((h) => { viewerExport = h?.viewer_export !== false; }).catch(() => {});
+
   tasks().then((ts) => {
     for (const t of ts) {
       const o = document.createElement('option');
@@ -30,8 +35,8 @@ export function mountEpisodes(root) {
       form.elements.task.append(o);
     }
     if (hp.has('task')) form.elements.task.value = hp.get('task');
-    load();
-  }).catch((e) => { toast(e.message, 'error'); load(); });
+    health.then(load);
+  }).catch((e) => { toast(e.message, 'error'); health.then(load); });
 
   form.addEventListener('submit', (e) => {
     e.preventDefault();
@@ -70,17 +75,22 @@ export function mountEpisodes(root) {
 
   function row(e) {
     const tr = document.createElement('tr');
+    const live = running(e);
     const cells = [
-      e.id, e.task, e.mode || '', versions(e), e.seed ?? '',
-      e.length ?? '', fmt(e.return, 2), e.success ? 'yes' : 'no', e.interventions ?? 0,
-      (e.operators || []).map((o) => o.replace(/^browser:/, '')).join(', '),
-      when(e.start) + (e.complete === false ? ' (cut)' : ''),
+      e.id, e.task, e.mode || (live ? '…' : ''), versions(e) || (live ? '…' : ''), e.seed ?? '',
+      e.length ?? '', fmt(e.return, 2), live ? 'running' : (e.success ? 'yes' : 'no') + labelText(e), e.interventions ?? 0,
+      (e.operators || []).map(short).join(', '),
+      when(e.start) + (live ? ' (running)' : e.complete === false ? ` (${e.outcome || 'cut'})` : ''),
     ];
     for (const [i, c] of cells.entries()) {
       const td = document.createElement('td');
       td.textContent = c;
-      if (i === 7) td.className = e.success ? 'yes' : 'no';
+      if (i === 7) td.className = live ? 'running' : e.success ? 'yes' : 'no';
       tr.append(td);
+    }
+    if (live) {
+      tr.classList.add('running');
+      tr.title = 'still being recorded by a live session';
     }
     const acts = document.createElement('td');
     const box = document.createElement('div');
@@ -88,21 +98,28 @@ export function mountEpisodes(root) {
     const play = document.createElement('button');
     play.type = 'button';
     play.textContent = '▶ Replay';
-    play.disabled = !token();
-    play.title = token() ? 'open a replay session' : 'read-only viewer: set a token to start replays';
+    play.disabled = !token() || live;
+    play.title = live ? 'still being recorded: replay it once it ended'
+      : token() ? 'open a replay session' : 'read-only viewer: set a token to start replays';
     play.addEventListener('click', () => replay(e.id));
     box.append(play);
+    const canExport = !!token() || viewerExport;
     for (const [fmtName, label] of [['mcap', 'MCAP'], ['lerobot', 'LeRobot']]) {
       const a = document.createElement('a');
-      a.href = withToken(exportURL(e, fmtName));
       a.textContent = '⤓ ' + label;
-      a.setAttribute('download', '');
+      if (canExport) {
+        a.href = withToken(exportURL(e, fmtName));
+        a.setAttribute('download', '');
+      } else {
+        a.className = 'disabled';
+        a.title = 'this server lets only operators export: set a token';
+      }
       box.append(a);
     }
     acts.append(box);
     tr.append(acts);
     tr.classList.add('ep-row');
-    tr.title = 'open: who acted at each step and the reward';
+    if (!live) tr.title = 'open: who acted at each step and the reward';
     tr.addEventListener('click', (ev) => {
       if (ev.target.closest('a, button')) return;
       const next = tr.nextElementSibling;
@@ -176,6 +193,17 @@ function timeline(canvas, steps) {
     if (i) ctx.lineTo(x, y); else ctx.moveTo(x, y);
   });
   ctx.stroke();
+}
+
+/** running reports an episode a live session is still recording (outcome "running"). */
+export function running(e) { return e.outcome === 'running'; }
+
+function short(op) { return String(op || '').replace(/^browser:/, ''); }
+
+/** " · labelled failure by alice" when an operator labelled the episode. */
+function labelText(e) {
+  if (!e.label) return '';
+  return ` · labelled ${e.label}${e.label_by ? ' by ' + short(e.label_by) : ''}`;
 }
 
 /** Policy versions that acted in an episode. */

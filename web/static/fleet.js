@@ -147,7 +147,8 @@ export function mountSessions(root) {
     if (t.conn && !t.connected) { who = 'disconnected'; label = 'DISCONNECTED'; }
     const b = t.el.querySelector('.tile-banner');
     b.dataset.who = who;
-    b.textContent = (help ? '⚠ HELP · ' : '') + label + (s.paused || h.paused ? ' · paused' : '');
+    const paused = s.paused && s.paused_reason === 'idle' ? ' · paused (idle)' : s.paused || h.paused ? ' · paused' : '';
+    b.textContent = (help ? '⚠ HELP · ' : '') + label + paused;
     t.el.classList.toggle('help', help);
     t.el.classList.toggle('human', src === 'human');
     t.el.querySelector('.tile-id').textContent = s.id;

@@ -143,10 +143,35 @@ export function mountSession(root, id) {
   rbar.querySelector('[data-replay=step]').addEventListener('click', () => control('step'));
   rbar.querySelector('[data-replay=speed]').addEventListener('change', (e) => control('speed', { speed: +e.target.value }));
 
+  // Stop ends the session for everyone (DELETE /api/sessions/ID): a first
+  // click arms the button, a second within 4 s stops it.
+  const stopBtn = $('.controls [data-stop]');
+  let stopArmed = 0;
+  stopBtn.addEventListener('click', async () => {
+    if (!canOperate()) { control('stop'); return; }
+    const now = performance.now();
+    if (now > stopArmed) {
+      stopArmed = now + 4000;
+      stopBtn.textContent = 'Click again to stop';
+      stopBtn.classList.add('armed');
+      setTimeout(() => { if (performance.now() >= stopArmed) disarm(); }, 4100);
+      return;
+    }
+    disarm();
+    try {
+      await api('DELETE', `/api/sessions/${encodeURIComponent(id)}`);
+      toast(`session ${id} stopped`);
+      gone('session stopped');
+    } catch (err) { toast(err.message, 'error'); }
+  });
+  function disarm() { stopArmed = 0; stopBtn.textContent = 'Stop session'; stopBtn.classList.remove('armed'); }
+
   function refreshControls() {
     const ok = canOperate();
-    el.querySelectorAll('.controls button, .controls select').forEach((b) => { b.disabled = !ok; });
-    el.querySelectorAll('.controls button, .controls select').forEach((b) => {
+    // Replay controls too: a viewer cannot play, step or change speed.
+    const all = el.querySelectorAll('.controls button, .controls select, .replay-bar button, .replay-bar select');
+    all.forEach((b) => {
+      b.disabled = !ok;
       b.title = ok ? '' : (st.role === 'viewer' ? 'read-only viewer: set a token' : 'not connected');
     });
     const s = st.session;
@@ -227,7 +252,8 @@ export function mountSession(root, id) {
       if (who === 'robot' || who === 'replay') parts.push(policyText(s?.policy, pv));
       if (st.me && holder === st.me) parts.push('YOU are in control');
       else if (st.me && who === 'human' && op === st.me) parts.push('YOU are driving');
-      if (s?.paused || h?.paused) parts.push('PAUSED');
+      if (s?.paused_reason === 'idle' && s?.paused) parts.push(`PAUSED: nobody connected for ${minutes(s.idle_pause_s)} — Resume to continue`);
+      else if (s?.paused || h?.paused) parts.push('PAUSED');
       if (s?.authority?.help || h?.help) parts.push('⚠ robot asks for help');
       if (st.role === 'viewer') parts.push('watching read-only');
       sub = parts.join(' · ');
@@ -237,7 +263,7 @@ export function mountSession(root, id) {
     setText(b.querySelector('.who'), big);
     const subEl = b.querySelector('.sub');
     if (st.gone) {
-      if (!subEl.querySelector('a')) subEl.innerHTML = '<a href="#/" style="color:#fff">back to the session list</a>';
+      if (!subEl.querySelector('a')) subEl.innerHTML = '<a href="#/">back to the session list</a>';
     } else {
       setText(subEl, sub);
     }
@@ -366,5 +392,10 @@ function policyText(name, version) {
 }
 
 function short(op) { return String(op || '').replace(/^browser:/, ''); }
+
+function minutes(sec) {
+  if (!sec) return 'a while';
+  return sec >= 120 ? `${Math.round(sec / 60)} min` : `${Math.round(sec)} s`;
+}
 
 function setText(node, text) { if (node && node.textContent !== text) node.textContent = text; }

@@ -1,0 +1,81 @@
+package policies
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"tandem/sim"
+)
+
+// BC is behaviour cloning on chosen sources: every step whose source is
+// in the sources parameter (default all three: demo, human, robot) is a
+// training sample, sampled uniformly, weight 1. All sources by default
+// because that is the plain-BC baseline Sirius compares against (the same
+// aggregated data, no weighting), and tandem records a robot step only
+// while an operator supervised it and let it act.
+type bc struct{}
+
+func init() { RegisterLearner("bc", func() Learner { return bc{} }) }
+
+// Name implements Learner.
+func (bc) Name() string { return "bc" }
+
+// Train implements Learner.
+func (bc) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
+	p := newParams("bc", in.Params)
+	c, err := parseFit(p, &in)
+	if err != nil {
+		return TrainOutput{}, err
+	}
+	srcs, err := parseSources(p)
+	if err != nil {
+		return TrainOutput{}, err
+	}
+	if err := p.done(); err != nil {
+		return TrainOutput{}, err
+	}
+	d, err := prepare(&in, c.Memory, sim.DefaultPreIntervention)
+	if err != nil {
+		return TrainOutput{}, err
+	}
+	var rows []int
+	for r, s := range d.source {
+		if slices.Contains(srcs, s) {
+			rows = append(rows, r)
+		}
+	}
+	names := make([]string, len(srcs))
+	for i, s := range srcs {
+		names[i] = string(s)
+	}
+	pl := &plan{strata: [][]int{rows}, hyper: map[string]any{"sources": strings.Join(names, ",")}}
+	return fit(ctx, "bc", &in, c, d, pl)
+}
+
+// allSources lists the step sources in the order cards print them.
+var allSources = []sim.Source{sim.Demo, sim.Human, sim.Robot}
+
+// parseSources reads bc's sources=demo,human,robot (any non-empty subset).
+func parseSources(p *params) ([]sim.Source, error) {
+	v, ok := p.raw("sources")
+	if !ok {
+		return allSources, nil
+	}
+	want := "a non-empty list of demo, human, robot (such as demo+human)"
+	var out []sim.Source
+	for _, s := range splitList(strings.ToLower(v)) {
+		src := sim.Source(s)
+		if !slices.Contains(allSources, src) {
+			return nil, p.errorf("sources", v, want)
+		}
+		if !slices.Contains(out, src) {
+			out = append(out, src)
+		}
+	}
+	if len(out) == 0 {
+		return nil, p.errorf("sources", v, want)
+	}
+	slices.SortFunc(out, func(a, b sim.Source) int { return slices.Index(allSources, a) - slices.Index(allSources, b) })
+	return out, nil
+}

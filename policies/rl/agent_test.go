@@ -1,0 +1,58 @@
+package rl
+
+import (
+	"math"
+	"slices"
+	"testing"
+)
+
+// An update (critic and actor steps) allocates nothing once warmed up.
+func TestUpdateAllocationFree(t *testing.T) {
+	for _, critics := range []int{2, 5} {
+		g, s := benchAgent(t, critics, 32, 64)
+		g.Update(s)
+		g.Update(s)
+		if a := testing.AllocsPerRun(20, func() { g.Update(s) }); a != 0 {
+			t.Fatalf("%d critics: %g allocations per update; want 0", critics, a)
+		}
+	}
+}
+
+// Two agents from the same seed on the same data make identical updates
+// (the pool's scheduling does not change results), and their losses are
+// finite.
+func TestUpdateDeterministic(t *testing.T) {
+	g1, s1 := benchAgent(t, 3, 32, 64)
+	g2, s2 := benchAgent(t, 3, 32, 64)
+	for range 30 {
+		g1.Update(s1)
+		g2.Update(s2)
+	}
+	if !slices.Equal(g1.aParams, g2.aParams) || !slices.Equal(g1.target[2], g2.target[2]) || g1.logAlpha != g2.logAlpha {
+		t.Fatal("two agents with the same seed diverged")
+	}
+	st := g1.Stats()
+	for _, v := range []float64{st.CriticLoss, st.ActorLoss, st.Q, st.Entropy, st.Temperature} {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			t.Fatalf("stats not finite: %+v", st)
+		}
+	}
+	if g1.Updates() != 30 || g1.ActorUpdates() != 30 {
+		t.Fatalf("%d updates, %d actor updates; want 30 and 30", g1.Updates(), g1.ActorUpdates())
+	}
+}
+
+// The targets follow the live critics by Polyak averaging: after one
+// update each target moved τ of the way.
+func TestPolyakTargets(t *testing.T) {
+	g, s := benchAgent(t, 2, 16, 32)
+	before := slices.Clone(g.target[0])
+	g.Update(s)
+	live := g.critics.Params(0)
+	for i := range before {
+		want := before[i] + float32(g.cfg.Tau)*(live[i]-before[i])
+		if d := g.target[0][i] - want; d > 1e-6 || d < -1e-6 {
+			t.Fatalf("target[%d] %g; want %g", i, g.target[0][i], want)
+		}
+	}
+}

@@ -1,0 +1,215 @@
+package web
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"os"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// TestIdleConnectionsCannotLockOutHealthOrOperators is issue 15's
+// descriptor exhaustion at test scale: far more idle connections than
+// the server's cap (each new one closes the oldest idle), then busy
+// WebSocket viewers filling the per-address cap (a reserve connection
+// serves /api/health and the token, nothing else), and through it all
+// /api/health answers within 2 s and an operator connects and takes over.
+// TANDEM_CONNS_FULL=1 runs the issue's numbers against a child process
+// (see TestConnectionFloodFull in cmd/tandem); docs/benchmarks.md has
+// them.
+func TestIdleConnectionsCannotLockOutHealthOrOperators(t *testing.T) {
+	const maxConns, perAddr, reserve, idle = 60, 40, 4, 400
+	ts := newTestServer(t, func(c *Config) {
+		c.MaxConns, c.MaxConnsPerAddr, c.ReserveConns = maxConns, perAddr, reserve
+	})
+	var held []net.Conn
+	defer func() {
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	for i := range idle {
+		c, err := net.Dial("tcp", ts.Addr())
+		if err != nil {
+			t.Fatalf("idle connection %d: %v", i, err)
+		}
+		held = append(held, c)
+	}
+	// Every connection is accepted (the kernel's backlog drains) and all
+	// but the newest perAddr (+ a reserve one at most) closed.
+	eventually(t, "idle connections evicted", func() bool {
+		return testutilCounter(ts.metrics.connEvicted) >= idle-perAddr-reserve
+	})
+	if total, _ := ts.ln.counts(""); total > perAddr+reserve {
+		t.Errorf("the server holds %d connections; want at most %d", total, perAddr+reserve)
+	}
+	health := func(what string, want int) {
+		t.Helper()
+		cl := &http.Client{Timeout: 2 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
+		start := time.Now()
+		resp, err := cl.Get(ts.URL() + "/api/health")
+		if err != nil {
+			t.Fatalf("%s: /api/health: %v", what, err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want || time.Since(start) > 2*time.Second {
+			t.Errorf("%s: /api/health status %d in %v; want %d within 2 s", what, resp.StatusCode, time.Since(start), want)
+		}
+	}
+	health("with idle connections", 200)
+
+	// Busy connections (WebSocket viewers) up to the per-address cap:
+	// nothing idle is left to close.
+	var viewers []*websocket.Conn
+	defer func() {
+		for _, c := range viewers {
+			c.Close()
+		}
+	}()
+	for _, c := range held {
+		c.Close()
+	}
+	held = nil
+	for len(viewers) < perAddr {
+		c, _, err := ts.dial("s1", "", "")
+		if err != nil {
+			t.Fatalf("viewer %d: %v", len(viewers), err)
+		}
+		viewers = append(viewers, c)
+	}
+	eventually(t, "viewers counted", func() bool { _, n := ts.ln.counts("127.0.0.1"); return n == perAddr })
+	health("with the address's cap full of WebSockets", 200)
+	resp, err := (&http.Client{Timeout: 2 * time.Second}).Get(ts.URL() + "/api/sessions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusServiceUnavailable {
+		t.Errorf("a viewer's GET on a reserve connection: status %d; want 503", resp.StatusCode)
+	}
+	op := ts.mustDial("s1", testToken, "alice")
+	if h := op.read(); h.Role != RoleOperator {
+		t.Fatalf("operator on a reserve connection: role %q", h.Role)
+	}
+	op.send(`{"type":"control","op":"takeover"}`)
+	ts.tickFind("s1", op, "alice in control", func(m anyMsg) bool {
+		return m.Type == "state" && m.Session.Authority.Holder == "browser:alice"
+	})
+}
+
+// TestSlowDownloadIsAbandonedAtShutdown: a client reading an export at a
+// crawl does not hold the shutdown: it ends within its bound, returns
+// nil (nothing recorded was lost) and leaves no export file.
+func TestSlowDownloadIsAbandonedAtShutdown(t *testing.T) {
+	dir := t.TempDir()
+	ts := newTestServer(t, func(c *Config) {
+		c.NoStore, c.DataDir = false, dir
+		c.SocketBuffer = 4096
+	})
+	ts.tick("s1", 250)
+	eventually(t, "six episodes committed", func() bool {
+		var eps []map[string]any
+		ts.doREST("GET", "/api/episodes?complete=true", "", "", &eps)
+		return len(eps) == 6
+	})
+	// A client with a tiny receive buffer (set before connecting, so the
+	// window stays small) that reads nothing.
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048) })
+	}}
+	tr := &http.Transport{DialContext: d.DialContext}
+	req, _ := http.NewRequest("GET", ts.URL()+"/api/episodes/export?format=mcap", nil)
+	resp, err := tr.RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != 200 {
+		t.Fatalf("export: status %d", resp.StatusCode)
+	}
+	eventually(t, "the export to be in flight", func() bool { return metricValue(ts.metrics.exports) == 1 })
+	time.Sleep(200 * time.Millisecond) // let it stall on the full socket
+	if metricValue(ts.metrics.exports) != 1 {
+		t.Skip("the export fitted in the socket buffers; nothing to abandon")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	start := time.Now()
+	if err := ts.Shutdown(ctx); err != nil {
+		t.Errorf("Shutdown with a slow download: %v; want nil", err)
+	}
+	if took := time.Since(start); took > 10*time.Second {
+		t.Errorf("shutdown took %v; want at most 10 s", took)
+	}
+	left, _ := os.ReadDir(dir + "/" + exportDir)
+	if len(left) != 0 {
+		t.Errorf("%d entries left in %s/%s; want none", len(left), dir, exportDir)
+	}
+	t.Logf("shutdown with a stalled download took %v", time.Since(start).Round(time.Millisecond))
+}
+
+// TestExportGate: viewers may be refused exports, concurrent exports are
+// bounded, a symlinked export directory is refused, long id lists are
+// 400, and export leftovers are removed at start.
+func TestExportGate(t *testing.T) {
+	dir := t.TempDir()
+	stale := dir + "/" + exportDir + "/export-123"
+	if err := os.MkdirAll(stale, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(stale+"/episodes.mcap", []byte("half an export"), 0o644)
+	no := false
+	ts := newTestServer(t, func(c *Config) {
+		c.NoStore, c.DataDir = false, dir
+		c.ViewerExport = &no
+		c.MaxExports = 1
+	})
+	if _, err := os.Stat(stale); !os.IsNotExist(err) {
+		t.Errorf("stale export directory after start: %v; want it removed", err)
+	}
+	ts.tick("s1", 45)
+	eventually(t, "an episode committed", func() bool {
+		var eps []map[string]any
+		ts.doREST("GET", "/api/episodes?complete=true", "", "", &eps)
+		return len(eps) == 1
+	})
+	const path = "/api/episodes/export?format=mcap&complete=true"
+	auth := map[string]string{"Authorization": "Bearer " + testToken}
+	if code, msg := ts.restWith("GET", path, "", nil); code != http.StatusForbidden {
+		t.Errorf("viewer export with --viewer-export=false: %d %q; want 403", code, msg)
+	}
+	if code, msg := ts.restWith("GET", path, "", auth); code != 200 {
+		t.Errorf("operator export: %d %q; want 200", code, msg)
+	}
+	ts.exportSlots <- struct{}{} // one export in flight: the limit
+	code, msg := ts.restWith("GET", path, "", auth)
+	<-ts.exportSlots
+	if code != http.StatusTooManyRequests {
+		t.Errorf("export over the concurrency limit: %d %q; want 429", code, msg)
+	}
+	ids := "1"
+	for i := 2; i <= maxIDs+1; i++ {
+		ids += "," + strconv.Itoa(i)
+	}
+	for _, p := range []string{"/api/episodes?ids=" + ids, "/api/episodes/export?format=mcap&ids=" + ids} {
+		if code, _ := ts.restWith("GET", p, "", auth); code != 400 {
+			t.Errorf("%d ids: status %d; want 400", maxIDs+1, code)
+		}
+	}
+	outside := t.TempDir()
+	os.RemoveAll(dir + "/" + exportDir)
+	if err := os.Symlink(outside, dir+"/"+exportDir); err != nil {
+		t.Fatal(err)
+	}
+	if code, msg := ts.restWith("GET", path, "", auth); code != http.StatusInternalServerError {
+		t.Errorf("symlinked exports directory: %d %q; want 500", code, msg)
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Errorf("%d files written through the symlink; want none", len(ents))
+	}
+}
