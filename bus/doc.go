@@ -49,6 +49,26 @@
 // (uid, t), and acknowledges only after the commit: a learner that dies
 // loses nothing and a redelivery duplicates nothing.
 //
+// # Policies and jobs
+//
+// A learner publishes a version (PublishVersion: checkpoint, card and, for
+// a learner with state, its state file to the object store, then the row)
+// and promotes it (SetCurrent). A Mirror copies every version into its
+// process's store, checking the checkpoint against the row's sha256, and
+// promotes there what the bus promotes, telling its caller, who switches
+// sessions at their next episode boundary. Jobs go through a work-queue
+// stream bounded in size; workers share one durable pull consumer, fetch
+// only for free slots and report progress, so only a dead worker's job
+// moves to another; states and results live in a KV bucket.
+//
+// # Where it sits
+//
+// bus sits beside live: it imports demos (rows, the store), policies
+// (evaluation results, version files) and sim, never live or web; live
+// does not import bus. cmd wires them: the recorder's tap to a Publisher,
+// a Mirror's promotions to live.Hub.FollowPromotions, an Ingester and
+// live.StartOnline on one store in `tandem learn`.
+//
 // # Goroutines
 //
 // Publisher, Ingester and the watchers each run one goroutine; their

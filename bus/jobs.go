@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -402,4 +403,14 @@ func (b *Bus) putStatus(ctx context.Context, st JobStatus) error {
 	defer cancel()
 	_, err := b.jobs.Put(ctx, st.Job.ID, data)
 	return err
+}
+
+// isFull reports a publish refused because a stream with discard-new
+// policy is at its limit (JetStream error 10077).
+func isFull(err error) bool {
+	var apiErr *jetstream.APIError
+	if errors.As(err, &apiErr) {
+		return apiErr.ErrorCode == 10077 || strings.Contains(apiErr.Description, "maximum messages exceeded")
+	}
+	return strings.Contains(err.Error(), "maximum messages exceeded")
 }

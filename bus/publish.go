@@ -298,13 +298,3 @@ func (p *Publisher) run() {
 		}
 	}
 }
-
-// isFull reports a publish refused because a stream with discard-new
-// policy is at its limit (JetStream error 10077).
-func isFull(err error) bool {
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.ErrorCode == 10077 || strings.Contains(apiErr.Description, "maximum messages exceeded")
-	}
-	return strings.Contains(err.Error(), "maximum messages exceeded")
-}
