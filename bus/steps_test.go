@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 func TestStepsReachTheLearnerStoreOnce(t *testing.T) {
@@ -107,4 +109,36 @@ func TestPublisherDropsBeyondItsBuffer(t *testing.T) {
 	if err := pub.Close(ctx); err == nil {
 		t.Fatal("Close with the bus down reported everything published")
 	}
+}
+
+// TestASlowLearnerDoesNotHoldThePublisherUp: a consumer that takes one row
+// and never acknowledges it (a learner stuck in a long training) changes
+// nothing for the publisher: the steps stream keeps rows by its limits,
+// not by its consumers.
+func TestASlowLearnerDoesNotHoldThePublisherUp(t *testing.T) {
+	b := embedded(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cons, err := b.JetStream().CreateOrUpdateConsumer(ctx, StepsStream, jetstream.ConsumerConfig{
+		Durable: "stuck", AckPolicy: jetstream.AckExplicitPolicy, MaxAckPending: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	origin := openStore(t)
+	pub := b.NewPublisher(PublisherConfig{Logger: quiet})
+	record(t, origin, pub.Tap, "s1@x", 1, 2)
+	if _, err := cons.Fetch(1); err != nil { // taken, never acknowledged
+		t.Fatal(err)
+	}
+	start := time.Now()
+	record(t, origin, pub.Tap, "s1@x", 10, 40)
+	if err := pub.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st := pub.Stats()
+	_, steps := count(t, origin)
+	if st.Dropped != 0 || int(st.Published) < steps {
+		t.Fatalf("stats %+v: want every one of %d steps published", st, steps)
+	}
+	t.Logf("%d rows published in %v with a consumer stuck", st.Published, time.Since(start))
 }
