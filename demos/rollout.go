@@ -22,6 +22,8 @@ type RolloutInfo struct {
 	// Details are stored in the session row's info (policy, operator,
 	// seeds), with the mode and control rate.
 	Details map[string]any
+	// Session names the session row (default "rollout").
+	Session string
 }
 
 // RolloutRecording stores one rollout's episodes, one session row for the
@@ -68,7 +70,10 @@ func (r *Recorder) Rollout(ctx context.Context, info RolloutInfo) (*RolloutRecor
 	if closed {
 		return nil, ErrRecorderClosed
 	}
-	sid, err := r.store.newSession(ctx, "rollout", info.Spec.Name, time.Now(), details)
+	if info.Session == "" {
+		info.Session = "rollout"
+	}
+	sid, err := r.store.newSession(ctx, info.Session, info.Spec.Name, time.Now(), details)
 	if err != nil {
 		return nil, err
 	}
@@ -132,11 +137,19 @@ func (w *RolloutRecording) Add(ctx context.Context, ep *sim.Episode) error {
 		end.finalObs = blob(last.Next.Slice())
 	}
 	ops = append(ops, op{kind: opEnd, end: end})
-	return w.r.enqueueEpisode(ctx, ops, len(ep.Steps), func(id int64) {
+	err := w.r.enqueueEpisode(ctx, ops, len(ep.Steps), func(id int64) {
 		w.mu.Lock()
 		w.ids = append(w.ids, id)
 		w.mu.Unlock()
 	})
+	if err != nil {
+		return err
+	}
+	uid := ops[0].begin.uid
+	for i := range ops {
+		w.r.tap(&ops[i], uid, w.info.Session)
+	}
+	return nil
 }
 
 // IDs returns the ids of the episodes committed so far, in the order they

@@ -18,6 +18,7 @@ type Recording struct {
 	sub       *sim.Subscription
 	sessionID int64
 	info      SessionInfo
+	name      string // the session row's name
 	spec      sim.Spec
 	specJSON  string
 	done      chan struct{}
@@ -50,6 +51,7 @@ type RecordingStatus struct {
 
 type episodeState struct {
 	key          int64
+	uid          string
 	sessEpisode  int
 	stored, lost int
 	nextT        int
@@ -109,7 +111,7 @@ func (r *Recorder) Attach(ctx context.Context, sess *sim.Session, info SessionIn
 		return nil, err
 	}
 	t := &Recording{
-		r: r, sess: sess, sub: sess.SubscribeSteps(r.cfg.Buffer), sessionID: sid, info: info,
+		r: r, sess: sess, sub: sess.SubscribeSteps(r.cfg.Buffer), sessionID: sid, info: info, name: name,
 		spec: spec, specJSON: string(js), done: make(chan struct{}),
 	}
 	t.status = RecordingStatus{Session: sess.ID(), Active: true}
@@ -173,7 +175,9 @@ func (t *Recording) read() {
 		}
 		if rec.Label != nil && t.cur != nil && !t.cur.done && t.cur.sessEpisode == rec.Episode {
 			t.open()
-			t.r.enqueue(op{kind: opLabel, key: t.cur.key, label: rec.Label})
+			o := op{kind: opLabel, key: t.cur.key, label: rec.Label}
+			t.r.enqueue(o)
+			t.r.tap(&o, t.cur.uid, t.name)
 		}
 		switch rec.Kind {
 		case sim.ResetRecord:
@@ -210,14 +214,14 @@ func validMode(m sim.Mode) sim.Mode {
 
 func (t *Recording) begin(rec *sim.Record, initial []float64) {
 	key := t.r.newKey()
-	t.cur = &episodeState{key: key, sessEpisode: rec.Episode, lastWall: rec.Wall}
+	t.cur = &episodeState{key: key, uid: newUID(), sessEpisode: rec.Episode, lastWall: rec.Wall}
 	mode := validMode(t.info.Mode)
 	if mode == "" {
 		mode = validMode(rec.Mode) // the mode the session starts the episode in
 	}
 	t.cur.mode = mode
 	t.cur.row = &beginRow{
-		uid: newUID(), sessionID: t.sessionID, task: t.spec.Name, taskVersion: t.spec.Version, seed: rec.Seed, mode: string(mode),
+		uid: t.cur.uid, sessionID: t.sessionID, task: t.spec.Name, taskVersion: t.spec.Version, seed: rec.Seed, mode: string(mode),
 		controlHz: rec.ControlHz, teleopHz: rec.TeleopHz, spec: t.specJSON, start: rec.Wall.UnixNano(), initialObs: blob(initial),
 		tags: joinList(t.info.Tags), note: t.info.Note,
 	}
@@ -234,7 +238,9 @@ func (t *Recording) open() {
 	if e.row == nil {
 		return
 	}
-	t.r.enqueue(op{kind: opBegin, key: e.key, begin: e.row})
+	o := op{kind: opBegin, key: e.key, begin: e.row}
+	t.r.enqueue(o)
+	t.r.tap(&o, e.uid, t.name)
 	e.row = nil
 	t.mu.Lock()
 	t.status.Episodes++
@@ -269,8 +275,9 @@ func (t *Recording) step(rec *sim.Record) {
 	}
 	row.count, row.ret, row.interventions, row.anySuccess = e.stored+1, e.ret, e.interv, e.success
 	t.open()
-	if t.r.enqueue(op{kind: opStep, key: e.key, step: row}) {
+	if o := (op{kind: opStep, key: e.key, step: row}); t.r.enqueue(o) {
 		e.stored++
+		t.r.tap(&o, e.uid, t.name)
 	} else {
 		t.lose(1)
 	}
@@ -323,9 +330,11 @@ func (t *Recording) end(outcome Outcome, wall time.Time) {
 	if mode == "" {
 		mode = deriveMode(e.robot, e.human, e.demo)
 	}
-	t.r.enqueue(op{kind: opEnd, key: e.key, end: &endRow{
+	o := op{kind: opEnd, key: e.key, end: &endRow{
 		end: wall.UnixNano(), outcome: outcome, length: e.stored, ret: e.ret, success: e.success,
 		interv: e.interv, operators: e.operators, versions: e.versions, mode: string(mode),
 		complete: outcome != Cut && e.lost == 0, dropped: e.lost, finalObs: e.finalObs,
-	}})
+	}}
+	t.r.enqueue(o)
+	t.r.tap(&o, e.uid, t.name)
 }

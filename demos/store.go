@@ -34,8 +34,9 @@ type Store struct {
 	readOnly bool
 	lock     *os.File
 
-	mu        sync.Mutex // guards recovered
+	mu        sync.Mutex // guards recovered, ingest
 	recovered int
+	ingest    *ingestStmts // prepared once, at the first Ingest
 }
 
 // Open opens (creating if needed) the store in data directory dir.

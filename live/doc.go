@@ -27,6 +27,16 @@
 // forces (scaled by sim.ForceScaler, times Config.HapticGain, never above
 // Config.HapticCap) and a rumble when help is raised.
 //
+// # Online learning and other processes
+//
+// Online is the online trainer: a hub runs one for its learning sessions
+// (StartLearning), and `tandem learn` runs one with no hub (StartOnline),
+// on the episodes package bus brings into its store. live does not import
+// bus: cmd wires them. The bus mirrors each task's current version into
+// the process's store, and calling FollowPromotions switches the sessions
+// that follow the policy Current at their next episode boundary, as a
+// local promotion does.
+//
 // # Goroutines and locks
 //
 // Each session has its loop goroutine (sim.Session.Run), the only one that

@@ -93,7 +93,7 @@ type Hub struct {
 	devices map[string]*device
 
 	stopFollow chan struct{}
-	online     *online // guarded by mu; nil until StartLearning
+	online     *Online // guarded by mu; nil until StartLearning
 }
 
 // Event reports a session added to or removed from a hub.
@@ -330,7 +330,7 @@ func (h *Hub) Close(ctx context.Context) error {
 	h.sessions = map[string]*Session{}
 	h.mu.Unlock()
 	if onl != nil {
-		onl.close() // a training in flight is abandoned (its context ends)
+		onl.Close() // a training in flight is abandoned (its context ends)
 	}
 	h.devMu.Lock()
 	devs := h.devices

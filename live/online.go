@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"runtime"
 	"sync"
 	"time"
@@ -30,6 +31,8 @@ type OnlineConfig struct {
 	PromoteMin float64
 	// Every is how often the trainer looks for new data (default 5 s).
 	Every time.Duration
+	// Note is stored with each version ("tandem serve --learn").
+	Note string
 }
 
 func (c *OnlineConfig) defaults() error {
@@ -47,6 +50,9 @@ func (c *OnlineConfig) defaults() error {
 	}
 	if c.Every == 0 {
 		c.Every = 5 * time.Second
+	}
+	if c.Note == "" {
+		c.Note = "tandem serve --learn"
 	}
 	switch {
 	case c.MinNewEpisodes < 1 || c.MinNewEpisodes > 100_000:
@@ -75,15 +81,19 @@ type OnlineEvent struct {
 	At        time.Time            `json:"at"`
 }
 
-// online is a hub's online trainer: one goroutine that, for each task
-// whose live sessions learn, trains a candidate when enough new data has
+// Online is an online trainer: one goroutine that, for each task its
+// Tasks function names, trains a candidate when enough new data has
 // arrived, evaluates it headlessly, registers it and promotes it by the
-// stated rule. Sessions learning run the policy Current and switch at their
-// next episode boundary.
-type online struct {
-	h    *Hub
+// stated rule. A hub runs one for its learning sessions
+// (Hub.StartLearning), which run the policy Current and switch at their
+// next episode boundary; `tandem learn` runs one without sessions, on the
+// episodes the bus brings into its store (StartOnline). Its methods are
+// safe for concurrent use.
+type Online struct {
 	cfg  OnlineConfig
+	deps OnlineDeps
 	tr   *Trainer
+	log  *slog.Logger
 	stop chan struct{}
 	done chan struct{}
 
@@ -94,8 +104,48 @@ type online struct {
 	events []OnlineEvent    // newest last, bounded
 }
 
+// OnlineDeps are what an online trainer works on.
+type OnlineDeps struct {
+	Store    *demos.Store       // required: episodes in, versions out
+	Policies *policies.Registry // new versions are registered here (policies.NewRegistry())
+	Catalog  Catalog            // tasks (the tasks registry)
+	Logger   *slog.Logger       // slog.Default()
+	// Tasks lists the tasks to train, asked at every check (required).
+	Tasks func() []string
+	// OnEvent, if set, hears each event once recorded (a version trained,
+	// promoted or not, or a failure), from the trainer's goroutine.
+	OnEvent func(OnlineEvent)
+}
+
 // maxEvents bounds the kept online-trainer events.
 const maxEvents = 256
+
+// StartOnline checks cfg and starts an online trainer.
+func StartOnline(cfg OnlineConfig, deps OnlineDeps) (*Online, error) {
+	if deps.Store == nil || deps.Tasks == nil {
+		return nil, fmt.Errorf("learn: the online trainer needs a store and a task list")
+	}
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	if deps.Policies == nil {
+		deps.Policies = policies.NewRegistry()
+	}
+	if deps.Catalog == nil {
+		deps.Catalog = registryCatalog{}
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	o := &Online{cfg: cfg, deps: deps, log: deps.Logger,
+		tr:   &Trainer{Store: deps.Store, Policies: deps.Policies, Catalog: deps.Catalog},
+		stop: make(chan struct{}), done: make(chan struct{}), last: map[string]int64{},
+		// Training uses every core but one, which the session loops keep (on
+		// two cores: training runs on the trainer's goroutine alone).
+		pool: nn.NewPool(runtime.GOMAXPROCS(0) - 2)}
+	go o.run()
+	return o, nil
+}
 
 // StartLearning starts the hub's online trainer (once). Sessions take part
 // with Session.SetLearning (or Options.Learn); the trainer works on every
@@ -104,21 +154,23 @@ func (h *Hub) StartLearning(cfg OnlineConfig) error {
 	if h.cfg.Store == nil {
 		return fmt.Errorf("learn: the online trainer needs a store")
 	}
-	if err := cfg.defaults(); err != nil {
-		return err
-	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.online != nil {
 		return fmt.Errorf("learn: already learning with %s", h.online.cfg.Algo)
 	}
-	o := &online{h: h, cfg: cfg, tr: &Trainer{Store: h.cfg.Store, Policies: h.cfg.Policies, Catalog: h.cfg.Catalog},
-		stop: make(chan struct{}), done: make(chan struct{}), last: map[string]int64{},
-		// Training uses every core but one, which the session loops keep (on
-		// two cores: training runs on the trainer's goroutine alone).
-		pool: nn.NewPool(runtime.GOMAXPROCS(0) - 2)}
+	o, err := StartOnline(cfg, OnlineDeps{
+		Store: h.cfg.Store, Policies: h.cfg.Policies, Catalog: h.cfg.Catalog, Logger: h.log, Tasks: h.learningTasks,
+		OnEvent: func(e OnlineEvent) {
+			if e.Promoted {
+				h.FollowPromotions(nil)
+			}
+		},
+	})
+	if err != nil {
+		return err
+	}
 	h.online = o
-	go o.run()
 	return nil
 }
 
@@ -140,12 +192,20 @@ func (h *Hub) LearnEvents() []OnlineEvent {
 	if o == nil {
 		return []OnlineEvent{}
 	}
+	return o.Events()
+}
+
+// Algo is the trainer's algorithm.
+func (o *Online) Algo() string { return o.cfg.Algo }
+
+// Events returns the trainer's recent events, oldest first.
+func (o *Online) Events() []OnlineEvent {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	return append([]OnlineEvent{}, o.events...)
 }
 
-func (o *online) record(e OnlineEvent) {
+func (o *Online) record(e OnlineEvent) {
 	e.At = time.Now()
 	o.mu.Lock()
 	o.events = append(o.events, e)
@@ -154,18 +214,27 @@ func (o *online) record(e OnlineEvent) {
 	}
 	o.mu.Unlock()
 	if e.Err != "" {
-		o.h.log.Warn("online training failed", "task", e.Task, "err", e.Err)
-		return
+		o.log.Warn("online training failed", "task", e.Task, "err", e.Err)
+	} else {
+		o.log.Info("online training", "task", e.Task, "version", e.Version, "promoted", e.Promoted, "reason", e.Reason)
 	}
-	o.h.log.Info("online training", "task", e.Task, "version", e.Version, "promoted", e.Promoted, "reason", e.Reason)
+	if o.deps.OnEvent != nil {
+		o.deps.OnEvent(e)
+	}
 }
 
-func (o *online) close() {
-	close(o.stop)
+// Close stops the trainer; a training in flight is abandoned (its
+// context ends). Calls after the first return at once.
+func (o *Online) Close() {
+	select {
+	case <-o.stop:
+	default:
+		close(o.stop)
+	}
 	<-o.done
 }
 
-func (o *online) run() {
+func (o *Online) run() {
 	defer close(o.done)
 	// Training runs here (its pool has no workers on two cores): at a
 	// lower priority than the session loops.
@@ -187,7 +256,7 @@ func (o *online) run() {
 			return
 		case <-t.C:
 		}
-		for _, task := range o.tasks() {
+		for _, task := range o.deps.Tasks() {
 			if ctx.Err() != nil {
 				return
 			}
@@ -196,11 +265,11 @@ func (o *online) run() {
 	}
 }
 
-// tasks lists the tasks of learning sessions.
-func (o *online) tasks() []string {
+// learningTasks lists the tasks of learning sessions.
+func (h *Hub) learningTasks() []string {
 	seen := map[string]bool{}
 	var out []string
-	for _, s := range o.h.List() {
+	for _, s := range h.List() {
 		if s.Live() && s.Learning() && !seen[s.spec.Name] {
 			seen[s.spec.Name] = true
 			out = append(out, s.spec.Name)
@@ -210,8 +279,8 @@ func (o *online) tasks() []string {
 }
 
 // step trains task's next candidate when enough new episodes arrived.
-func (o *online) step(ctx context.Context, task string) {
-	st := o.h.cfg.Store
+func (o *Online) step(ctx context.Context, task string) {
+	st := o.deps.Store
 	eps, err := Episodes(ctx, st, demos.Filter{Task: task})
 	if err != nil {
 		if ctx.Err() == nil { // a shutdown is not a failed training
@@ -247,12 +316,13 @@ func (o *online) step(ctx context.Context, task string) {
 	if hasCur && cur.Algo == o.cfg.Algo {
 		parent = cur.Version // warm start from the current version of this algorithm
 	}
+	o.log.Info("online training started", "task", task, "algo", o.cfg.Algo, "episodes", len(eps), "new", fresh, "parent", parent)
 	res, err := o.tr.Train(ctx, TrainRequest{
 		Algo: o.cfg.Algo, Task: task, Episodes: eps, Params: o.cfg.Params, Parent: parent,
 		EvalEpisodes: o.cfg.EvalEpisodes, Seed: uint64(newest),
 		// Leave a core to the sessions: training never competes for all of them.
 		EvalWorkers: max(1, runtime.GOMAXPROCS(0)-1), Pool: o.pool,
-		Note: "tandem serve --learn",
+		Note: o.cfg.Note,
 	})
 	if err != nil {
 		if ctx.Err() == nil {
@@ -266,15 +336,13 @@ func (o *online) step(ctx context.Context, task string) {
 		if err := st.Promote(ctx, res.Version, "online: "+ev.Reason); err != nil {
 			ev.Err = err.Error()
 			ev.Promoted = false
-		} else {
-			o.h.FollowPromotions(nil)
 		}
 	}
 	o.record(ev)
 }
 
 // decide applies the promotion rule to a candidate.
-func (o *online) decide(res TrainResult, cur demos.PolicyVersion, hasCur bool) (bool, string) {
+func (o *Online) decide(res TrainResult, cur demos.PolicyVersion, hasCur bool) (bool, string) {
 	if res.Eval == nil {
 		return false, "no evaluation"
 	}

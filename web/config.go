@@ -11,6 +11,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"tandem/demos"
 	"tandem/live"
 	"tandem/policies"
 	"tandem/sim"
@@ -94,6 +95,9 @@ type Config struct {
 
 	// NoStore runs without recording (episodes endpoints answer 503).
 	NoStore bool
+	// RecorderTap, if set, hears every row the recorder queues (see
+	// demos.RecorderConfig.Tap): cmd publishes them on the bus.
+	RecorderTap func(demos.Row)
 
 	// Clock drives sessions (sim.WallClock). Tests pass a sim.ManualClock.
 	Clock sim.Clock

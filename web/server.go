@@ -125,7 +125,7 @@ func New(cfg Config) (*Server, error) {
 	logger := s.log
 	hub, err := live.New(live.Config{
 		Clock: cfg.Clock, Catalog: cfg.Catalog, Policies: cfg.Policies, Store: s.store,
-		Recorder: demos.RecorderConfig{Logger: logger}, MaxSessions: cfg.MaxSessions,
+		Recorder: demos.RecorderConfig{Logger: logger, Tap: cfg.RecorderTap}, MaxSessions: cfg.MaxSessions,
 		TickHook: s.metrics.tickHook, HapticGain: cfg.HapticGain, HapticCap: cfg.HapticCap, Logger: logger,
 	})
 	if err != nil {

@@ -4,10 +4,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
+	"tandem/bus"
 	"tandem/demos"
 	"tandem/policies"
 )
@@ -117,7 +120,7 @@ func newPoliciesShowCmd(data *string) *cobra.Command {
 }
 
 func newPoliciesPromoteCmd(data *string, rollback bool) *cobra.Command {
-	var reason string
+	var reason, natsURL string
 	var asJSON bool
 	use, short := "promote VERSION", "Make a version its task's current policy"
 	if rollback {
@@ -129,6 +132,9 @@ func newPoliciesPromoteCmd(data *string, rollback bool) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := context.WithoutCancel(cmd.Context())
+			if natsURL != "" {
+				return promoteOnBus(cmd, natsURL, args[0], reason, rollback, asJSON)
+			}
 			st, err := demos.Open(ctx, *data, demos.Options{})
 			if err != nil {
 				return err
@@ -163,5 +169,50 @@ func newPoliciesPromoteCmd(data *string, rollback bool) *cobra.Command {
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "why (kept in the promotion history)")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the now current version as JSON")
+	cmd.Flags().StringVar(&natsURL, "nats", "", "promote on the bus at this URL[,URL...] instead of in --data: every process that follows the bus switches (docs/deploy.md)")
 	return cmd
+}
+
+// promoteOnBus promotes (or rolls back) on the bus: every serve, learn and
+// work following it mirrors the change.
+func promoteOnBus(cmd *cobra.Command, urls, arg, reason string, rollback, asJSON bool) error {
+	ctx, cancel := context.WithTimeout(cmd.Context(), 30*time.Second)
+	defer cancel()
+	b, err := bus.Open(bus.Config{URLs: urls, Name: "policies-" + hostName(),
+		Logger: slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	version := arg
+	if rollback {
+		if reason == "" {
+			reason = "tandem policies rollback"
+		}
+		if version, err = b.Rollback(ctx, arg, reason); err != nil {
+			return err
+		}
+	} else {
+		if reason == "" {
+			reason = "tandem policies promote"
+		}
+		v, err := b.Version(ctx, arg)
+		if err != nil {
+			return err
+		}
+		if err := b.SetCurrent(ctx, v.Task, v.Version, reason); err != nil {
+			return err
+		}
+	}
+	v, err := b.Version(ctx, version)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		v.Card = nil
+		v.Promoted = true
+		return json.NewEncoder(cmd.OutOrStdout()).Encode(v)
+	}
+	fmt.Fprintf(cmd.OutOrStdout(), "%s is the current %s policy on the bus\n", v.Version, v.Task)
+	return nil
 }

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net"
 	"net/url"
@@ -12,6 +14,9 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"tandem/bus"
+	"tandem/demos"
 
 	"github.com/spf13/cobra"
 
@@ -40,6 +45,7 @@ type serveFlags struct {
 	learnParams                           []string
 	learnMin, learnEval                   int
 	learnPromote                          float64
+	bus                                   busFlags
 	publicHosts                           []string
 	viewerExport, idleDefault             bool
 	idlePause, replayIdle                 time.Duration
@@ -60,7 +66,14 @@ one; --token works but shows in ps); viewers need none on a loopback address.
 Once it listens it prints the address to open with the token, the task and the
 data directory. SIGINT/SIGTERM stop the sessions at a tick boundary, flush the
 recorder and exit within 10 s: 0 when every recorded step was saved, 1 (saying
-how many were not) otherwise. Limits and the threat model: docs/security.md.`,
+how many were not) otherwise. Limits and the threat model: docs/security.md.
+
+Every recorded step is also published on the bus (NATS JetStream; an embedded
+server under DATA/nats listening on --nats-listen, or --nats URL) for tandem
+learn, and each task's current policy version on the bus is followed: sessions
+running the policy "current" switch at their next episode boundary. A lost bus
+never stops a session: rows wait in --bus-buffer and go out when it returns.
+See docs/deploy.md.`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error { return runServe(cmd, f) },
 	}
@@ -94,6 +107,7 @@ how many were not) otherwise. Limits and the threat model: docs/security.md.`,
 	fl.StringVar(&f.operator, "operator", "", "simulated operator on the default session: sim or sim:KEY=VALUE,... (see docs/teleop.md)")
 	fl.Float64Var(&f.hapticGain, "haptic-gain", live.DefaultHapticGain, "force feedback gain in (0, 100]")
 	fl.Float64Var(&f.hapticCap, "haptic-cap", live.DefaultHapticCap, "force feedback hard cap in (0, 1] of a device's full strength")
+	f.bus.add(cmd, true)
 	return cmd
 }
 
@@ -179,6 +193,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 			return usagef("--device %s: %v", d, err)
 		}
 	}
+	if err := f.bus.check(cmd); err != nil {
+		return err
+	}
 	errOut := cmd.ErrOrStderr()
 	if !cmd.Flags().Changed("seed") {
 		// A fresh seed per start, so restarts do not record the same
@@ -208,12 +225,44 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 	if err := cfg.Validate(); err != nil {
 		return usageError{err}
 	}
+	metrics := newMetricsRegistry()
+	logger := slog.New(slog.NewTextHandler(errOut, nil))
+	var (
+		b   *bus.Bus
+		pub *bus.Publisher
+		tap func(demos.Row)
+	)
+	if !f.bus.off() {
+		if b, err = f.bus.open(f.data, "serve-"+hostName(), logger); err != nil {
+			return err
+		}
+		fmt.Fprintf(errOut, "tandem: bus %s\n", describeBus(b))
+		if !f.noStore {
+			pub = b.NewPublisher(bus.PublisherConfig{Buffer: f.bus.bufferBytes(), Logger: logger})
+			tap = pub.Tap
+		}
+		busMetrics(metrics, b, pub)
+	}
+	cfg.RecorderTap, cfg.Registry = tap, metrics
 	srv, err := web.New(cfg)
 	if err != nil {
+		if b != nil {
+			b.Close()
+		}
 		return err
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
+	if b != nil {
+		defer closeBus(b, pub, errOut)
+		if st := srv.Hub().Store(); st != nil {
+			hub := srv.Hub()
+			m := b.MirrorPolicies(st, bus.MirrorConfig{OnCurrent: func(string, string) { hub.FollowPromotions(nil) }})
+			// Stop following before the server closes the store.
+			context.AfterFunc(ctx, m.Close)
+			defer m.Close()
+		}
+	}
 	// Listen first: a bad --addr fails here, before any token is shown.
 	if err := srv.Start(); err != nil {
 		return err
@@ -267,6 +316,30 @@ func isLoopbackAddr(addr string) bool {
 	host, _, _ := net.SplitHostPort(addr)
 	ip := net.ParseIP(host)
 	return ip != nil && ip.IsLoopback()
+}
+
+// closeBus publishes what the recorder left (for up to 10 s) and closes
+// the connection, stopping an embedded server cleanly.
+func closeBus(b *bus.Bus, pub *bus.Publisher, log io.Writer) {
+	if pub != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		if err := pub.Close(ctx); err != nil {
+			fmt.Fprintf(log, "tandem: bus: %v\n", err)
+		}
+		cancel()
+	}
+	if err := b.Close(); err != nil {
+		fmt.Fprintf(log, "tandem: bus: %v\n", err)
+	}
+}
+
+// hostName names this machine in process names on the bus.
+func hostName() string {
+	h, err := os.Hostname()
+	if err != nil || h == "" {
+		return "unknown"
+	}
+	return h
 }
 
 // hotplug attaches a device that appeared to the first session and detaches

@@ -1,0 +1,78 @@
+package live
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"tandem/demos"
+	"tandem/policies"
+	"tandem/policies/learntest"
+	"tandem/sim"
+	"tandem/tasks"
+)
+
+// expertEpisodes stores n expert episodes of task from seed 1.
+func expertEpisodes(t *testing.T, st *demos.Store, task string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	probe, err := tasks.New(task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps, err := sim.Rollout(ctx, sim.RolloutConfig{
+		NewTask: func() sim.Task { tk, _ := tasks.New(task); return tk },
+		Controller: func(tk sim.Task, _ int, seed uint64) (sim.Controller, error) {
+			return sim.Auto(tk.Expert(1, seed), policies.Expert), nil
+		},
+		Episodes: n, FirstSeed: 1, Workers: 1, KeepSteps: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range eps {
+		if _, err := st.AddEpisode(ctx, demos.Info{Spec: probe.Spec(), Seed: ep.Seed, Mode: sim.ModeAuto}, ep.Steps); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestOnlineWithoutSessions runs the online trainer as `tandem learn` does:
+// no hub, the tasks named by a function, each event handed to a hook.
+func TestOnlineWithoutSessions(t *testing.T) {
+	learntest.Register()
+	st, err := demos.Open(context.Background(), t.TempDir(), demos.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	expertEpisodes(t, st, "reach", 8)
+	events := make(chan OnlineEvent, 8)
+	o, err := StartOnline(OnlineConfig{Algo: learntest.Name, MinNewEpisodes: 3, EvalEpisodes: 10, PromoteMin: 1e-9,
+		Every: 100 * time.Millisecond, Params: map[string]string{"steps": "1500"}, Note: "test"},
+		OnlineDeps{Store: st, Tasks: func() []string { return []string{"reach"} }, OnEvent: func(e OnlineEvent) { events <- e },
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer o.Close()
+	var e OnlineEvent
+	select {
+	case e = <-events:
+	case <-time.After(60 * time.Second):
+		t.Fatal("no training within 60 s")
+	}
+	if e.Err != "" || e.Version != "reach-tiny-1" || !e.Promoted || e.Episodes != 8 {
+		t.Fatalf("event %+v: want reach-tiny-1 trained on 8 episodes and promoted", e)
+	}
+	t.Logf("held-out success %.2f", e.Eval.SuccessRate)
+	cur, ok, err := st.Current(context.Background(), "reach")
+	if err != nil || !ok || cur.Version != e.Version || cur.Note != "test" {
+		t.Fatalf("current %+v, %v, %v: want %s", cur, ok, err, e.Version)
+	}
+	if got := o.Events(); len(got) != 1 {
+		t.Fatalf("got %d events; want 1", len(got))
+	}
+}
