@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -157,6 +158,7 @@ func (ts *testServer) tick(id string, n int) {
 // so the tick that applies one may come after the test's first tick).
 func (ts *testServer) tickFind(id string, w *wsClient, what string, pred func(anyMsg) bool) anyMsg {
 	ts.t.Helper()
+	w.sync()
 	for range 50 {
 		ts.tick(id, 1)
 		for i := w.used; i < len(w.seen); i++ {
@@ -314,6 +316,21 @@ func (w *wsClient) tryRead() (anyMsg, error) {
 	m.raw = b
 	w.seen = append(w.seen, m)
 	return m, nil
+}
+
+// syncID numbers the pings sync sends, far from any id a test uses.
+var syncID atomic.Int64
+
+// sync waits until the server has handled everything w sent so far: a
+// connection's messages are handled in order, so the pong to a ping sent
+// now comes after them. Without it a control message can still be on its
+// way through a loaded server while the test ticks past it. Messages read
+// meanwhile stay in w.seen for find and tickFind.
+func (w *wsClient) sync() {
+	w.t.Helper()
+	id := 1<<40 + syncID.Add(1)
+	w.send(fmt.Sprintf(`{"type":"ping","id":%d}`, id))
+	w.until("pong to the sync ping", func(m anyMsg) bool { return m.Type == "pong" && m.ID == id })
 }
 
 // until reads messages until one satisfies pred.

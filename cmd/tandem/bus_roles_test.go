@@ -69,6 +69,9 @@ func start(t *testing.T, name string, args ...string) *proc {
 	spec, _ := json.Marshal(args)
 	cmd := exec.Command(os.Args[0], "-test.run", "^TestBusChild$", "-test.v=false")
 	cmd.Env = append(os.Environ(), busChildEnv+"="+string(spec), "GOMAXPROCS=2")
+	// Anything a role writes to a default path lands in the test's own
+	// directory, never in the source tree.
+	cmd.Dir = t.TempDir()
 	r, w := io.Pipe()
 	cmd.Stdout, cmd.Stderr = w, w
 	p := &proc{t: t, name: name, args: args, cmd: cmd, done: make(chan struct{}), cond: make(chan struct{})}
