@@ -14,7 +14,8 @@
 ARG GO_IMAGE=golang:1.26-bookworm
 
 FROM ${GO_IMAGE} AS build
-# TAGS are Go build tags (tandem_tiny adds the test learner "tiny").
+# TAGS are extra Go build tags (none by default; the image is built without
+# cgo, so the openblas tag does not apply here).
 ARG TAGS=""
 ENV CGO_ENABLED=0 GOFLAGS="-trimpath -tags=${TAGS}" GOCACHE=/tmp/go-build
 WORKDIR /src

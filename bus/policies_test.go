@@ -11,19 +11,17 @@ import (
 
 	"tandem/demos"
 	"tandem/policies"
-	"tandem/policies/learntest"
 	"tandem/policies/nn"
 	"tandem/sim"
 	"tandem/tasks"
 )
 
-// trainVersion trains a tiny reach policy on a few expert episodes and
+// trainVersion trains a small reach policy on a few expert episodes and
 // stores it in st as version name.
 func trainVersion(t testing.TB, st *demos.Store, name string) demos.PolicyVersion {
 	t.Helper()
 	ctx := context.Background()
-	learntest.Register()
-	l, err := policies.NewLearner(learntest.Name)
+	l, err := policies.NewLearner("bc")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,12 +36,15 @@ func trainVersion(t testing.TB, st *demos.Store, name string) demos.PolicyVersio
 	if err != nil {
 		t.Fatal(err)
 	}
-	in := policies.TrainInput{Spec: probe.Spec(), Params: map[string]string{"steps": "20"}}
+	in := policies.TrainInput{Spec: probe.Spec(), Params: map[string]string{"steps": "20", "hidden": "32"}}
 	for _, ep := range eps {
 		pe := policies.Episode{UID: name}
 		for _, r := range ep.Steps {
 			pe.Obs = append(pe.Obs, r.Obs.Append(nil))
 			pe.Action = append(pe.Action, r.Action.Append(nil))
+			pe.Source = append(pe.Source, r.Source)
+			pe.InterventionStart = append(pe.InterventionStart, false)
+			pe.Reward = append(pe.Reward, r.Reward)
 		}
 		in.Episodes = append(in.Episodes, pe)
 	}
@@ -65,7 +66,7 @@ func trainVersion(t testing.TB, st *demos.Store, name string) demos.PolicyVersio
 		t.Fatal(err)
 	}
 	card, _ := os.ReadFile(nn.CardPath(abs))
-	v := demos.PolicyVersion{Version: name, Task: "reach", Algo: learntest.Name, Path: rel, Digest: d, Card: card, Note: "test"}
+	v := demos.PolicyVersion{Version: name, Task: "reach", Algo: "bc", Path: rel, Digest: d, Card: card, Note: "test"}
 	if err := st.AddPolicy(ctx, v); err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,7 @@ func TestMirrorFollowsPublishedVersions(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	learner, serve := openStore(t), openStore(t)
-	v1 := trainVersion(t, learner, "reach-tiny-1")
+	v1 := trainVersion(t, learner, "reach-bc-1")
 	// A learner's state beside the checkpoint (as an RL learner writes).
 	statePath := func(st *demos.Store, v demos.PolicyVersion) string {
 		return policies.StatePath(filepath.Join(st.Dir(), v.Path))
@@ -99,7 +100,7 @@ func TestMirrorFollowsPublishedVersions(t *testing.T) {
 	}
 	select {
 	case c := <-changed:
-		if c != "reach=reach-tiny-1" {
+		if c != "reach=reach-bc-1" {
 			t.Fatalf("got change %s", c)
 		}
 	case <-ctx.Done():
@@ -133,7 +134,7 @@ func TestMirrorFollowsPublishedVersions(t *testing.T) {
 	}
 
 	// A second version and a promotion reach the running mirror.
-	v2 := trainVersion(t, learner, "reach-tiny-2")
+	v2 := trainVersion(t, learner, "reach-bc-2")
 	if err := b.PublishVersion(ctx, learner.Dir(), v2); err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestMirrorFollowsPublishedVersions(t *testing.T) {
 	}
 	select {
 	case c := <-changed:
-		if c != "reach=reach-tiny-2" {
+		if c != "reach=reach-bc-2" {
 			t.Fatalf("got change %s", c)
 		}
 		t.Logf("promotion mirrored in %v", time.Since(start))
@@ -160,7 +161,7 @@ func TestMirrorFollowsPublishedVersions(t *testing.T) {
 	}
 	select {
 	case c := <-changed:
-		if c != "reach=reach-tiny-1" {
+		if c != "reach=reach-bc-1" {
 			t.Fatalf("got change %s after the rollback", c)
 		}
 	case <-ctx.Done():
@@ -176,7 +177,7 @@ func TestMirrorFollowsPublishedVersions(t *testing.T) {
 		t.Fatal(err)
 	}
 	other = openStore(t)
-	clash := trainVersion(t, other, "reach-tiny-2")
+	clash := trainVersion(t, other, "reach-bc-2")
 	clash.Digest = strings.Repeat("0", 64)
 	if err := b.PublishVersion(ctx, other.Dir(), clash); err == nil || !strings.Contains(err.Error(), "another checkpoint") {
 		t.Fatalf("got %v; want a refusal", err)
@@ -188,7 +189,7 @@ func TestMirrorRefusesACheckpointThatDoesNotMatchItsDigest(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	learner, serve := openStore(t), openStore(t)
-	v := trainVersion(t, learner, "reach-tiny-1")
+	v := trainVersion(t, learner, "reach-bc-1")
 	if err := b.PublishVersion(ctx, learner.Dir(), v); err != nil {
 		t.Fatal(err)
 	}

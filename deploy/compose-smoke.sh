@@ -24,11 +24,11 @@ mkdir -p "$dir"
 log() { printf '%s compose-smoke: %s\n' "$(date +%T)" "$*"; }
 
 # Ports away from the defaults, so a real deployment on this machine is
-# left alone; the learner is the tiny test one, quick to train on reach.
+# left alone; behaviour cloning on reach trains in seconds.
 export NATS_PORT_1=14222 NATS_PORT_2=14223 NATS_PORT_3=14224
 export NATS_ROUTE_1=16222 NATS_ROUTE_2=16223 NATS_ROUTE_3=16224
 export TANDEM_ADDR=127.0.0.1:18080 TANDEM_TOKEN=compose-smoke-token
-export TANDEM_TASK=reach TANDEM_MODE=auto TANDEM_ALGO=tiny TANDEM_TAGS=tandem_tiny
+export TANDEM_TASK=reach TANDEM_MODE=auto TANDEM_ALGO=bc
 export TANDEM_LEARN_MIN_EPISODES=3 TANDEM_LEARN_EVAL_EPISODES=10 TANDEM_LEARN_PROMOTE_MIN=0
 export TANDEM_IMAGE=tandem:smoke NATS_MAX_STORE=8GiB
 nats="nats://127.0.0.1:$NATS_PORT_1,nats://127.0.0.1:$NATS_PORT_2,nats://127.0.0.1:$NATS_PORT_3"
@@ -86,7 +86,7 @@ log "build context with vendored modules in $ctx"
 rm -rf "$ctx" && mkdir -p "$ctx"
 git ls-files -co --exclude-standard | tar -T - -c | tar -x -C "$ctx"
 (cd "$ctx" && GOFLAGS=-mod=mod GOPROXY=off go mod vendor)
-log "docker-compose build (GO_IMAGE=$GO_IMAGE, tags $TANDEM_TAGS)"
+log "docker-compose build (GO_IMAGE=$GO_IMAGE, tags ${TANDEM_TAGS:-none})"
 start=$(date +%s)
 docker-compose -p "$project" -f "$ctx/docker-compose.yml" --project-directory "$ctx" build serve
 log "built $TANDEM_IMAGE in $(( $(date +%s) - start )) s: $(docker image inspect -f '{{.Size}}' "$TANDEM_IMAGE" | awk '{printf "%.1f MB", $1/1e6}')"
@@ -102,7 +102,7 @@ log "serve is up at $base"
 # 4. A learned version reaches the serve's session.
 version=""
 for _ in $(seq 300); do
-  version=$(curl -fs "$base/api/sessions" | sed -n 's/.*"policy_version":"\(reach-tiny-[0-9]*\)".*/\1/p')
+  version=$(curl -fs "$base/api/sessions" | sed -n 's/.*"policy_version":"\(reach-bc-[0-9]*\)".*/\1/p')
   [ -n "$version" ] && break
   sleep 0.5
 done

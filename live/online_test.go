@@ -9,7 +9,6 @@ import (
 
 	"tandem/demos"
 	"tandem/policies"
-	"tandem/policies/learntest"
 	"tandem/sim"
 	"tandem/tasks"
 )
@@ -42,7 +41,6 @@ func expertEpisodes(t *testing.T, st *demos.Store, task string, n int) {
 // TestOnlineWithoutSessions runs the online trainer as `tandem learn` does:
 // no hub, the tasks named by a function, each event handed to a hook.
 func TestOnlineWithoutSessions(t *testing.T) {
-	learntest.Register()
 	st, err := demos.Open(context.Background(), t.TempDir(), demos.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -50,8 +48,8 @@ func TestOnlineWithoutSessions(t *testing.T) {
 	defer st.Close()
 	expertEpisodes(t, st, "reach", 8)
 	events := make(chan OnlineEvent, 8)
-	o, err := StartOnline(OnlineConfig{Algo: learntest.Name, MinNewEpisodes: 3, EvalEpisodes: 10, PromoteMin: 1e-9,
-		Every: 100 * time.Millisecond, Params: map[string]string{"steps": "1500"}, Note: "test"},
+	o, err := StartOnline(OnlineConfig{Algo: "bc", MinNewEpisodes: 3, EvalEpisodes: 10, PromoteMin: 1e-9,
+		Every: 100 * time.Millisecond, Params: map[string]string{"steps": "1500", "hidden": "32"}, Note: "test"},
 		OnlineDeps{Store: st, Tasks: func() []string { return []string{"reach"} }, OnEvent: func(e OnlineEvent) { events <- e },
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
@@ -64,8 +62,8 @@ func TestOnlineWithoutSessions(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("no training within 60 s")
 	}
-	if e.Err != "" || e.Version != "reach-tiny-1" || !e.Promoted || e.Episodes != 8 {
-		t.Fatalf("event %+v: want reach-tiny-1 trained on 8 episodes and promoted", e)
+	if e.Err != "" || e.Version != "reach-bc-1" || !e.Promoted || e.Episodes != 8 {
+		t.Fatalf("event %+v: want reach-bc-1 trained on 8 episodes and promoted", e)
 	}
 	t.Logf("held-out success %.2f", e.Eval.SuccessRate)
 	cur, ok, err := st.Current(context.Background(), "reach")

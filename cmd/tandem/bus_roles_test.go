@@ -23,13 +23,12 @@ import (
 	_ "modernc.org/sqlite"
 
 	"tandem/bus"
-	"tandem/policies/learntest"
 	"tandem/web"
 )
 
 // The multi-process tests run tandem's roles as separate processes on
-// loopback: the test binary re-executed as the tandem binary (with the
-// tiny test learner registered), so no build step is needed.
+// loopback: the test binary re-executed as the tandem binary, so no build
+// step is needed.
 
 const busChildEnv = "TANDEM_BUS_CHILD"
 
@@ -45,7 +44,6 @@ func TestBusChild(t *testing.T) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(3)
 	}
-	learntest.Register()
 	os.Exit(run(args, os.Stdout, os.Stderr))
 }
 
@@ -178,17 +176,18 @@ func freePort(t *testing.T) int {
 var (
 	listeningRE = regexp.MustCompile(`listening on (http://\S+)`)
 	busURLRE    = regexp.MustCompile(`bus embedded NATS at (nats://\S+)`)
-	trainedRE   = regexp.MustCompile(`^reach: (reach-tiny-\d+) on \d+ episodes.*promoted`)
-	anyTrainRE  = regexp.MustCompile(`^reach: reach-tiny-\d+ on \d+ episodes`)
+	trainedRE   = regexp.MustCompile(`^reach: (reach-bc-\d+) on \d+ episodes.*promoted`)
+	anyTrainRE  = regexp.MustCompile(`^reach: reach-bc-\d+ on \d+ episodes`)
 	trainingRE  = regexp.MustCompile(`msg="online training started" task=reach`)
 )
 
-// learnArgs are the learner's flags in these tests: the tiny learner,
-// quick to start a training, promoting whatever the first version scores.
+// learnArgs are the learner's flags in these tests: behaviour cloning with
+// a small network and few steps, quick to start a training, promoting
+// whatever the first version scores.
 func learnArgs(url, data string) []string {
-	return []string{"learn", "--nats", url, "--data", data, "--algo", learntest.Name, "--task", "reach",
+	return []string{"learn", "--nats", url, "--data", data, "--algo", "bc", "--task", "reach",
 		"--min-episodes", "3", "--eval-episodes", "5", "--promote-min", "0", "--every", "300ms",
-		"--param", "steps=600", "--ack-wait", "3s"}
+		"--param", "steps=600", "--param", "hidden=32", "--ack-wait", "3s"}
 }
 
 // serveArgs run one reach session in auto mode on the task's current
