@@ -179,7 +179,23 @@ func (b *Bus) Evaluate(ctx context.Context, task, policy string, episodes, chunk
 		}
 		ids = append(ids, id)
 	}
-	parts := make([]policies.EvalResult, len(ids))
+	sts, err := b.WaitAll(ctx, ids)
+	if err != nil {
+		return policies.EvalResult{}, err
+	}
+	for i, st := range sts {
+		if st.Result == nil {
+			return policies.EvalResult{}, fmt.Errorf("job %s: no result", ids[i])
+		}
+	}
+	return MergeResults(sts), nil
+}
+
+// WaitAll waits for every job in ids to end and returns their states in
+// the order of ids; the error joins one for each job that failed or could
+// not be waited for.
+func (b *Bus) WaitAll(ctx context.Context, ids []string) ([]JobStatus, error) {
+	sts := make([]JobStatus, len(ids))
 	errs := make([]error, len(ids))
 	var wg sync.WaitGroup
 	for i, id := range ids {
@@ -190,18 +206,24 @@ func (b *Bus) Evaluate(ctx context.Context, task, policy string, episodes, chunk
 				errs[i] = err
 			case st.State == JobFailed:
 				errs[i] = fmt.Errorf("job %s failed on %s: %s", id, st.Worker, st.Error)
-			case st.Result == nil:
-				errs[i] = fmt.Errorf("job %s: no result", id)
-			default:
-				parts[i] = *st.Result
 			}
+			sts[i] = st
 		})
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return policies.EvalResult{}, err
+	return sts, errors.Join(errs...)
+}
+
+// MergeResults merges the results of the ended jobs sts (those without
+// one are left out) as MergeEval does.
+func MergeResults(sts []JobStatus) policies.EvalResult {
+	parts := make([]policies.EvalResult, 0, len(sts))
+	for _, st := range sts {
+		if st.Result != nil {
+			parts = append(parts, *st.Result)
+		}
 	}
-	return MergeEval(parts), nil
+	return MergeEval(parts)
 }
 
 // MergeEval combines evaluations of disjoint seed ranges into one.

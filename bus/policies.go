@@ -379,18 +379,18 @@ func (m *Mirror) version(ctx context.Context, v demos.PolicyVersion) error {
 		return err
 	}
 	if old, err := os.ReadFile(abs); err != nil || !bytes.Equal(old, tensors) {
-		if err := writeFile(abs, tensors); err != nil {
+		if err := nn.WriteFile(abs, tensors); err != nil {
 			return err
 		}
 	}
-	if err := writeFile(nn.CardPath(abs), card); err != nil {
+	if err := nn.WriteFile(nn.CardPath(abs), card); err != nil {
 		return err
 	}
 	if m.state {
 		state, err := m.b.objects.GetBytes(ctx, v.Version+policies.StateExt)
 		switch {
 		case err == nil:
-			if err := writeFile(policies.StatePath(abs), state); err != nil {
+			if err := nn.WriteFile(policies.StatePath(abs), state); err != nil {
 				return err
 			}
 		case !errors.Is(err, jetstream.ErrObjectNotFound):
@@ -439,27 +439,4 @@ func (m *Mirror) current(ctx context.Context, task string, c Current) error {
 		m.onCurrent(task, c.Version)
 	}
 	return nil
-}
-
-// writeFile writes data to path through a temporary file renamed into
-// place.
-func writeFile(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-	}
-	return err
 }

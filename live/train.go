@@ -175,7 +175,7 @@ func (tr *Trainer) Train(ctx context.Context, req TrainRequest) (TrainResult, er
 		return TrainResult{}, err
 	}
 	if sf, ok := learner.(policies.Stateful); ok && sf.State() != nil {
-		if err := writeAtomic(policies.StatePath(abs), sf.State()); err != nil {
+		if err := nn.WriteFile(policies.StatePath(abs), sf.State()); err != nil {
 			return TrainResult{}, err
 		}
 	}
@@ -205,16 +205,6 @@ func (tr *Trainer) Train(ctx context.Context, req TrainRequest) (TrainResult, er
 	}
 	res.Checkpoint = abs
 	return res, nil
-}
-
-// writeAtomic writes data to path through a temporary file renamed into
-// place, so a crash never leaves half a file.
-func writeAtomic(path string, data []byte) error {
-	tmp := path + ".partial"
-	if err := os.WriteFile(tmp, data, 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp, path)
 }
 
 // register adds a stored version to the registry (an existing name is

@@ -3,13 +3,11 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
 	"os/signal"
-	"sync"
 	"syscall"
 	"time"
 
@@ -191,27 +189,11 @@ jobs and prints their summary (--no-wait: prints the job ids and returns).`,
 				return nil
 			}
 			start := time.Now()
-			parts := make([]policies.EvalResult, len(ids))
-			errs := make([]error, len(ids))
-			var wg sync.WaitGroup
-			for i, id := range ids {
-				wg.Go(func() {
-					st, err := b.Wait(ctx, id)
-					switch {
-					case err != nil:
-						errs[i] = err
-					case st.State == bus.JobFailed:
-						errs[i] = fmt.Errorf("job %s failed on %s: %s", id, st.Worker, st.Error)
-					case st.Result != nil:
-						parts[i] = *st.Result
-					}
-				})
-			}
-			wg.Wait()
-			if err := errors.Join(errs...); err != nil {
+			sts, err := b.WaitAll(ctx, ids)
+			if err != nil {
 				return err
 			}
-			return printEval(out, f.task, f.policy, bus.MergeEval(parts), time.Since(start), f.asJSON)
+			return printEval(out, f.task, f.policy, bus.MergeResults(sts), time.Since(start), f.asJSON)
 		},
 	}
 	f.add(cmd, "seed of the first episode (default: drawn at random)")

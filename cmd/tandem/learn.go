@@ -101,15 +101,12 @@ func runLearn(cmd *cobra.Command, f learnFlags) error {
 	defer stop()
 	errOut := cmd.ErrOrStderr()
 	logger := slog.New(slog.NewTextHandler(errOut, nil))
-	st, err := demos.Open(ctx, f.data, demos.Options{})
+	tr, err := openTrainer(ctx, f.data)
 	if err != nil {
 		return err
 	}
+	st, reg := tr.Store, tr.Policies
 	defer st.Close()
-	reg := policies.NewRegistry()
-	if err := live.LoadVersions(ctx, st, reg); err != nil {
-		return err
-	}
 	b, err := f.bus.open(f.data, "learn-"+hostName(), logger)
 	if err != nil {
 		return err

@@ -82,15 +82,12 @@ func runWork(cmd *cobra.Command, f workFlags) error {
 	defer stop()
 	errOut := cmd.ErrOrStderr()
 	logger := slog.New(slog.NewTextHandler(errOut, nil))
-	st, err := demos.Open(ctx, f.data, demos.Options{})
+	tr, err := openTrainer(ctx, f.data)
 	if err != nil {
 		return err
 	}
+	st, reg := tr.Store, tr.Policies
 	defer st.Close()
-	reg := policies.NewRegistry()
-	if err := live.LoadVersions(ctx, st, reg); err != nil {
-		return err
-	}
 	b, err := f.bus.open(f.data, f.name, logger)
 	if err != nil {
 		return err

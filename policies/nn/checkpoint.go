@@ -210,13 +210,16 @@ func Save(path string, m *Model, card Card) error {
 	if err != nil {
 		return err
 	}
-	if err := writeFile(path, tensors); err != nil {
+	if err := WriteFile(path, tensors); err != nil {
 		return err
 	}
-	return writeFile(CardPath(path), cj)
+	return WriteFile(CardPath(path), cj)
 }
 
-func writeFile(path string, data []byte) error {
+// WriteFile writes data to path as a checkpoint file is written: through
+// a temporary file in the same directory, synced and renamed into place,
+// so a reader sees the old file or the whole new one.
+func WriteFile(path string, data []byte) error {
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
 	if err != nil {
 		return fmt.Errorf("nn: save: %w", err)
