@@ -23,16 +23,12 @@ func (bc) Name() string { return "bc" }
 
 // Train implements Learner.
 func (bc) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
-	p := newParams("bc", in.Params)
-	c, err := parseFit(p, &in)
+	var srcs []sim.Source
+	c, err := parseLearner("bc", &in, func(p *params) (err error) {
+		srcs, err = parseSources(p)
+		return err
+	})
 	if err != nil {
-		return TrainOutput{}, err
-	}
-	srcs, err := parseSources(p)
-	if err != nil {
-		return TrainOutput{}, err
-	}
-	if err := p.done(); err != nil {
 		return TrainOutput{}, err
 	}
 	d, err := prepare(&in, c.Memory, sim.DefaultPreIntervention)

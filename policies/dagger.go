@@ -33,16 +33,12 @@ const DefaultRelabel = 0.5
 
 // Train implements Learner.
 func (dagger) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
-	p := newParams("dagger", in.Params)
-	c, err := parseFit(p, &in)
+	var frac float64
+	c, err := parseLearner("dagger", &in, func(p *params) (err error) {
+		frac, err = p.float("relabel", DefaultRelabel, 0, 1, false)
+		return err
+	})
 	if err != nil {
-		return TrainOutput{}, err
-	}
-	frac, err := p.float("relabel", DefaultRelabel, 0, 1, false)
-	if err != nil {
-		return TrainOutput{}, err
-	}
-	if err := p.done(); err != nil {
 		return TrainOutput{}, err
 	}
 	// Relabel on copies: each chosen robot step's target becomes the

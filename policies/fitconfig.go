@@ -68,6 +68,23 @@ const (
 // they are not given.
 var archKeys = []string{"hidden", "activation", "layer_norm", "head", "modes", "frame_stack", "members"}
 
+// parseLearner reads a learner's parameters: the shared ones (parseFit),
+// then those its own function reads (nil when it has none), and refuses
+// any that are left over.
+func parseLearner(algo string, in *TrainInput, own func(*params) error) (fitConfig, error) {
+	p := newParams(algo, in.Params)
+	c, err := parseFit(p, in)
+	if err != nil {
+		return fitConfig{}, err
+	}
+	if own != nil {
+		if err := own(p); err != nil {
+			return fitConfig{}, err
+		}
+	}
+	return c, p.done()
+}
+
 // parseFit reads the shared parameters.
 func parseFit(p *params, in *TrainInput) (fitConfig, error) {
 	c := fitConfig{Steps: defaultSteps, Batch: defaultBatch, LR: defaultLR, WeightDecay: defaultWeightDecay, Clip: defaultClip,

@@ -20,12 +20,8 @@ func (hgDAgger) Name() string { return "hg-dagger" }
 
 // Train implements Learner.
 func (hgDAgger) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
-	p := newParams("hg-dagger", in.Params)
-	c, err := parseFit(p, &in)
+	c, err := parseLearner("hg-dagger", &in, nil)
 	if err != nil {
-		return TrainOutput{}, err
-	}
-	if err := p.done(); err != nil {
 		return TrainOutput{}, err
 	}
 	d, err := prepare(&in, c.Memory, sim.DefaultPreIntervention)

@@ -26,12 +26,8 @@ const iwrShare = 0.5
 
 // Train implements Learner.
 func (iwr) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
-	p := newParams("iwr", in.Params)
-	c, err := parseFit(p, &in)
+	c, err := parseLearner("iwr", &in, nil)
 	if err != nil {
-		return TrainOutput{}, err
-	}
-	if err := p.done(); err != nil {
 		return TrainOutput{}, err
 	}
 	d, err := prepare(&in, c.Memory, sim.DefaultPreIntervention)

@@ -132,16 +132,12 @@ func SiriusWeights(classes []sim.Class) ClassWeights {
 
 // Train implements Learner.
 func (sirius) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
-	p := newParams("sirius", in.Params)
-	c, err := parseFit(p, &in)
+	var window int
+	c, err := parseLearner("sirius", &in, func(p *params) (err error) {
+		window, err = p.int("preintv", sim.DefaultPreIntervention, 0, 1000)
+		return err
+	})
 	if err != nil {
-		return TrainOutput{}, err
-	}
-	window, err := p.int("preintv", sim.DefaultPreIntervention, 0, 1000)
-	if err != nil {
-		return TrainOutput{}, err
-	}
-	if err := p.done(); err != nil {
 		return TrainOutput{}, err
 	}
 	d, err := prepare(&in, c.Memory, window)
