@@ -85,7 +85,10 @@ ctx="$dir/context"
 log "build context with vendored modules in $ctx"
 rm -rf "$ctx" && mkdir -p "$ctx"
 git ls-files -co --exclude-standard | tar -T - -c | tar -x -C "$ctx"
-(cd "$ctx" && GOFLAGS=-mod=mod GOPROXY=off go mod vendor)
+# Vendoring wants every platform's imports (cobra's Windows-only mousetrap,
+# nats-server's TPM code): a Linux build never put those in the module
+# cache, so they come from the module proxy here, on the host.
+(cd "$ctx" && GOFLAGS=-mod=mod go mod vendor)
 log "docker-compose build (GO_IMAGE=$GO_IMAGE, tags ${TANDEM_TAGS:-none})"
 start=$(date +%s)
 docker-compose -p "$project" -f "$ctx/docker-compose.yml" --project-directory "$ctx" build serve
