@@ -58,11 +58,11 @@ type Batch struct {
 func (d *Dataset) Gather(b *Batch, idx []int, w []float32, norm *Normalizer, stack int) {
 	n := len(idx)
 	in := d.ObsDim * stack
-	b.X = grow32(b.X, n*in)
-	b.Y = grow32(b.Y, n*d.ActDim)
+	b.X = grow(b.X, n*in)
+	b.Y = grow(b.Y, n*d.ActDim)
 	b.Rows = n
 	if w != nil {
-		b.W = grow32(b.W, n)
+		b.W = grow(b.W, n)
 		copy(b.W, w[:n])
 	} else {
 		b.W = b.W[:0]
@@ -76,11 +76,4 @@ func (d *Dataset) Gather(b *Batch, idx []int, w []float32, norm *Normalizer, sta
 		}
 		norm.NormAct(b.Y[r*d.ActDim:(r+1)*d.ActDim], d.Act[i*d.ActDim:(i+1)*d.ActDim])
 	}
-}
-
-func grow32(s []float32, n int) []float32 {
-	if cap(s) < n {
-		return make([]float32, n)
-	}
-	return s[:n]
 }

@@ -23,6 +23,8 @@ type scratch struct {
 	acc      [4]float32
 }
 
+// grow returns s resliced to n elements, allocating only when its capacity
+// is short (the packing buffers here, a Batch's slices in Gather).
 func grow(s []float32, n int) []float32 {
 	if cap(s) < n {
 		return make([]float32, n)

@@ -23,7 +23,7 @@ type Tape struct {
 // NewTape returns a tape for batches of up to rows rows.
 func (a *Arch) NewTape(rows int) *Tape {
 	t := &Tape{arch: a, cap: rows}
-	for i, l := range a.layers {
+	for _, l := range a.layers {
 		t.a = append(t.a, make([]float32, rows*l.out))
 		if l.g >= 0 {
 			t.h = append(t.h, make([]float32, rows*l.out))
@@ -32,7 +32,6 @@ func (a *Arch) NewTape(rows int) *Tape {
 			t.h = append(t.h, nil)
 			t.rstd = append(t.rstd, nil)
 		}
-		_ = i
 	}
 	t.d[0] = make([]float32, rows*a.maxWidth)
 	t.d[1] = make([]float32, rows*a.maxWidth)
