@@ -216,9 +216,13 @@ func pythonWithNumpy() string {
 // TestNumpyReader is the check by a reader that is not ours: a numpy
 // script (testdata/forward.py) parses the safetensors file and the card
 // itself, computes the forward pass docs/policies.md describes, and must
-// agree with Go's actions.
+// agree with Go's actions. It skips without numpy unless TANDEM_PYTHON
+// names a Python (CI does), which must then import numpy.
 func TestNumpyReader(t *testing.T) {
 	py := pythonWithNumpy()
+	if want := os.Getenv("TANDEM_PYTHON"); want != "" && py != want {
+		t.Fatalf("TANDEM_PYTHON=%s does not import numpy (Debian: apt-get install python3-numpy)", want)
+	}
 	if py == "" {
 		t.Skip("no python3 with numpy (Debian: apt-get install python3-numpy)")
 	}
