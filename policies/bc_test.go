@@ -33,7 +33,7 @@ func TestBCFitsReachExpertFrom20Demos(t *testing.T) {
 		t.Errorf("hyper-parameters %v; want the defaults recorded", c.Hyperparameters)
 	}
 	if l0, l1 := out.Stats["loss_first"].(float64), out.Stats["loss_final"].(float64); !(l1 < l0-3) {
-		t.Errorf("loss %.3f → %.3f: the GMM's NLL should fall by several nats", l0, l1)
+		t.Errorf("loss %.3f → %.3f: the default Gaussian head's NLL should fall by several nats", l0, l1)
 	}
 	// The checkpoint round-trips and acts the same.
 	path := filepath.Join(t.TempDir(), "bc.safetensors")
