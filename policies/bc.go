@@ -24,10 +24,7 @@ func (bc) Name() string { return "bc" }
 // Train implements Learner.
 func (bc) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 	var srcs []sim.Source
-	c, err := parseLearner("bc", &in, func(p *params) (err error) {
-		srcs, err = parseSources(p)
-		return err
-	})
+	c, err := parseLearner("bc", &in, func(p *params) { srcs = parseSources(p) })
 	if err != nil {
 		return TrainOutput{}, err
 	}
@@ -53,25 +50,27 @@ func (bc) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 var allSources = []sim.Source{sim.Demo, sim.Human, sim.Robot}
 
 // parseSources reads bc's sources=demo,human,robot (any non-empty subset).
-func parseSources(p *params) ([]sim.Source, error) {
+func parseSources(p *params) []sim.Source {
 	v, ok := p.raw("sources")
 	if !ok {
-		return allSources, nil
+		return allSources
 	}
 	want := "a non-empty list of demo, human, robot (such as demo+human)"
 	var out []sim.Source
 	for _, s := range splitList(strings.ToLower(v)) {
 		src := sim.Source(s)
 		if !slices.Contains(allSources, src) {
-			return nil, p.errorf("sources", v, want)
+			p.bad("sources", v, want)
+			return nil
 		}
 		if !slices.Contains(out, src) {
 			out = append(out, src)
 		}
 	}
 	if len(out) == 0 {
-		return nil, p.errorf("sources", v, want)
+		p.bad("sources", v, want)
+		return nil
 	}
 	slices.SortFunc(out, func(a, b sim.Source) int { return slices.Index(allSources, a) - slices.Index(allSources, b) })
-	return out, nil
+	return out
 }

@@ -34,10 +34,7 @@ const DefaultRelabel = 0.5
 // Train implements Learner.
 func (dagger) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 	var frac float64
-	c, err := parseLearner("dagger", &in, func(p *params) (err error) {
-		frac, err = p.float("relabel", DefaultRelabel, 0, 1, false)
-		return err
-	})
+	c, err := parseLearner("dagger", &in, func(p *params) { frac = p.float("relabel", DefaultRelabel, 0, 1, false) })
 	if err != nil {
 		return TrainOutput{}, err
 	}

@@ -71,16 +71,14 @@ var archKeys = []string{"hidden", "activation", "layer_norm", "head", "modes", "
 // parseLearner reads a learner's parameters: the shared ones (parseFit),
 // then those its own function reads (nil when it has none), and refuses
 // any that are left over.
-func parseLearner(algo string, in *TrainInput, own func(*params) error) (fitConfig, error) {
+func parseLearner(algo string, in *TrainInput, own func(*params)) (fitConfig, error) {
 	p := newParams(algo, in.Params)
 	c, err := parseFit(p, in)
 	if err != nil {
 		return fitConfig{}, err
 	}
 	if own != nil {
-		if err := own(p); err != nil {
-			return fitConfig{}, err
-		}
+		own(p)
 	}
 	return c, p.done()
 }
@@ -89,89 +87,59 @@ func parseLearner(algo string, in *TrainInput, own func(*params) error) (fitConf
 func parseFit(p *params, in *TrainInput) (fitConfig, error) {
 	c := fitConfig{Steps: defaultSteps, Batch: defaultBatch, LR: defaultLR, WeightDecay: defaultWeightDecay, Clip: defaultClip,
 		Hidden: defaultHidden, Act: nn.Tanh, Head: nn.Head{Kind: defaultHead, Squash: true, Modes: 5}, FrameStack: defaultFrameStack, Members: 1}
-	var err error
-	set := func(e error) {
-		if err == nil {
-			err = e
-		}
-	}
-	var e error
-	c.Preset, e = p.enum("preset", "", "", "robomimic")
-	set(e)
+	c.Preset = p.enum("preset", "", "", "robomimic")
 	if c.Preset == "robomimic" {
 		c.Hidden, c.Act, c.LR, c.Batch, c.FrameStack, c.WeightDecay, c.Clip = robomimicHidden, nn.ReLU, 1e-4, 256, 10, 0, 0
 		c.Head.Kind = nn.GMM
 	}
-	c.Steps, e = p.int("steps", c.Steps, 1, maxSteps)
-	set(e)
-	c.Batch, e = p.int("batch", c.Batch, 1, maxBatch)
-	set(e)
-	c.LR, e = p.float("lr", c.LR, 0, 1, true)
-	set(e)
-	c.WeightDecay, e = p.float("weight_decay", c.WeightDecay, 0, 1, false)
-	set(e)
-	c.Clip, e = p.float("clip", c.Clip, 0, 1e6, false)
-	set(e)
-	c.Hidden, e = p.widths("hidden", c.Hidden, maxLayers, maxWidth)
-	set(e)
-	act, e := p.enum("activation", string(c.Act), string(nn.ReLU), string(nn.Tanh))
-	set(e)
-	c.Act = nn.Activation(act)
-	c.LayerNorm, e = p.bool("layer_norm", false)
-	set(e)
-	head, e := p.enum("head", string(c.Head.Kind), string(nn.Gaussian), string(nn.GMM), string(nn.Deterministic))
-	set(e)
-	c.Head.Kind = nn.HeadKind(head)
-	c.Head.Modes, e = p.int("modes", 5, 1, 64)
-	set(e)
+	c.Steps = p.int("steps", c.Steps, 1, maxSteps)
+	c.Batch = p.int("batch", c.Batch, 1, maxBatch)
+	c.LR = p.float("lr", c.LR, 0, 1, true)
+	c.WeightDecay = p.float("weight_decay", c.WeightDecay, 0, 1, false)
+	c.Clip = p.float("clip", c.Clip, 0, 1e6, false)
+	c.Hidden = p.widths("hidden", c.Hidden, maxLayers, maxWidth)
+	c.Act = nn.Activation(p.enum("activation", string(c.Act), string(nn.ReLU), string(nn.Tanh)))
+	c.LayerNorm = p.bool("layer_norm", false)
+	c.Head.Kind = nn.HeadKind(p.enum("head", string(c.Head.Kind), string(nn.Gaussian), string(nn.GMM), string(nn.Deterministic)))
+	c.Head.Modes = p.int("modes", 5, 1, 64)
 	if c.Head.Kind != nn.GMM {
 		c.Head.Modes = 0
 		if p.set["modes"] {
-			set(fmt.Errorf("%s: modes applies to head=gmm only", p.algo))
+			p.fail(fmt.Errorf("%s: modes applies to head=gmm only", p.algo))
 		}
 	}
-	c.FrameStack, e = p.int("frame_stack", c.FrameStack, 1, maxFrameStack)
-	set(e)
-	c.Help, e = parseHelp(p)
-	set(e)
+	c.FrameStack = p.int("frame_stack", c.FrameStack, 1, maxFrameStack)
+	c.Help = parseHelp(p)
 	defMembers := 1
 	if c.Help.On {
 		defMembers = thriftyMembers
 	}
-	c.Members, e = p.int("members", defMembers, 1, maxMembers)
-	set(e)
-	c.Memory, e = parseMemory(p)
-	set(e)
-	if err != nil {
-		return c, err
+	c.Members = p.int("members", defMembers, 1, maxMembers)
+	c.Memory = parseMemory(p)
+	if p.err != nil {
+		return c, p.err
 	}
 	if in.Parent != nil {
-		if err = c.inherit(p, in.Parent); err != nil {
+		if err := c.inherit(p, in.Parent); err != nil {
 			return c, err
 		}
 		if c.Head.Kind != nn.GMM && p.set["modes"] {
 			return c, fmt.Errorf("%s: modes applies to head=gmm only; the parent's head is %s", p.algo, c.Head.Kind)
 		}
 	}
-	return c, err
+	return c, nil
 }
 
-func parseMemory(p *params) (Memory, error) {
-	var m Memory
-	var err error
-	if m.Rule, err = p.enum("memory", MemoryAll, MemoryRules...); err != nil {
-		return m, err
-	}
-	if m.Episodes, err = p.int("memory_episodes", 0, 0, 1<<30); err != nil {
-		return m, err
-	}
-	if m.Steps, err = p.int("memory_steps", 0, 0, 1<<40); err != nil {
-		return m, err
+func parseMemory(p *params) Memory {
+	m := Memory{
+		Rule:     p.enum("memory", MemoryAll, MemoryRules...),
+		Episodes: p.int("memory_episodes", 0, 0, 1<<30),
+		Steps:    p.int("memory_steps", 0, 0, 1<<40),
 	}
 	if m.Rule == MemoryAll && (m.Episodes > 0 || m.Steps > 0) {
-		return m, fmt.Errorf("%s: memory_episodes and memory_steps bound a memory rule: give memory=fifo, filo, lfi or mfi", p.algo)
+		p.fail(fmt.Errorf("%s: memory_episodes and memory_steps bound a memory rule: give memory=fifo, filo, lfi or mfi", p.algo))
 	}
-	return m, nil
+	return m
 }
 
 // inherit takes the parent's architecture for every architecture key not

@@ -52,45 +52,30 @@ type helpConfig struct {
 	LR          float64
 }
 
-func parseHelp(p *params) (helpConfig, error) {
-	c := helpConfig{Rate: thriftyRate, Risk: true, Steps: thriftyCriticSteps, Batch: thriftyCriticBatch,
-		Hidden: defaultRiskHidden, Gamma: thriftyGamma, PosFraction: thriftyPosFraction, LR: thriftyCriticLR}
-	var err error
-	set := func(e error) {
-		if err == nil {
-			err = e
-		}
+func parseHelp(p *params) helpConfig {
+	c := helpConfig{
+		On:          p.bool("help", false),
+		Rate:        p.float("help_rate", thriftyRate, 0, 0.5, true),
+		Risk:        p.bool("risk", true),
+		Steps:       p.int("risk_steps", thriftyCriticSteps, 1, maxSteps),
+		Batch:       p.int("risk_batch", thriftyCriticBatch, 2, maxBatch),
+		Hidden:      p.widths("risk_hidden", defaultRiskHidden, maxLayers, maxWidth),
+		Gamma:       p.float("risk_gamma", thriftyGamma, 0, 1, true),
+		PosFraction: p.float("risk_pos", thriftyPosFraction, 0, 1, false),
+		LR:          p.float("risk_lr", thriftyCriticLR, 0, 1, true),
 	}
-	var e error
-	c.On, e = p.bool("help", false)
-	set(e)
-	c.Rate, e = p.float("help_rate", c.Rate, 0, 0.5, true)
-	set(e)
-	c.Risk, e = p.bool("risk", c.Risk)
-	set(e)
-	c.Steps, e = p.int("risk_steps", c.Steps, 1, maxSteps)
-	set(e)
-	c.Batch, e = p.int("risk_batch", c.Batch, 2, maxBatch)
-	set(e)
-	c.Hidden, e = p.widths("risk_hidden", c.Hidden, maxLayers, maxWidth)
-	set(e)
-	c.Gamma, e = p.float("risk_gamma", c.Gamma, 0, 1, true)
-	set(e)
-	c.PosFraction, e = p.float("risk_pos", c.PosFraction, 0, 1, false)
-	set(e)
-	c.LR, e = p.float("risk_lr", c.LR, 0, 1, true)
-	set(e)
-	if err == nil && !c.On {
+	if !c.On {
 		for _, k := range []string{"help_rate", "risk", "risk_steps", "risk_batch", "risk_hidden", "risk_gamma", "risk_pos", "risk_lr"} {
 			if p.set[k] {
-				return c, fmt.Errorf("%s: %s applies with help=true", p.algo, k)
+				p.fail(fmt.Errorf("%s: %s applies with help=true", p.algo, k))
+				break
 			}
 		}
 	}
 	if !c.Risk {
 		c.Steps = 0
 	}
-	return c, err
+	return c
 }
 
 // HelpCard is a policy's help-request configuration, stored on its card

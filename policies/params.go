@@ -10,8 +10,11 @@ import (
 )
 
 // params reads an algorithm's KEY=VALUE hyper-parameters (TrainInput.Params)
-// against the keys it accepts. Every getter names the key and its range in
-// its error; done reports the keys nobody read (unknown keys are errors).
+// against the keys it accepts. A getter given a bad value returns the
+// default and records an error naming the key and its range; the first
+// error recorded is the one reported (err, then done), so a parser reads
+// all its keys and checks once. done also reports the keys nobody read
+// (unknown keys are errors).
 type params struct {
 	algo  string
 	m     map[string]string
@@ -19,6 +22,7 @@ type params struct {
 	// set records the keys given explicitly, so a warm start can tell an
 	// inherited architecture from a conflicting one.
 	set map[string]bool
+	err error // the first problem found
 }
 
 func newParams(algo string, m map[string]string) *params {
@@ -38,31 +42,40 @@ func (p *params) raw(key string) (string, bool) {
 	return strings.TrimSpace(v), ok
 }
 
-func (p *params) errorf(key, v, want string) error {
+// fail records err unless an earlier problem was recorded.
+func (p *params) fail(err error) {
+	if p.err == nil {
+		p.err = err
+	}
+}
+
+// bad records that key's value v is not what the key wants.
+func (p *params) bad(key, v, want string) {
 	if len(v) > 40 {
 		v = v[:40] + "…"
 	}
-	return fmt.Errorf("%s: %s=%q: want %s", p.algo, key, v, want)
+	p.fail(fmt.Errorf("%s: %s=%q: want %s", p.algo, key, v, want))
 }
 
 // int reads an integer in [lo, hi].
-func (p *params) int(key string, def, lo, hi int) (int, error) {
+func (p *params) int(key string, def, lo, hi int) int {
 	v, ok := p.raw(key)
 	if !ok {
-		return def, nil
+		return def
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < lo || n > hi {
-		return def, p.errorf(key, v, fmt.Sprintf("an integer in [%d, %d]", lo, hi))
+		p.bad(key, v, fmt.Sprintf("an integer in [%d, %d]", lo, hi))
+		return def
 	}
-	return n, nil
+	return n
 }
 
 // float reads a finite number in [lo, hi] (lo excluded when openLo).
-func (p *params) float(key string, def, lo, hi float64, openLo bool) (float64, error) {
+func (p *params) float(key string, def, lo, hi float64, openLo bool) float64 {
 	v, ok := p.raw(key)
 	if !ok {
-		return def, nil
+		return def
 	}
 	f, err := strconv.ParseFloat(v, 64)
 	bad := err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f > hi || f < lo || openLo && f == lo
@@ -71,37 +84,40 @@ func (p *params) float(key string, def, lo, hi float64, openLo bool) (float64, e
 		if openLo {
 			l = "("
 		}
-		return def, p.errorf(key, v, fmt.Sprintf("a number in %s%g, %g]", l, lo, hi))
+		p.bad(key, v, fmt.Sprintf("a number in %s%g, %g]", l, lo, hi))
+		return def
 	}
-	return f, nil
+	return f
 }
 
 // bool reads true/false (also 1/0, yes/no, on/off).
-func (p *params) bool(key string, def bool) (bool, error) {
+func (p *params) bool(key string, def bool) bool {
 	v, ok := p.raw(key)
 	if !ok {
-		return def, nil
+		return def
 	}
 	switch strings.ToLower(v) {
 	case "1", "true", "yes", "on":
-		return true, nil
+		return true
 	case "0", "false", "no", "off":
-		return false, nil
+		return false
 	}
-	return def, p.errorf(key, v, "true or false")
+	p.bad(key, v, "true or false")
+	return def
 }
 
 // enum reads one of valid.
-func (p *params) enum(key, def string, valid ...string) (string, error) {
+func (p *params) enum(key, def string, valid ...string) string {
 	v, ok := p.raw(key)
 	if !ok {
-		return def, nil
+		return def
 	}
 	v = strings.ToLower(v)
 	if !slices.Contains(valid, v) {
-		return def, p.errorf(key, v, "one of "+strings.Join(valid, ", "))
+		p.bad(key, v, "one of "+strings.Join(valid, ", "))
+		return def
 	}
-	return v, nil
+	return v
 }
 
 // splitList splits a list value on commas, '+', 'x' or spaces, so that it
@@ -112,29 +128,35 @@ func splitList(v string) []string {
 }
 
 // widths reads a list of 1..maxLen layer widths, each in [1, maxW].
-func (p *params) widths(key string, def []int, maxLen, maxW int) ([]int, error) {
+func (p *params) widths(key string, def []int, maxLen, maxW int) []int {
 	v, ok := p.raw(key)
 	if !ok {
-		return def, nil
+		return def
 	}
 	want := fmt.Sprintf("1 to %d layer widths in [1, %d], such as 256x256", maxLen, maxW)
 	f := splitList(v)
 	if len(f) == 0 || len(f) > maxLen {
-		return def, p.errorf(key, v, want)
+		p.bad(key, v, want)
+		return def
 	}
 	out := make([]int, len(f))
 	for i, s := range f {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < 1 || n > maxW {
-			return def, p.errorf(key, v, want)
+			p.bad(key, v, want)
+			return def
 		}
 		out[i] = n
 	}
-	return out, nil
+	return out
 }
 
-// done returns an error naming the keys that no getter read.
+// done returns the first problem recorded, or else an error naming the
+// keys that no getter read.
 func (p *params) done() error {
+	if p.err != nil {
+		return p.err
+	}
 	var unknown []string
 	for k := range p.m {
 		if !slices.Contains(p.known, k) {

@@ -133,10 +133,7 @@ func SiriusWeights(classes []sim.Class) ClassWeights {
 // Train implements Learner.
 func (sirius) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 	var window int
-	c, err := parseLearner("sirius", &in, func(p *params) (err error) {
-		window, err = p.int("preintv", sim.DefaultPreIntervention, 0, 1000)
-		return err
-	})
+	c, err := parseLearner("sirius", &in, func(p *params) { window = p.int("preintv", sim.DefaultPreIntervention, 0, 1000) })
 	if err != nil {
 		return TrainOutput{}, err
 	}
