@@ -40,6 +40,9 @@ func TestUsageErrorsExitTwoAndNameChoices(t *testing.T) {
 		{"teleop with policy", []string{"rollout", "--mode", "teleop", "--operator", "sim", "--policy", "random"}, "runs no policy"},
 		{"shared without operator", []string{"rollout", "--mode", "shared"}, "needs an operator"},
 		{"auto with operator", []string{"rollout", "--mode", "auto", "--operator", "sim"}, "runs the policy alone"},
+		{"jobs rollout unknown operator", []string{"jobs", "rollout", "--nats", "nats://127.0.0.1:1", "--operator", "ghost"}, "valid: sim"},
+		{"jobs rollout bad operator key", []string{"jobs", "rollout", "--nats", "nats://127.0.0.1:1", "--operator", "sim:bogus=1"}, "valid: id, rule"},
+		{"jobs rollout unknown mode", []string{"jobs", "rollout", "--nats", "nats://127.0.0.1:1", "--mode", "replay"}, "valid: shared, teleop, auto"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
