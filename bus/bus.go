@@ -22,7 +22,7 @@ const (
 	JobsSubject     = "tandem.jobs"        // one subject: jobs are taken in order
 	PoliciesBucket  = "tandem_policies"    // KV: current.<task>, version.<version>
 	JobsBucket      = "tandem_jobs"        // KV: <job id> → JobStatus
-	CheckpointStore = "tandem_checkpoints" // object store: <version>.safetensors, <version>.json
+	CheckpointStore = "tandem_checkpoints" // object store: <version>.safetensors, .card.json, .state.safetensors
 )
 
 // Defaults of Config's zero values.

@@ -28,7 +28,8 @@
 //	                    queue refuses a job).
 //	tandem_policies     KV: version.<version> the stored version's row,
 //	                    current.<task> the task's current version.
-//	tandem_checkpoints  object store: <version>.safetensors and .json.
+//	tandem_checkpoints  object store: <version>.safetensors, .card.json
+//	                    and, for a learner with state, .state.safetensors.
 //	tandem_jobs         KV: <job id> the job's state and result (1 day).
 //
 // The first process to start creates what is missing with its limits;

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Bring docker-compose.yml up on this machine, run a short job through it,
 # check that a learned policy reaches the serve's session, and tear it all
-# down. Works offline: the image is built with a Go toolchain image made
-# from the host's Go and the modules vendored into a copy of the source.
+# down. The image builds offline: with a Go toolchain image made from the
+# host's Go and the modules vendored into a copy of the source (vendoring,
+# on the host, fetches what the module cache lacks from the module proxy).
 #
 #   deploy/compose-smoke.sh            # exit status 0: it ran as documented
 #

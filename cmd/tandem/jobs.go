@@ -16,6 +16,7 @@ import (
 	"tandem/bus"
 	"tandem/live"
 	"tandem/policies"
+	"tandem/sim"
 	"tandem/tasks"
 )
 
@@ -154,6 +155,17 @@ jobs and prints their summary (--no-wait: prints the job ids and returns).`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := f.check(cmd); err != nil {
 				return err
+			}
+			// Refused here, not by every job on the workers.
+			if mode != "" {
+				if _, err := sim.ParseMode(mode); err != nil {
+					return usageError{err}
+				}
+			}
+			if operator != "" {
+				if _, err := simOperatorSpec(operator); err != nil {
+					return usagef("--operator: %v", err)
+				}
 			}
 			var sk *float64
 			if cmd.Flags().Changed("skill") {

@@ -89,6 +89,9 @@ func runLearn(cmd *cobra.Command, f learnFlags) error {
 	if f.ackWait < time.Second {
 		return usagef("--ack-wait must be at least 1s, got %v", f.ackWait)
 	}
+	if err := checkOnlineFlags("", f.minEpisodes, f.evalEps, f.promoteMin); err != nil {
+		return err
+	}
 	if err := f.bus.check(cmd); err != nil {
 		return err
 	}
@@ -147,6 +150,21 @@ func runLearn(cmd *cobra.Command, f learnFlags) error {
 	}
 	<-ctx.Done()
 	online.Close()
+	return nil
+}
+
+// checkOnlineFlags holds the online trainer's flags (learn's, or serve's
+// with prefix "learn-") to their documented ranges. live.OnlineConfig
+// reads a zero as its default, so 0 would otherwise pass as 10 or 30.
+func checkOnlineFlags(prefix string, minEpisodes, evalEpisodes int, promoteMin float64) error {
+	switch {
+	case minEpisodes < 1 || minEpisodes > 100_000:
+		return usagef("--%smin-episodes must be in [1, 100000], got %d", prefix, minEpisodes)
+	case evalEpisodes < 1 || evalEpisodes > 10_000:
+		return usagef("--%seval-episodes must be in [1, 10000], got %d", prefix, evalEpisodes)
+	case !(promoteMin >= 0 && promoteMin <= 1):
+		return usagef("--%spromote-min must be in [0, 1], got %g", prefix, promoteMin)
+	}
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -58,6 +59,60 @@ func TestTrainRegistersAVersionThatRollsOut(t *testing.T) {
 			t.Fatalf("rollout --policy %s: %d %s %s", name, code, out, errOut)
 		}
 	}
+	// policies list, promote and rollback: a second version, promoted,
+	// then rolled back to the first, each change kept with its reason.
+	if code, out, errOut := tandem(t, "train", "--algo", "bc", "--task", "reach", "--data", dir, "--eval-episodes", "1", "--param", "steps=50"); code != 0 {
+		t.Fatalf("second train: %d %s %s", code, out, errOut)
+	}
+	listed := func() string {
+		t.Helper()
+		code, out, errOut := tandem(t, "policies", "list", "--data", dir, "--task", "reach", "--json")
+		var rows []struct {
+			Version, Kind string
+			Promoted      bool
+		}
+		if err := json.Unmarshal([]byte(out), &rows); code != 0 || err != nil {
+			t.Fatalf("policies list: %d %q %s: %v", code, out, errOut, err)
+		}
+		var got []string
+		for _, r := range rows {
+			got = append(got, fmt.Sprintf("%s/%s/%v", r.Version, r.Kind, r.Promoted))
+		}
+		return strings.Join(got, " ")
+	}
+	if got, want := listed(), "expert/builtin/false random/builtin/false reach-bc-1/learned/true reach-bc-2/learned/false"; got != want {
+		t.Fatalf("policies list: got %s; want %s", got, want)
+	}
+	lastReason := func() string {
+		t.Helper()
+		st, err := demos.Open(context.Background(), dir, demos.Options{ReadOnly: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		var r string
+		if err := st.DB().QueryRow(`SELECT reason FROM promotions ORDER BY id DESC LIMIT 1`).Scan(&r); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	for _, step := range []struct{ args, version, reason, list string }{
+		{"promote reach-bc-2", "reach-bc-2", "tandem policies promote", "reach-bc-1/learned/false reach-bc-2/learned/true"},
+		{"rollback reach", "reach-bc-1", "tandem policies rollback", "reach-bc-1/learned/true reach-bc-2/learned/false"},
+	} {
+		code, out, errOut := tandem(t, append(append([]string{"policies"}, strings.Fields(step.args)...), "--data", dir, "--json")...)
+		var v demos.PolicyVersion
+		if err := json.Unmarshal([]byte(out), &v); code != 0 || err != nil || v.Version != step.version {
+			t.Fatalf("policies %s: %d %q %s: %v; want %s", step.args, code, out, errOut, err, step.version)
+		}
+		if got := lastReason(); got != step.reason {
+			t.Errorf("policies %s: reason %q; want %q", step.args, got, step.reason)
+		}
+		if got := listed(); !strings.HasSuffix(got, step.list) {
+			t.Errorf("after policies %s: list %s; want it to end %s", step.args, got, step.list)
+		}
+	}
+
 	// A damaged checkpoint is refused by its digest, not loaded.
 	b, _ := os.ReadFile(res.Checkpoint)
 	b[len(b)-1] ^= 1

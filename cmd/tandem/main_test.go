@@ -40,6 +40,12 @@ func TestUsageErrorsExitTwoAndNameChoices(t *testing.T) {
 		{"teleop with policy", []string{"rollout", "--mode", "teleop", "--operator", "sim", "--policy", "random"}, "runs no policy"},
 		{"shared without operator", []string{"rollout", "--mode", "shared"}, "needs an operator"},
 		{"auto with operator", []string{"rollout", "--mode", "auto", "--operator", "sim"}, "runs the policy alone"},
+		{"jobs rollout unknown operator", []string{"jobs", "rollout", "--nats", "nats://127.0.0.1:1", "--operator", "ghost"}, "valid: sim"},
+		{"jobs rollout bad operator key", []string{"jobs", "rollout", "--nats", "nats://127.0.0.1:1", "--operator", "sim:bogus=1"}, "valid: id, rule"},
+		{"learn zero min episodes", []string{"learn", "--nats", "nats://127.0.0.1:1", "--min-episodes", "0"}, "--min-episodes must be in [1, 100000]"},
+		{"learn promote-min above 1", []string{"learn", "--nats", "nats://127.0.0.1:1", "--promote-min", "1.5"}, "--promote-min must be in [0, 1]"},
+		{"serve learn zero eval episodes", []string{"serve", "--learn", "bc", "--learn-eval-episodes", "0"}, "--learn-eval-episodes must be in [1, 10000]"},
+		{"jobs rollout unknown mode", []string{"jobs", "rollout", "--nats", "nats://127.0.0.1:1", "--mode", "replay"}, "valid: shared, teleop, auto"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -3,6 +3,7 @@ package main
 import (
 	"strings"
 
+	"tandem/live"
 	"tandem/sim"
 	"tandem/teleop"
 )
@@ -10,6 +11,16 @@ import (
 // Simulated operators for `tandem rollout --operator sim[:KEY=VALUE,...]`:
 // the policy runs in shared mode under a teleop.Arbiter and a
 // teleop.SimOperator built on the task's expert intervenes by its rule.
+
+// simOperatorSpec checks an --operator argument, sim[:KEY=VALUE,...]
+// (live.ParseOperator), and returns its description: what follows "sim:",
+// which simOperatorConfig reads for each episode.
+func simOperatorSpec(arg string) (string, error) {
+	if _, err := live.ParseOperator(arg); err != nil {
+		return "", err
+	}
+	return strings.TrimPrefix(strings.TrimPrefix(arg, "sim"), ":"), nil
+}
 
 // simOperatorConfig parses spec for one episode: the episode seed varies
 // the operator per episode (a seed given in the spec shifts the whole run),

@@ -132,6 +132,9 @@ func newPoliciesPromoteCmd(data *string, rollback bool) *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			ctx := context.WithoutCancel(cmd.Context())
+			if reason == "" {
+				reason = "tandem policies " + cmd.Name()
+			}
 			if natsURL != "" {
 				return promoteOnBus(cmd, natsURL, args[0], reason, rollback, asJSON)
 			}
@@ -142,16 +145,10 @@ func newPoliciesPromoteCmd(data *string, rollback bool) *cobra.Command {
 			defer st.Close()
 			var v demos.PolicyVersion
 			if rollback {
-				if reason == "" {
-					reason = "tandem policies rollback"
-				}
 				if v, err = st.Rollback(ctx, args[0], reason); err != nil {
 					return err
 				}
 			} else {
-				if reason == "" {
-					reason = "tandem policies promote"
-				}
 				if err := st.Promote(ctx, args[0], reason); err != nil {
 					return err
 				}
@@ -186,16 +183,10 @@ func promoteOnBus(cmd *cobra.Command, urls, arg, reason string, rollback, asJSON
 	defer b.Close()
 	version := arg
 	if rollback {
-		if reason == "" {
-			reason = "tandem policies rollback"
-		}
 		if version, err = b.Rollback(ctx, arg, reason); err != nil {
 			return err
 		}
 	} else {
-		if reason == "" {
-			reason = "tandem policies promote"
-		}
 		v, err := b.Version(ctx, arg)
 		if err != nil {
 			return err

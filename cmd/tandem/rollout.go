@@ -16,7 +16,6 @@ import (
 	"tandem/policies"
 	"tandem/sim"
 	"tandem/tasks"
-	"tandem/teleop"
 )
 
 func init() { commands = append(commands, newRolloutCmd) }
@@ -155,15 +154,9 @@ func planRollout(cmd *cobra.Command, f rolloutFlags) (rolloutPlan, error) {
 		p.info.Policy = f.policy
 	}
 	if f.operator != "" {
-		const prefix = "sim"
-		op := f.operator
-		if !strings.HasPrefix(op, prefix) || len(op) > len(prefix) && op[len(prefix)] != ':' {
-			return p, usagef("unknown operator %q (valid: sim, sim:KEY=VALUE,...)", op)
-		}
-		p.opSpec = strings.TrimPrefix(strings.TrimPrefix(op, prefix), ":")
 		// Check the description once, before any worker starts, so a typo is
 		// one usage error rather than one per episode.
-		if _, err := teleop.ParseOperator(p.opSpec); err != nil {
+		if p.opSpec, err = simOperatorSpec(f.operator); err != nil {
 			return p, usageError{err}
 		}
 	}

@@ -166,6 +166,9 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		if err != nil {
 			return usageError{err}
 		}
+		if err := checkOnlineFlags("learn-", f.learnMin, f.learnEval, f.learnPromote); err != nil {
+			return err
+		}
 		learn = &live.OnlineConfig{Algo: f.learn, Params: kv, MinNewEpisodes: f.learnMin, EvalEpisodes: f.learnEval, PromoteMin: f.learnPromote}
 		if f.learnPromote == 0 {
 			learn.PromoteMin = 1e-9 // "0" means promote whatever the first version scores

@@ -96,7 +96,9 @@ func TestServePrintsWhatToOpenAndBadAddrFailsFirst(t *testing.T) {
 	}
 	defer taken.Close()
 	for _, addr := range []string{"127.0.0.1:99999", "nonsense", taken.Addr().String()} {
-		code, _, stderr := tandem(t, "serve", "--addr", addr, "--no-store", "--token", "fixed-token-123")
+		// --data: the embedded bus starts (under DATA/nats) before the
+		// listener fails; never in the package directory.
+		code, _, stderr := tandem(t, "serve", "--addr", addr, "--no-store", "--token", "fixed-token-123", "--data", t.TempDir())
 		if code == 0 || strings.Contains(stderr, "fixed-token-123") || strings.Contains(strings.ToLower(stderr), "token") {
 			t.Errorf("serve --addr %s: exit %d, stderr %q; want a failure that shows no token", addr, code, stderr)
 		}

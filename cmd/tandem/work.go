@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os/signal"
-	"strings"
 	"syscall"
 	"time"
 
@@ -191,11 +190,10 @@ func (w *worker) rollout(ctx context.Context, job bus.Job, maker func() sim.Task
 	}
 	opSpec := ""
 	if job.Operator != "" {
-		op, ok := strings.CutPrefix(job.Operator, "sim")
-		if !ok || op != "" && op[0] != ':' {
-			return nil, fmt.Errorf("unknown operator %q (valid: sim, sim:KEY=VALUE,...)", job.Operator)
+		var err error
+		if opSpec, err = simOperatorSpec(job.Operator); err != nil {
+			return nil, err
 		}
-		opSpec = strings.TrimPrefix(op, ":")
 	}
 	if (mode == sim.ModeTeleop || mode == sim.ModeShared) && job.Operator == "" {
 		return nil, fmt.Errorf("mode %s needs an operator", mode)
