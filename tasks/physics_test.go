@@ -117,6 +117,21 @@ func TestPhysicsMatchesLibrary(t *testing.T) {
 	}
 }
 
+// TestSpecContinuousMatchesWorld: Spec.Continuous (reported by tandem bench
+// and written by --dump-world for the C++ replay) says what the world runs.
+// The surgical tasks once declared it off while their worlds kept Box2D's
+// default, on.
+func TestSpecContinuousMatchesWorld(t *testing.T) {
+	for _, name := range Names() {
+		mk, _ := Lookup(name)
+		task := mk()
+		task.Reset(1)
+		if got, want := task.(stepped).Stepper().World().M_continuousPhysics, task.Spec().Continuous; got != want {
+			t.Errorf("%s: world runs continuous collision %v; Spec.Continuous says %v", name, got, want)
+		}
+	}
+}
+
 // TestEnvStepAllocatesNothing runs whole expert episodes through Env.Step
 // for every task, physics included, and counts allocations (Reset, which
 // builds the world, is outside the count).
