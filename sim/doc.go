@@ -39,9 +39,13 @@
 //
 // # Allocation
 //
-// Env.Step does not allocate in tandem's code: Step carries its vectors in
-// fixed-size arrays (Vec). Session allocates one Record pose slice per tick for
-// its subscribers, which is off the physics hot path.
+// Env.Step does not allocate: Step carries its vectors in fixed-size arrays
+// (Vec), and the tasks' worlds are stepped by sim/b2step (package tasks'
+// TestEnvStepAllocatesNothing runs every task's expert episode). A Session
+// allocates, per tick, what it publishes, because subscribers share it: the
+// Record, its Poses and Forces, copies of the Decision's slices and, on a
+// learning step of a sub-ticked period, its Subticks. That is off the
+// physics hot path.
 //
 // # Physics
 //

@@ -81,8 +81,7 @@ type Env struct {
 	started  bool
 	done     bool
 	inPeriod bool
-	advanced int  // substeps run in the current period
-	pending  Step // the period being executed
+	advanced int // substeps run in the current period
 	seed     uint64
 	t        int
 	obs      []float64
@@ -184,8 +183,6 @@ func (e *Env) Begin() error {
 	}
 	e.inPeriod = true
 	e.advanced = 0
-	e.pending.Seed, e.pending.T = e.seed, e.t
-	e.pending.Obs.n = copy(e.pending.Obs.a[:], e.obs)
 	return nil
 }
 
@@ -230,11 +227,13 @@ func (e *Env) Advance(n int) {
 func (e *Env) End(learned []float64) Step {
 	e.Advance(e.substeps - e.advanced)
 	e.inPeriod = false
-	s := e.pending
+	// e.obs still holds the observation the period started from: only
+	// Reset (which ends any period) and End write it.
+	var s Step
+	s.Seed, s.T = e.seed, e.t
+	s.Obs.n = copy(s.Obs.a[:], e.obs)
 	s.Action.n = len(learned)
-	for i, v := range learned {
-		s.Action.a[i] = min(max(v, e.spec.ActionLow[i]), e.spec.ActionHigh[i])
-	}
+	e.Clamp(s.Action.a[:], learned)
 	e.t++
 	e.task.Observe(e.obs)
 	s.Next.n = copy(s.Next.a[:], e.obs)

@@ -547,12 +547,12 @@ func (s *Session) tickOnce(now time.Time) {
 	var step Step
 	if last {
 		kind = StepRecord
+		learned := s.act // End clamps it
 		if s.dec.SubTicks {
 			s.spec.CombineSubticks(s.learned, s.subticks, s.subs)
-		} else {
-			s.env.Clamp(s.learned, s.act)
+			learned = s.learned
 		}
-		step = s.env.End(s.learned)
+		step = s.env.End(learned)
 		s.success = step.Success
 		s.obs = step.Next
 		s.ret += step.Reward

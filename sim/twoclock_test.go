@@ -280,9 +280,17 @@ func TestNonFiniteProposalIsNotRecorded(t *testing.T) {
 	s := newPointSession(t, NewManualClock(t0), nan)
 	sub := s.Subscribe(10)
 	s.Tick(t0)
+	steps := 0
 	for _, r := range drain(sub) {
-		if r.Kind == StepRecord && (r.PolicyAction.Len() != 0 || !r.Rejected) {
+		if r.Kind != StepRecord {
+			continue
+		}
+		steps++
+		if r.PolicyAction.Len() != 0 || !r.Rejected {
 			t.Fatalf("policy action %v rejected %v; want no proposal kept and the step marked rejected", r.PolicyAction.Slice(), r.Rejected)
 		}
+	}
+	if steps != 1 {
+		t.Fatalf("%d learning steps after the first tick; want 1", steps)
 	}
 }

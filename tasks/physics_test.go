@@ -19,7 +19,7 @@ type stepped interface {
 
 // expertActions runs the expert of a fresh instance of task name for one
 // episode from seed and returns its actions.
-func expertActions(t *testing.T, name string, seed uint64) [][]float64 {
+func expertActions(t testing.TB, name string, seed uint64) [][]float64 {
 	t.Helper()
 	mk, err := Lookup(name)
 	if err != nil {
@@ -117,6 +117,21 @@ func TestPhysicsMatchesLibrary(t *testing.T) {
 	}
 }
 
+// TestSpecContinuousMatchesWorld: Spec.Continuous (reported by tandem bench
+// and written by --dump-world for the C++ replay) says what the world runs.
+// The surgical tasks once declared it off while their worlds kept Box2D's
+// default, on.
+func TestSpecContinuousMatchesWorld(t *testing.T) {
+	for _, name := range Names() {
+		mk, _ := Lookup(name)
+		task := mk()
+		task.Reset(1)
+		if got, want := task.(stepped).Stepper().World().M_continuousPhysics, task.Spec().Continuous; got != want {
+			t.Errorf("%s: world runs continuous collision %v; Spec.Continuous says %v", name, got, want)
+		}
+	}
+}
+
 // TestEnvStepAllocatesNothing runs whole expert episodes through Env.Step
 // for every task, physics included, and counts allocations (Reset, which
 // builds the world, is outside the count).
@@ -161,7 +176,7 @@ func TestEnvStepAllocatesNothing(t *testing.T) {
 func BenchmarkSubstep(b *testing.B) {
 	for _, name := range Names() {
 		mk, _ := Lookup(name)
-		actions := expertActions(&testing.T{}, name, 1)
+		actions := expertActions(b, name, 1)
 		for _, library := range []bool{false, true} {
 			mode := "stepper"
 			if library {
@@ -198,25 +213,51 @@ func BenchmarkSubstep(b *testing.B) {
 }
 
 // TestParallelWorlds steps two instances of every task at once from two
-// goroutines, as rollouts and live sessions do; under -race it shows that
-// the stepper shares no state between worlds (the library's own step
-// updates package-level counters during time of impact).
+// goroutines, as rollouts and live sessions do, and requires both to end
+// where a lone run ends; under -race it shows that the stepper shares no
+// state between worlds (the library's own step updates package-level
+// counters during time of impact).
 func TestParallelWorlds(t *testing.T) {
 	for _, name := range Names() {
 		actions := expertActions(t, name, 1)
 		mk, _ := Lookup(name)
+		run := func() (sim.Vec, error) {
+			env, err := sim.NewEnv(mk(), sim.EnvConfig{})
+			if err != nil {
+				return sim.Vec{}, err
+			}
+			obs := env.Reset(1)
+			for i := 0; i < len(actions) && !env.Done(); i++ {
+				s, err := env.Step(actions[i])
+				if err != nil {
+					return sim.Vec{}, err
+				}
+				obs = s.Next
+			}
+			return obs, nil
+		}
+		want, err := run()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var got [2]sim.Vec
+		var errs [2]error
 		var wg sync.WaitGroup
-		for range 2 {
+		for i := range got {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				env, _ := sim.NewEnv(mk(), sim.EnvConfig{})
-				env.Reset(1)
-				for i := 0; i < len(actions) && !env.Done(); i++ {
-					env.Step(actions[i])
-				}
+				got[i], errs[i] = run()
 			}()
 		}
 		wg.Wait()
+		for i := range got {
+			if errs[i] != nil {
+				t.Fatalf("%s: goroutine %d: %v", name, i, errs[i])
+			}
+			if got[i] != want {
+				t.Errorf("%s: goroutine %d ended at %v; want %v as alone", name, i, got[i].Slice(), want.Slice())
+			}
+		}
 	}
 }

@@ -258,7 +258,10 @@ func (sc *scene) drive(k int) {
 // sameBits compares every body of two worlds built alike.
 func sameBits(a, b *box2d.B2World) error {
 	ba, bb := a.M_bodyList, b.M_bodyList
-	for i := 0; ba != nil && bb != nil; i++ {
+	for i := 0; ba != nil || bb != nil; i++ {
+		if ba == nil || bb == nil {
+			return fmt.Errorf("body counts: got %d; want %d", b.GetBodyCount(), a.GetBodyCount())
+		}
 		fa := [...]float64{ba.M_xf.P.X, ba.M_xf.P.Y, ba.M_sweep.A, ba.M_linearVelocity.X, ba.M_linearVelocity.Y, ba.M_angularVelocity, ba.M_sweep.C.X, ba.M_sweep.C.Y}
 		fb := [...]float64{bb.M_xf.P.X, bb.M_xf.P.Y, bb.M_sweep.A, bb.M_linearVelocity.X, bb.M_linearVelocity.Y, bb.M_angularVelocity, bb.M_sweep.C.X, bb.M_sweep.C.Y}
 		for k := range fa {

@@ -53,8 +53,9 @@ type Track struct {
 	elapsed float64    // s since reset
 	horizon float64    // s: Spec.Horizon at ControlHz
 
-	u, v  float64
+	u, v  float64 // the target's image position, valid while !stale
 	in    bool
+	stale bool    // the camera or target moved since look
 	omega float64 // roll rate of the last control step, rad/s
 
 	skipPhysics bool // tests only: run tandem's code without the physics step
@@ -116,6 +117,7 @@ func (t *Track) Reset(seed uint64) {
 	t.cam.roll = (2*r.Float64() - 1) * 0.25
 	t.cam.clamp()
 	t.rate, t.elapsed, t.omega = [4]float64{}, 0, 0
+	t.stale = true
 	t.look()
 	t.phys.Bind(t.world)
 }
@@ -189,17 +191,23 @@ func (t *Track) Substep(dt float64) {
 	if !t.skipPhysics {
 		t.phys.Step(dt, 8, 3)
 	}
-	t.look()
+	t.stale = true // projected when read, once per control step, not per substep
 }
 
-// look projects the target's centre into the image.
+// look projects the target's centre into the image, if it moved since the
+// last projection.
 func (t *Track) look() {
+	if !t.stale {
+		return
+	}
 	p := t.target.GetPosition()
 	t.u, t.v, t.in = t.cam.project(mgl64.Vec3{p.X, p.Y, targetZ})
+	t.stale = false
 }
 
 // Observe writes the endoscope state and the target's image position.
 func (t *Track) Observe(dst []float64) {
+	t.look()
 	tip := t.cam.tip()
 	dst[0], dst[1], dst[2] = tip.X(), tip.Y(), tip.Z()
 	dst[3], dst[4], dst[5], dst[6] = t.cam.yaw, t.cam.tilt, t.cam.roll, t.cam.insert
@@ -213,15 +221,22 @@ func (t *Track) Observe(dst []float64) {
 // Reward is SurRoL ActiveTrack's dense reward, 1 − (d/2 + 0.1|ω|), with d
 // the target's distance from the image centre in normalised image units.
 func (t *Track) Reward() float64 {
+	t.look()
 	return 1 - (math.Hypot(t.u, t.v)/2 + 0.1*math.Abs(t.omega))
 }
 
 // Terminal reports the target out of view.
-func (t *Track) Terminal() bool { return !t.in }
+func (t *Track) Terminal() bool {
+	t.look()
+	return !t.in
+}
 
 // Success is the target kept in view for the whole horizon (50 s): true on
 // the last step of an episode that never lost it.
-func (t *Track) Success() bool { return t.in && t.elapsed >= t.horizon-1e-6 }
+func (t *Track) Success() bool {
+	t.look()
+	return t.in && t.elapsed >= t.horizon-1e-6
+}
 
 // CameraPose is the endoscope's view frame on the table (sim.Viewer).
 func (t *Track) CameraPose() sim.Pose { return t.cam.viewPose() }

@@ -56,8 +56,7 @@ type PickPlace struct {
 	block *box2d.B2Body
 	bin   *box2d.B2Body
 
-	cmd   [3]float64 // vx, vy (cm/s), jaw (normalised)
-	clock periodClock
+	cmd [3]float64 // vx, vy (cm/s), jaw (normalised)
 
 	skipPhysics bool // tests only: run tandem's code without the physics step
 }
@@ -106,7 +105,6 @@ func (t *PickPlace) Reset(seed uint64) {
 	addBox(t.block, boxFix{hx: blockHalf, hy: blockHalf, density: blockDensity, friction: blockFriction})
 	t.g = newGripper(t.world, uniform(r, -20, 20), ppStartY)
 	t.cmd = [3]float64{}
-	t.clock.start(1 / t.spec.ControlHz)
 	t.phys.ReserveJoints(box2d.B2JointType.E_weldJoint, 1)
 	t.phys.Bind(t.world)
 }
@@ -120,9 +118,8 @@ func binFixtures() [3]boxFix {
 }
 
 // Act sets the palm velocity and the jaw command for the next period.
-func (t *PickPlace) Act(a []float64, period float64) {
+func (t *PickPlace) Act(a []float64, _ float64) {
 	t.cmd = [3]float64{a[0] * ppSpeed, a[1] * ppSpeed, a[2]}
-	t.clock.start(period)
 }
 
 // Substep drives the gripper, steps the physics and applies the grasp rules.
@@ -133,7 +130,6 @@ func (t *PickPlace) Substep(dt float64) {
 		t.phys.Step(dt, velocityIters, positionIters)
 	}
 	t.g.update(&t.phys, t.block, t.cmd[2], dt)
-	t.clock.tick(dt)
 }
 
 // Observe writes the gripper, block and bin state.
