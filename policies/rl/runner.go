@@ -170,7 +170,7 @@ func (r *Runner) label(w []Step, i int) {
 		r.stats.Stale++
 		return
 	}
-	if l, ok := labelAt(r.rc.Algo, &e, i, &r.rc.Spec, &r.cfg, r.grip); ok {
+	if l, ok := labelAt(r.rc.Algo, &e, i, &r.rc.Spec, &r.cfg, r.grip, rlifLabels(r.rc.Algo, &e)); ok {
 		r.add(&l)
 	}
 }
