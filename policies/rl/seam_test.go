@@ -90,8 +90,17 @@ func TestPublishedWeightsChangeActions(t *testing.T) {
 	// Undecodable weights keep the current version.
 	board.Publish(context.Background(), Weights{Version: 9, Tensors: []byte("junk"), Card: []byte("{}")})
 	f.Reset(4)
+	f.Reset(5) // the same undecodable version is not decoded again
 	if f.Version() != 2 || f.DecodeErrors() != 1 {
-		t.Fatalf("after junk: version %d, %d errors", f.Version(), f.DecodeErrors())
+		t.Fatalf("after junk and two episodes: version %d, %d errors; want 2 and 1", f.Version(), f.DecodeErrors())
+	}
+	// Good weights after the junk are adopted.
+	m10 := publishAgent(t, board, g, 10)
+	f.Reset(6)
+	f.Act(obs, act)
+	m10.NewPolicy().Act(obs, want)
+	if f.Version() != 10 || !slices.Equal(act, want) {
+		t.Fatalf("after junk then good weights: version %d action %v; want 10 and %v", f.Version(), act, want)
 	}
 }
 
