@@ -135,7 +135,7 @@ func (r *Runner) Ingest(steps []Step) {
 		r.stats.Steps++
 		w := r.pending[s.Episode]
 		if len(w) > 0 && w[len(w)-1].T != s.T-1 {
-			r.stats.Stale += len(w)
+			r.stats.Stale++ // the window's last step, still waiting for its successor; the earlier one is labelled
 			w = w[:0]
 		}
 		if len(w) > 0 {

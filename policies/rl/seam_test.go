@@ -158,6 +158,30 @@ func TestStreamingLabelsMatchEpisodes(t *testing.T) {
 	}
 }
 
+// A gap in an episode's steps drops only the step whose successor never
+// came: the steps before it are labelled, and the step after the gap
+// starts the episode's window again.
+func TestIngestGap(t *testing.T) {
+	r, err := NewRunner(RunnerConfig{Algo: RLPD, Config: DefaultConfig(RLPD), Spec: spec1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, t0 := range []int{0, 1, 2, 5, 6} {
+		x := float64(t0)
+		r.Ingest([]Step{{Episode: "e", T: t0, Obs: []float64{x}, Action: []float64{0}, Next: []float64{x + 1}, Source: sim.Robot, Terminal: t0 == 6}})
+	}
+	st := r.Stats()
+	o := r.sampler.Online
+	if st.Stale != 1 || st.Transitions != 4 || o.Len() != 4 || len(r.pending) != 0 {
+		t.Fatalf("stale %d, transitions %d, online %d, open %d; want 1, 4, 4, 0", st.Stale, st.Transitions, o.Len(), len(r.pending))
+	}
+	for i, want := range []float32{0, 1, 5, 6} {
+		if o.obs[i] != want {
+			t.Fatalf("online transition %d holds step %g; want %g (steps %v)", i, o.obs[i], want, o.obs[:o.Len()])
+		}
+	}
+}
+
 // The whole seam: a learner goroutine and two actor goroutines that meet
 // only through a Pipe of steps and a Board of weights. Actors adopt new
 // versions as the learner publishes them, and the learner never makes
