@@ -66,6 +66,7 @@ type Follower struct {
 	version  uint64
 	policy   sim.Policy
 	errs     int
+	bad      uint64 // the newest version that failed to decode, not tried again
 }
 
 // NewFollower returns a follower of sub. With explore it samples from the
@@ -94,9 +95,10 @@ func (f *Follower) DecodeErrors() int { return f.errs }
 // Reset implements sim.Resetter: it adopts newer weights, then resets the
 // policy for the episode.
 func (f *Follower) Reset(seed uint64) {
-	if w, ok := f.sub.Latest(); ok && w.Version > f.version {
+	if w, ok := f.sub.Latest(); ok && w.Version > f.version && w.Version != f.bad {
 		if p, err := f.build(w); err != nil {
 			f.errs++
+			f.bad = w.Version
 		} else {
 			f.policy, f.version = p, w.Version
 		}

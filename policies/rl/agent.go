@@ -250,7 +250,7 @@ func (g *Agent) actorStep() {
 			u := mu + math.Exp(ls)*e
 			g.draw[r*ad+d], g.u[r*ad+d] = e, u
 			g.xa[r*in+od+d] = float32(math.Tanh(u))
-			lp += -0.5*e*e - ls - halfLog2Pi - logJacobian(u)
+			lp += squashedLogProb1(e, ls, u)
 		}
 		g.logp[r] = lp
 		lpSum += lp

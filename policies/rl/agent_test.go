@@ -18,6 +18,25 @@ func TestUpdateAllocationFree(t *testing.T) {
 	}
 }
 
+// Acting with the exploring actor allocates nothing (it runs in a
+// session's loop or a rollout worker on every control step).
+func TestExplorerActAllocationFree(t *testing.T) {
+	g, _ := benchAgent(t, 2, 32, 64)
+	m, err := g.Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewExplorer(m, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs, act := make([]float64, m.ObsDim()), make([]float64, m.ActDim())
+	e.Act(obs, act)
+	if a := testing.AllocsPerRun(50, func() { e.Act(obs, act) }); a != 0 {
+		t.Fatalf("%g allocations per Act; want 0", a)
+	}
+}
+
 // Two agents from the same seed on the same data make identical updates
 // (the pool's scheduling does not change results), and their losses are
 // finite.

@@ -53,9 +53,15 @@ func clipLogStd(ls float64) (float64, bool) {
 func squashedLogProb(eps, logStd, u []float64) float64 {
 	var lp float64
 	for d, e := range eps {
-		lp += -0.5*e*e - logStd[d] - halfLog2Pi - logJacobian(u[d])
+		lp += squashedLogProb1(e, logStd[d], u[d])
 	}
 	return lp
+}
+
+// squashedLogProb1 is one dimension's term of squashedLogProb; the
+// actor's update sums it.
+func squashedLogProb1(eps, logStd, u float64) float64 {
+	return -0.5*eps*eps - logStd - halfLog2Pi - logJacobian(u)
 }
 
 // tanhGaussLogProb is log π(a) of an action a in (-1, 1) under mean mu and

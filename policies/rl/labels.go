@@ -27,30 +27,6 @@ type Labelled struct {
 func (l *Labelled) InDemo() bool   { return l.To&toDemo != 0 }
 func (l *Labelled) InOnline() bool { return l.To&toOnline != 0 }
 
-// interventionStart reports whether step t of e starts an intervention:
-// the recorded flag, or a human step right after a robot step (data whose
-// controller did not set the flag). It is the rule of demos.LabelSteps,
-// which owns the stored labels (policies does not import demos).
-func interventionStart(e *policies.Episode, t int) bool {
-	if e.InterventionStart != nil && e.InterventionStart[t] {
-		return true
-	}
-	return e.Source[t] == sim.Human && t > 0 && e.Source[t-1] == sim.Robot
-}
-
-// RLIFReward is RLIF's reward for step t of e: −1 on a robot step whose
-// next step starts an intervention, 0 otherwise; there is no task reward
-// (pd-perry/RLIF examples/train_rlif_main.py inserts the transition before
-// an intervention with rewards=-1 and every other one with 0; it also
-// zeroes the offline dataset's rewards). demos.Labels.RLIFReward is the
-// same rule.
-func RLIFReward(e *policies.Episode, t int) float64 {
-	if e.Source[t] == sim.Robot && t+1 < e.Len() && interventionStart(e, t+1) {
-		return -1
-	}
-	return 0
-}
-
 // gripperDims returns the action dimensions that command a gripper: level
 // actions named jaw… or gripper… (the manipulation and surgical tasks'
 // jaw, jaw1, jaw2).
@@ -84,7 +60,8 @@ func gripperChanged(e *policies.Episode, t int, dims []int, spec *sim.Spec) bool
 // Label turns one episode into the transitions algorithm algo learns from,
 // appending them to dst:
 //
-//   - rlif: reward RLIFReward, no task reward; an intervention does not end
+//   - rlif: reward sim.RLIFRewards (−1 on the robot step before an
+//     intervention starts, 0 otherwise), no task reward; an intervention does not end
 //     the episode; human steps are kept by cfg.ExpertSteps (every one, or
 //     only each intervention segment's last).
 //   - rlpd: the task's recorded reward (sparse success on the HIL-SERL-like
@@ -101,19 +78,36 @@ func Label(dst []Labelled, algo string, e *policies.Episode, spec *sim.Spec, cfg
 	if algo == RLPD && cfg.GripperPenalty > 0 {
 		grip = gripperDims(spec)
 	}
+	rl := rlifLabels(algo, e)
 	for t := range e.Len() {
-		if l, ok := labelAt(algo, e, t, spec, cfg, grip); ok {
+		if l, ok := labelAt(algo, e, t, spec, cfg, grip, rl); ok {
 			dst = append(dst, l)
 		}
 	}
 	return dst
 }
 
+// rlifSteps are RLIF's per-step labels of one episode, from package sim
+// (the rules the store's labels use too): which steps start an
+// intervention, and the reward.
+type rlifSteps struct {
+	starts []bool
+	reward []float64
+}
+
+// rlifLabels labels e's steps for algo (none unless algo is RLIF).
+func rlifLabels(algo string, e *policies.Episode) rlifSteps {
+	if algo != RLIF {
+		return rlifSteps{}
+	}
+	return rlifSteps{starts: sim.InterventionStarts(e.Source, e.InterventionStart), reward: sim.RLIFRewards(e.Source, e.InterventionStart)}
+}
+
 // labelAt labels step t of e (see Label); ok is false for a step that is
 // not learned from. grip lists the gripper dimensions when a penalty
-// applies. It reads steps t−1 (the gripper rule) and t+1 (RLIF's rules)
-// only.
-func labelAt(algo string, e *policies.Episode, t int, spec *sim.Spec, cfg *Config, grip []int) (Labelled, bool) {
+// applies; rl is rlifLabels(algo, e). It reads steps t−1 (the gripper
+// rule) and t+1 (RLIF's rules) only.
+func labelAt(algo string, e *policies.Episode, t int, spec *sim.Spec, cfg *Config, grip []int, rl rlifSteps) (Labelled, bool) {
 	n := e.Len()
 	next := e.Next
 	if t+1 < n {
@@ -134,10 +128,10 @@ func labelAt(algo string, e *policies.Episode, t int, spec *sim.Spec, cfg *Confi
 	}
 	switch algo {
 	case RLIF:
-		if src == sim.Human && cfg.ExpertSteps == ExpertLast && !lastOfIntervention(e, t) {
+		if src == sim.Human && cfg.ExpertSteps == ExpertLast && !lastOfIntervention(e, t, rl.starts) {
 			return Labelled{}, false
 		}
-		l.Reward = RLIFReward(e, t)
+		l.Reward = rl.reward[t]
 	default:
 		l.Reward = e.Reward[t]
 		if grip != nil && gripperChanged(e, t, grip, spec) {
@@ -149,7 +143,8 @@ func labelAt(algo string, e *policies.Episode, t int, spec *sim.Spec, cfg *Confi
 
 // lastOfIntervention reports whether human step t is the last of its
 // intervention segment: the episode ends after it, or the next step is not
-// human, or the next step starts another intervention.
-func lastOfIntervention(e *policies.Episode, t int) bool {
-	return t+1 >= e.Len() || e.Source[t+1] != sim.Human || interventionStart(e, t+1)
+// human, or the next step starts another intervention (starts:
+// sim.InterventionStarts of e).
+func lastOfIntervention(e *policies.Episode, t int, starts []bool) bool {
+	return t+1 >= e.Len() || e.Source[t+1] != sim.Human || starts[t+1]
 }

@@ -135,7 +135,7 @@ func (r *Runner) Ingest(steps []Step) {
 		r.stats.Steps++
 		w := r.pending[s.Episode]
 		if len(w) > 0 && w[len(w)-1].T != s.T-1 {
-			r.stats.Stale += len(w)
+			r.stats.Stale++ // the window's last step, still waiting for its successor; the earlier one is labelled
 			w = w[:0]
 		}
 		if len(w) > 0 {
@@ -170,7 +170,7 @@ func (r *Runner) label(w []Step, i int) {
 		r.stats.Stale++
 		return
 	}
-	if l, ok := labelAt(r.rc.Algo, &e, i, &r.rc.Spec, &r.cfg, r.grip); ok {
+	if l, ok := labelAt(r.rc.Algo, &e, i, &r.rc.Spec, &r.cfg, r.grip, rlifLabels(r.rc.Algo, &e)); ok {
 		r.add(&l)
 	}
 }

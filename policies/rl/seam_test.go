@@ -90,8 +90,17 @@ func TestPublishedWeightsChangeActions(t *testing.T) {
 	// Undecodable weights keep the current version.
 	board.Publish(context.Background(), Weights{Version: 9, Tensors: []byte("junk"), Card: []byte("{}")})
 	f.Reset(4)
+	f.Reset(5) // the same undecodable version is not decoded again
 	if f.Version() != 2 || f.DecodeErrors() != 1 {
-		t.Fatalf("after junk: version %d, %d errors", f.Version(), f.DecodeErrors())
+		t.Fatalf("after junk and two episodes: version %d, %d errors; want 2 and 1", f.Version(), f.DecodeErrors())
+	}
+	// Good weights after the junk are adopted.
+	m10 := publishAgent(t, board, g, 10)
+	f.Reset(6)
+	f.Act(obs, act)
+	m10.NewPolicy().Act(obs, want)
+	if f.Version() != 10 || !slices.Equal(act, want) {
+		t.Fatalf("after junk then good weights: version %d action %v; want 10 and %v", f.Version(), act, want)
 	}
 }
 
@@ -145,6 +154,30 @@ func TestStreamingLabelsMatchEpisodes(t *testing.T) {
 				t.Fatalf("%s %s: online transition %d is (%g, %g, mask %g); want %+v", c.algo, c.srcs, i, o.obs[i], o.rew[i], o.mask[i], l)
 			}
 			i++
+		}
+	}
+}
+
+// A gap in an episode's steps drops only the step whose successor never
+// came: the steps before it are labelled, and the step after the gap
+// starts the episode's window again.
+func TestIngestGap(t *testing.T) {
+	r, err := NewRunner(RunnerConfig{Algo: RLPD, Config: DefaultConfig(RLPD), Spec: spec1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, t0 := range []int{0, 1, 2, 5, 6} {
+		x := float64(t0)
+		r.Ingest([]Step{{Episode: "e", T: t0, Obs: []float64{x}, Action: []float64{0}, Next: []float64{x + 1}, Source: sim.Robot, Terminal: t0 == 6}})
+	}
+	st := r.Stats()
+	o := r.sampler.Online
+	if st.Stale != 1 || st.Transitions != 4 || o.Len() != 4 || len(r.pending) != 0 {
+		t.Fatalf("stale %d, transitions %d, online %d, open %d; want 1, 4, 4, 0", st.Stale, st.Transitions, o.Len(), len(r.pending))
+	}
+	for i, want := range []float32{0, 1, 5, 6} {
+		if o.obs[i] != want {
+			t.Fatalf("online transition %d holds step %g; want %g (steps %v)", i, o.obs[i], want, o.obs[:o.Len()])
 		}
 	}
 }

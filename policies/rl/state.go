@@ -35,8 +35,8 @@ import (
 const (
 	StateFormat        = "tandem-rl-state"
 	StateFormatVersion = 1
-	// StateExt is the state file's suffix: x.safetensors has its state in
-	// x.rl-state.safetensors.
+	// StateExt is the state file's suffix (policies.StatePath):
+	// x.safetensors has its state in x.state.safetensors.
 	StateExt = policies.StateExt
 )
 
