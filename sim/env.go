@@ -71,6 +71,7 @@ type EnvConfig struct {
 // concurrent use.
 type Env struct {
 	task     Task
+	ender    PeriodEnder // task's, or nil
 	spec     Spec
 	hz       float64
 	period   float64
@@ -110,6 +111,7 @@ func NewEnv(task Task, cfg EnvConfig) (*Env, error) {
 		obs:      make([]float64, spec.ObsSize()),
 		act:      make([]float64, spec.ActionSize()),
 	}
+	e.ender, _ = task.(PeriodEnder)
 	e.dt = e.period / float64(e.substeps)
 	e.horizon = int(math.Round(float64(spec.Horizon) * hz / spec.ControlHz))
 	return e, nil
@@ -226,6 +228,9 @@ func (e *Env) Advance(n int) {
 // action: the one action a learner sees for the whole period.
 func (e *Env) End(learned []float64) Step {
 	e.Advance(e.substeps - e.advanced)
+	if e.ender != nil {
+		e.ender.EndPeriod()
+	}
 	e.inPeriod = false
 	// e.obs still holds the observation the period started from: only
 	// Reset (which ends any period) and End write it.

@@ -6,8 +6,11 @@ package sim
 // The Env drives it as:
 //
 //	Reset(seed)            once per episode
-//	Act(action, period)    once per control step, action already checked and clamped
+//	Act(action, period)    once per control step (live sessions: once per
+//	                       sub-tick), action already checked and clamped
 //	Substep(dt)            Spec.Substeps times per control step
+//	EndPeriod()            once per control step, after its last substep,
+//	                       for tasks that implement PeriodEnder
 //	Observe/Reward/...     after the last substep
 type Task interface {
 	// Spec describes the task; the same value for the task's lifetime.
@@ -61,6 +64,25 @@ func (f PolicyFunc) Act(obs, dst []float64) { f(obs, dst) }
 // recurrent nets) that must be told when an episode starts.
 type Resetter interface {
 	Reset(seed uint64)
+}
+
+// PeriodEnder is implemented by tasks with per-control-step bookkeeping (a
+// success counter of consecutive steps, a force averaged over the step).
+// The Env calls EndPeriod once per control period, after its last substep
+// and before Observe, however many times Act was called within it: Act's
+// period is how long a command applies (a sub-tick in a live session), not
+// where the learning step ends.
+type PeriodEnder interface {
+	EndPeriod()
+}
+
+// EndPeriod calls task's EndPeriod if it has one. Code that drives a Task
+// without an Env (benchmarks, physics comparisons) calls it after each
+// control step's substeps, as the Env does.
+func EndPeriod(task Task) {
+	if pe, ok := task.(PeriodEnder); ok {
+		pe.EndPeriod()
+	}
 }
 
 // ForceReporter is implemented by tasks whose tools feel contact forces that

@@ -203,6 +203,7 @@ func BenchmarkSubstep(b *testing.B) {
 					for range n {
 						task.Substep(dt)
 					}
+					sim.EndPeriod(task)
 					substeps += n
 					k++
 				}
@@ -260,4 +261,76 @@ func TestParallelWorlds(t *testing.T) {
 			}
 		}
 	}
+}
+
+// TestSubticksKeepTheLearningStep splits every control period of an expert
+// episode into sub-ticks, as a live session does when a human drives (Act
+// per sub-tick, each for a part of the period), with the same action in
+// each: where the task's command does not depend on how long it applies,
+// the learning steps (observations, reward, success, terminal) must be
+// exactly those of Env.Step. Per-step bookkeeping (reach's consecutive
+// steps on target, peg-insert's force averaged over the step) happens once
+// per period (sim.PeriodEnder), not once per sub-tick.
+func TestSubticksKeepTheLearningStep(t *testing.T) {
+	for _, name := range []string{"reach", "peg-insert"} {
+		t.Run(name, func(t *testing.T) {
+			const seed = 3
+			actions := expertActions(t, name, seed)
+			mk, _ := Lookup(name)
+			whole, err := sim.NewEnv(mk(), sim.EnvConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			split, err := sim.NewEnv(mk(), sim.EnvConfig{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			whole.Reset(seed)
+			split.Reset(seed)
+			n := split.Substeps()
+			subs := 3
+			if n%subs != 0 {
+				t.Fatalf("%d substeps per period do not split in %d", n, subs)
+			}
+			for k, a := range actions {
+				want, err := whole.Step(a)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := split.Begin(); err != nil {
+					t.Fatal(err)
+				}
+				for range subs {
+					if err := split.Apply(a, subs); err != nil {
+						t.Fatal(err)
+					}
+					split.Advance(n / subs)
+				}
+				got := split.End(a)
+				if !sameStep(got, want) {
+					t.Fatalf("step %d: sub-ticked next %v reward %v success %v terminal %v; whole period next %v reward %v success %v terminal %v",
+						k, got.Next.Slice(), got.Reward, got.Success, got.Terminal, want.Next.Slice(), want.Reward, want.Success, want.Terminal)
+				}
+			}
+			if !whole.Done() || !split.Done() {
+				t.Fatalf("after the expert's episode: done %v whole, %v sub-ticked; want both", whole.Done(), split.Done())
+			}
+		})
+	}
+}
+
+func sameStep(a, b sim.Step) bool {
+	if a.Reward != b.Reward || a.Success != b.Success || a.Terminal != b.Terminal || a.Truncated != b.Truncated {
+		return false
+	}
+	x, y := a.Next.Slice(), b.Next.Slice()
+	if len(x) != len(y) {
+		return false
+	}
+	for i := range x {
+		if math.Float64bits(x[i]) != math.Float64bits(y[i]) {
+			return false
+		}
+	}
+	return true
 }

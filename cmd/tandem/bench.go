@@ -237,6 +237,7 @@ func substepTime(ctx context.Context, maker tasks.Maker, actions [][]float64, d 
 			for range n {
 				task.Substep(dt)
 			}
+			sim.EndPeriod(task)
 			spent += time.Since(t0)
 			substeps += n
 			if task.Terminal() {

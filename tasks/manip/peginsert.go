@@ -66,7 +66,6 @@ type PegInsert struct {
 
 	cmd   box2d.B2Vec2 // palm velocity command, cm/s
 	ref   box2d.B2Vec2 // impedance servo's reference position of the palm
-	clock periodClock
 	force box2d.B2Vec2 // contact force on the peg summed over this step's substeps
 	steps int          // substeps summed into force
 	last  box2d.B2Vec2 // mean contact force on the peg over the last control step
@@ -87,7 +86,7 @@ func NewPegInsert() *PegInsert {
 		ActionNames: []string{"vx", "vz"},
 		ActionLow:   low, ActionHigh: high,
 		ControlHz: pegHz, TeleopHz: 30, PhysicsHz: pegPhysicsHz,
-		Horizon: pegHorizon, Units: "cm", Continuous: false, Version: 1,
+		Horizon: pegHorizon, Units: "cm", Continuous: false, Version: 2,
 	}}
 	t.scene = t.buildScene()
 	t.Reset(0)
@@ -137,14 +136,12 @@ func (t *PegInsert) Reset(seed uint64) {
 	wd.Initialize(t.palm, t.peg, box2d.MakeB2Vec2(px, py-pegPalmHalfH))
 	t.world.CreateJoint(&wd)
 	t.cmd, t.ref, t.force, t.last, t.steps = box2d.B2Vec2{}, t.palm.GetPosition(), box2d.B2Vec2{}, box2d.B2Vec2{}, 0
-	t.clock.start(1 / t.spec.ControlHz)
 	t.phys.Bind(t.world)
 }
 
 // Act sets the palm velocity for the next period.
 func (t *PegInsert) Act(a []float64, period float64) {
 	t.cmd = box2d.MakeB2Vec2(a[0]*pegSpeed, a[1]*pegSpeed)
-	t.clock.start(period)
 }
 
 // Substep runs the palm's impedance servo and the physics. The servo's
@@ -170,10 +167,16 @@ func (t *PegInsert) Substep(dt float64) {
 	t.force.X += f.X
 	t.force.Y += f.Y
 	t.steps++
-	if t.clock.tick(dt) {
+}
+
+// EndPeriod makes the mean contact force over the control step's substeps
+// the observed force (sim.PeriodEnder): the mean over the whole learning
+// step, however many sub-ticks a live session split it into.
+func (t *PegInsert) EndPeriod() {
+	if t.steps > 0 {
 		t.last = box2d.MakeB2Vec2(t.force.X/float64(t.steps), t.force.Y/float64(t.steps))
-		t.force, t.steps = box2d.B2Vec2{}, 0
 	}
+	t.force, t.steps = box2d.B2Vec2{}, 0
 }
 
 // contactForce is the force the last step's contacts put on b (normal and

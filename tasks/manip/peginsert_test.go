@@ -23,6 +23,7 @@ func pegPush(task *PegInsert, dx float64, n int) {
 		for range pegPhysicsHz / pegHz {
 			task.Substep(1.0 / pegPhysicsHz)
 		}
+		task.EndPeriod()
 	}
 }
 

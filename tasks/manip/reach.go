@@ -57,9 +57,8 @@ type Reach struct {
 	joints [3]*box2d.B2RevoluteJoint
 	target box2d.B2Vec2
 
-	cmd   mgl64.Vec2 // tip velocity command, cm/s
-	clock periodClock
-	held  int
+	cmd  mgl64.Vec2 // tip velocity command, cm/s
+	held int        // consecutive control steps ended within reachTol
 
 	skipPhysics bool // tests only: run tandem's code without the physics step
 }
@@ -76,7 +75,7 @@ func NewReach() *Reach {
 		ActionNames: []string{"vx", "vy"},
 		ActionLow:   low, ActionHigh: high,
 		ControlHz: reachHz, TeleopHz: 60, PhysicsHz: reachPhysicsHz,
-		Horizon: reachHorizon, Units: "cm", Continuous: false, Version: 1,
+		Horizon: reachHorizon, Units: "cm", Continuous: false, Version: 2,
 	}}
 	t.scene = t.buildScene()
 	t.Reset(0)
@@ -124,7 +123,6 @@ func (t *Reach) Reset(seed uint64) {
 		}
 	}
 	t.cmd, t.held = mgl64.Vec2{}, 0
-	t.clock.start(1 / t.spec.ControlHz)
 	t.phys.Bind(t.world)
 }
 
@@ -156,7 +154,6 @@ func forward(q [3]float64) mgl64.Vec2 {
 // Act sets the tip velocity for the next control period.
 func (t *Reach) Act(a []float64, period float64) {
 	t.cmd = mgl64.Vec2{a[0], a[1]}.Mul(reachSpeed)
-	t.clock.start(period)
 }
 
 // Substep turns the tip velocity into joint speeds and steps the physics.
@@ -169,12 +166,16 @@ func (t *Reach) Substep(dt float64) {
 	if !t.skipPhysics {
 		t.phys.Step(dt, velocityIters, positionIters)
 	}
-	if t.clock.tick(dt) {
-		if t.distance() < reachTol {
-			t.held++
-		} else {
-			t.held = 0
-		}
+}
+
+// EndPeriod counts the control steps that end with the tip on target
+// (sim.PeriodEnder): once per learning step, however many sub-ticks a
+// live session split it into.
+func (t *Reach) EndPeriod() {
+	if t.distance() < reachTol {
+		t.held++
+	} else {
+		t.held = 0
 	}
 }
 

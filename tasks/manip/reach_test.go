@@ -68,6 +68,7 @@ func TestReachSuccessNeedsFiveSteps(t *testing.T) {
 		for range reachPhysicsHz / reachHz {
 			task.Substep(1.0 / reachPhysicsHz)
 		}
+		task.EndPeriod()
 		if got, want := task.Success(), step == reachHold; got != want {
 			t.Fatalf("after %d steps on target: got success %v; want %v", step, got, want)
 		}

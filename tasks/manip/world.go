@@ -101,19 +101,6 @@ func uniform(r *rand.Rand, lo, hi float64) float64 { return lo + (hi-lo)*r.Float
 // clamp1 limits v to [-1, 1].
 func clamp1(v float64) float64 { return math.Max(-1, math.Min(1, v)) }
 
-// periodClock tells a task when the last substep of a control period has
-// run, so that per-step bookkeeping (success counters, averaged forces)
-// happens once per control step whatever the substep count.
-type periodClock struct{ left float64 }
-
-func (c *periodClock) start(period float64) { c.left = period }
-
-// tick consumes dt and reports whether the period is over.
-func (c *periodClock) tick(dt float64) bool {
-	c.left -= dt
-	return c.left <= dt/2
-}
-
 // speedToward returns velocity v limited so that a point at x moving for dt
 // stays within [lo, hi].
 func speedToward(v, x, lo, hi, dt float64) float64 {
