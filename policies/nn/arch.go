@@ -181,6 +181,10 @@ type Rand struct{ s uint64 }
 // NewRand returns a generator seeded with seed.
 func NewRand(seed uint64) *Rand { return &Rand{s: seed} }
 
+// State returns the generator's state: NewRand(r.State()) draws what r
+// draws next (learners save it in checkpoints to resume exactly).
+func (r *Rand) State() uint64 { return r.s }
+
 // Uint64 returns the next 64 random bits.
 func (r *Rand) Uint64() uint64 {
 	r.s += 0x9e3779b97f4a7c15

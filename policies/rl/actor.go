@@ -21,7 +21,7 @@ type Explorer struct {
 	tape *nn.Tape
 	x, a []float32
 	seed uint64
-	rng  rng
+	rng  nn.Rand
 }
 
 // NewExplorer checks that m is an actor of this package (one network, a
@@ -37,7 +37,9 @@ func NewExplorer(m *nn.Model, seed uint64) (*Explorer, error) {
 }
 
 // Reset implements sim.Resetter.
-func (e *Explorer) Reset(seed uint64) { e.rng = rng{s: e.seed*0x9e3779b97f4a7c15 ^ seed ^ 0xe4b1ace} }
+func (e *Explorer) Reset(seed uint64) {
+	e.rng = *nn.NewRand(e.seed*0x9e3779b97f4a7c15 ^ seed ^ 0xe4b1ace)
+}
 
 // Act implements sim.Policy.
 func (e *Explorer) Act(obs, dst []float64) {
@@ -47,7 +49,7 @@ func (e *Explorer) Act(obs, dst []float64) {
 	out := m.Arch().Forward(m.Params(0), e.tape, e.x, 1)
 	for d := range ad {
 		ls, _ := clipLogStd(float64(out[ad+d]))
-		e.a[d] = float32(math.Tanh(float64(out[d]) + math.Exp(ls)*e.rng.norm()))
+		e.a[d] = float32(math.Tanh(float64(out[d]) + math.Exp(ls)*e.rng.Norm()))
 	}
 	m.Normalizer().DenormAct(dst, e.a)
 }

@@ -30,7 +30,7 @@ type Agent struct {
 	chunks int
 	per    int // rows per chunk
 	rows   int // batch rows
-	rng    rng
+	rng    nn.Rand
 
 	// The actor: In = od → Width → Width → 2·ad ([μ | log σ]), ReLU, no
 	// LayerNorm (RLPD's actor MLP).
@@ -94,7 +94,7 @@ func NewAgent(cfg Config, norm *nn.Normalizer, seed uint64, pool *nn.Pool) (*Age
 		pool = nn.DefaultPool()
 	}
 	od, ad := norm.ObsDim(), norm.ActDim()
-	g := &Agent{cfg: cfg, od: od, ad: ad, norm: norm, pool: pool, rows: cfg.Batch, rng: rng{s: seed ^ 0x5ac0ffee}}
+	g := &Agent{cfg: cfg, od: od, ad: ad, norm: norm, pool: pool, rows: cfg.Batch, rng: *nn.NewRand(seed ^ 0x5ac0ffee)}
 	g.chunks = max(1, min(pool.Size(), cfg.Batch))
 	g.per = (cfg.Batch + g.chunks - 1) / g.chunks
 	var err error
@@ -201,7 +201,7 @@ func (g *Agent) criticStep() {
 		for d := range ad {
 			mu, ls := float64(g.raw[r*2*ad+d]), float64(g.raw[r*2*ad+ad+d])
 			ls, _ = clipLogStd(ls)
-			a := math.Tanh(mu + math.Exp(ls)*g.rng.norm())
+			a := math.Tanh(mu + math.Exp(ls)*g.rng.Norm())
 			g.xn[r*in+od+d] = float32(a)
 		}
 		copy(g.xn[r*in:r*in+od], b.next[r*od:(r+1)*od])
@@ -210,7 +210,7 @@ func (g *Agent) criticStep() {
 	}
 	// Draw MinQs distinct members (a partial Fisher–Yates shuffle).
 	for k := range g.pick {
-		j := k + g.rng.intn(len(g.perm)-k)
+		j := k + g.rng.Intn(len(g.perm)-k)
 		g.perm[k], g.perm[j] = g.perm[j], g.perm[k]
 		g.pick[k] = g.perm[k]
 	}
@@ -246,7 +246,7 @@ func (g *Agent) actorStep() {
 		for d := range ad {
 			mu, ls := float64(g.raw[r*2*ad+d]), float64(g.raw[r*2*ad+ad+d])
 			ls, _ = clipLogStd(ls)
-			e := g.rng.norm()
+			e := g.rng.Norm()
 			u := mu + math.Exp(ls)*e
 			g.draw[r*ad+d], g.u[r*ad+d] = e, u
 			g.xa[r*in+od+d] = float32(math.Tanh(u))

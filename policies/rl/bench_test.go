@@ -17,14 +17,14 @@ func benchAgent(tb testing.TB, critics, width, batch int) (*Agent, *Sampler) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	r := &rng{s: 9}
+	r := nn.NewRand(9)
 	s := &Sampler{Demo: NewBuffer(10, 2, 4096), Online: NewBuffer(10, 2, 4096), Ratio: 0.5}
 	for i := range 2000 {
 		tr := Transition{Obs: make([]float64, 10), Next: make([]float64, 10), Action: make([]float64, 2), Reward: -float64(i % 2)}
 		for j := range tr.Obs {
-			tr.Obs[j], tr.Next[j] = r.norm(), r.norm()
+			tr.Obs[j], tr.Next[j] = r.Norm(), r.Norm()
 		}
-		tr.Action[0], tr.Action[1] = 2*r.float64()-1, 2*r.float64()-1
+		tr.Action[0], tr.Action[1] = 2*r.Float64()-1, 2*r.Float64()-1
 		b := s.Online
 		if i%3 == 0 {
 			b = s.Demo

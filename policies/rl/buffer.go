@@ -121,13 +121,13 @@ func (s *Sampler) split(rows int) int {
 
 // sample fills out (out.rows rows) from the buffers with draws from r. It
 // allocates nothing.
-func (s *Sampler) sample(out *batch, r *rng, norm *nn.Normalizer) {
+func (s *Sampler) sample(out *batch, r *nn.Rand, norm *nn.Normalizer) {
 	nd := s.split(out.rows)
 	for row := range out.rows {
 		if row < nd {
-			s.Demo.gather(out, row, r.intn(s.Demo.Len()), norm, true)
+			s.Demo.gather(out, row, r.Intn(s.Demo.Len()), norm, true)
 		} else {
-			s.Online.gather(out, row, r.intn(s.Online.Len()), norm, false)
+			s.Online.gather(out, row, r.Intn(s.Online.Len()), norm, false)
 		}
 	}
 }

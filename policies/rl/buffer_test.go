@@ -25,7 +25,7 @@ func TestSymmetricSampling(t *testing.T) {
 		fillBuffer(s.Demo, c.demo, 1)
 		fillBuffer(s.Online, c.online, -1)
 		b := newBatch(c.rows, 1, 1)
-		r := &rng{s: 1}
+		r := nn.NewRand(1)
 		for range 20 {
 			s.sample(b, r, norm)
 			nd := 0

@@ -2,6 +2,7 @@ package rl
 
 import (
 	"math"
+	"tandem/policies/nn"
 	"testing"
 )
 
@@ -13,10 +14,10 @@ func normalCDF(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
 // numerically: P(a−h < A < a+h)/2h from the Gaussian CDF at atanh of the
 // bounds, which involves no Jacobian formula at all.
 func TestSquashedLogProbMatchesNumericalDensity(t *testing.T) {
-	r := &rng{s: 7}
+	r := nn.NewRand(7)
 	for _, c := range []struct{ mu, ls float64 }{{0, 0}, {0.5, -1}, {-1.2, 0.3}, {2, -2}, {0.1, 1.5}, {-3, -0.5}} {
 		for range 20 {
-			e := r.norm()
+			e := r.Norm()
 			u := c.mu + math.Exp(c.ls)*e
 			a := math.Tanh(u)
 			if math.Abs(a) > 0.999 {

@@ -14,16 +14,16 @@ import (
 )
 
 func reachEpisodes(n int, seed uint64) []policies.Episode {
-	r := &rng{s: seed}
+	r := nn.NewRand(seed)
 	var eps []policies.Episode
 	for i := range n {
 		src := sim.Robot
-		act := func(float64) float64 { return 2*r.float64() - 1 }
+		act := func(float64) float64 { return 2*r.Float64() - 1 }
 		if i%4 == 0 {
 			src = sim.Demo
 			act = func(x float64) float64 { return -5 * x }
 		}
-		eps = append(eps, reach1DEpisode(int64(i+1), 2*r.float64()-1, src, act))
+		eps = append(eps, reach1DEpisode(int64(i+1), 2*r.Float64()-1, src, act))
 	}
 	return eps
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"tandem/policies"
+	"tandem/policies/nn"
 	"tandem/sim"
 )
 
@@ -72,10 +73,10 @@ func stepsToGoal(p sim.Policy, x0 float64) int {
 // bounded number of updates: from every start the policy alone arrives in
 // the fewest steps possible, or one more.
 func TestLearnerSolvesReach1D(t *testing.T) {
-	r := &rng{s: 3}
+	r := nn.NewRand(3)
 	var eps []policies.Episode
 	for i := range 150 {
-		eps = append(eps, reach1DEpisode(int64(i+1), 2*r.float64()-1, sim.Robot, func(float64) float64 { return 2*r.float64() - 1 }))
+		eps = append(eps, reach1DEpisode(int64(i+1), 2*r.Float64()-1, sim.Robot, func(float64) float64 { return 2*r.Float64() - 1 }))
 	}
 	l := NewLearner(RLPD)
 	out, err := l.Train(context.Background(), policies.TrainInput{Spec: reach1DSpec, Episodes: eps, Seed: 1,

@@ -83,7 +83,7 @@ func (g *Agent) EncodeState(algo string) ([]byte, error) {
 		Width: g.cfg.Width, Critics: g.cfg.Critics, ObsDim: g.od, ActDim: g.ad,
 		Updates: g.updates, ActorUpdates: g.actorUpdates,
 		LogAlpha: f64s(g.logAlpha), AlphaM: f64s(g.alphaM), AlphaV: f64s(g.alphaV), AlphaT: g.alphaT,
-		RNG: strconv.FormatUint(g.rng.s, 10), ActorSHA: ParamsDigest(g.aParams)}
+		RNG: strconv.FormatUint(g.rng.State(), 10), ActorSHA: ParamsDigest(g.aParams)}
 	views := map[string]safetensors.TensorView{}
 	var err error
 	add := func(name string, shape []int, data []float32) {
@@ -253,9 +253,11 @@ func RestoreAgent(cfg Config, model *nn.Model, state []byte, pool *nn.Pool) (*Ag
 	if perr != nil {
 		return nil, perr
 	}
-	if g.rng.s, err = strconv.ParseUint(meta.RNG, 10, 64); err != nil {
+	rs, err := strconv.ParseUint(meta.RNG, 10, 64)
+	if err != nil {
 		return nil, fmt.Errorf("rl: state: rng %q", meta.RNG)
 	}
+	g.rng = *nn.NewRand(rs)
 	if meta.Updates < 0 || meta.ActorUpdates < 0 || meta.ActorSteps < 0 || meta.AlphaT < 0 {
 		return nil, errors.New("rl: state: negative counters")
 	}
