@@ -2,11 +2,9 @@ package nn
 
 import (
 	"bytes"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -155,15 +153,7 @@ func Encode(m *Model, card Card) (tensors, cardJSON []byte, err error) {
 	}
 	views := map[string]safetensors.TensorView{}
 	add := func(name string, shape []int, data []float32) error {
-		raw := make([]byte, 4*len(data))
-		for i, v := range data {
-			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
-		}
-		sh := make([]uint64, len(shape))
-		for i, d := range shape {
-			sh[i] = uint64(d)
-		}
-		tv, err := safetensors.NewTensorView(safetensors.F32, sh, raw)
+		tv, err := F32View(shape, data)
 		views[name] = tv
 		return err
 	}
@@ -289,31 +279,16 @@ func Decode(tensors, cardJSON []byte) (*Model, *Card, error) {
 		return nil, nil, errors.New("card: the layer list does not match in/hidden/out/layer_norm")
 	}
 
-	st, err := parseSafetensors(tensors)
+	st, _, err := ParseSafetensors(tensors)
 	if err != nil {
 		return nil, nil, fmt.Errorf("tensors: %w", err)
 	}
 	used := map[string]bool{}
 	get := func(name string, shape []int) ([]float32, error) {
-		tv, ok := st.Tensor(name)
-		if !ok {
-			return nil, fmt.Errorf("tensors: %q (named by the card) is missing", name)
-		}
 		used[name] = true
-		if tv.DType() != safetensors.F32 {
-			return nil, fmt.Errorf("tensors: %q is %s; want F32", name, tv.DType())
-		}
-		if !sameShape(tv.Shape(), shape) {
-			return nil, fmt.Errorf("tensors: %q has shape %v; the card says %v", name, tv.Shape(), shape)
-		}
-		raw := tv.Data()
-		out := make([]float32, len(raw)/4)
-		for i := range out {
-			v := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-			if !finite32(v) {
-				return nil, fmt.Errorf("tensors: %q element %d is %g", name, i, v)
-			}
-			out[i] = v
+		out := make([]float32, elements(shape))
+		if err := ReadF32(st, name, shape, out); err != nil {
+			return nil, fmt.Errorf("tensors (named by the card): %w", err)
 		}
 		return out, nil
 	}
@@ -376,22 +351,6 @@ func Decode(tensors, cardJSON []byte) (*Model, *Card, error) {
 		return nil, nil, err
 	}
 	return m, &card, nil
-}
-
-// parseSafetensors checks every tensor's byte range against the buffer
-// before handing it to the library, whose offset check can overflow.
-func parseSafetensors(b []byte) (safetensors.SafeTensors, error) {
-	n, md, err := safetensors.ReadMetadata(b)
-	if err != nil {
-		return safetensors.SafeTensors{}, err
-	}
-	size := uint64(len(b)) - 8 - n
-	for name, info := range md.Tensors() {
-		if info.DataOffsets[0] > info.DataOffsets[1] || info.DataOffsets[1] > size {
-			return safetensors.SafeTensors{}, fmt.Errorf("%q: bytes %v outside the %d-byte data", name, info.DataOffsets, size)
-		}
-	}
-	return safetensors.Deserialize(b)
 }
 
 func sameShape(a []uint64, b []int) bool {

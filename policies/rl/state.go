@@ -90,15 +90,7 @@ func (g *Agent) EncodeState(algo string) ([]byte, error) {
 		if err != nil {
 			return
 		}
-		raw := make([]byte, 4*len(data))
-		for i, v := range data {
-			binary.LittleEndian.PutUint32(raw[4*i:], math.Float32bits(v))
-		}
-		sh := make([]uint64, len(shape))
-		for i, d := range shape {
-			sh[i] = uint64(d)
-		}
-		views[name], err = safetensors.NewTensorView(safetensors.F32, sh, raw)
+		views[name], err = nn.F32View(shape, data)
 	}
 	arch := g.critics.Arch()
 	for m := range g.cfg.Critics {
@@ -136,18 +128,12 @@ var ErrStateMismatch = errors.New("rl: the state belongs to another actor (actor
 // cfg's width and critics must be those the state was saved with; its
 // other settings (learning rate, UTD, …) take effect from here on.
 func RestoreAgent(cfg Config, model *nn.Model, state []byte, pool *nn.Pool) (*Agent, error) {
-	n, md, err := safetensors.ReadMetadata(state)
+	st, md, err := nn.ParseSafetensors(state)
 	if err != nil {
 		return nil, fmt.Errorf("rl: state: %w", err)
 	}
-	size := uint64(len(state)) - 8 - n
-	for name, info := range md.Tensors() {
-		if info.DataOffsets[0] > info.DataOffsets[1] || info.DataOffsets[1] > size {
-			return nil, fmt.Errorf("rl: state: %q: bytes %v outside the %d-byte data", name, info.DataOffsets, size)
-		}
-	}
 	var meta stateMeta
-	if err := json.Unmarshal([]byte(md.Metadata()["state"]), &meta); err != nil {
+	if err := json.Unmarshal([]byte(md["state"]), &meta); err != nil {
 		return nil, fmt.Errorf("rl: state: metadata: %w", err)
 	}
 	if meta.Format != StateFormat || meta.FormatVersion != StateFormatVersion {
@@ -162,10 +148,6 @@ func RestoreAgent(cfg Config, model *nn.Model, state []byte, pool *nn.Pool) (*Ag
 	if got := ParamsDigest(model.Params(0)); got != meta.ActorSHA {
 		return nil, ErrStateMismatch
 	}
-	st, err := safetensors.Deserialize(state)
-	if err != nil {
-		return nil, fmt.Errorf("rl: state: %w", err)
-	}
 	g, err := NewAgent(cfg, model.Normalizer(), 0, pool)
 	if err != nil {
 		return nil, err
@@ -175,30 +157,9 @@ func RestoreAgent(cfg Config, model *nn.Model, state []byte, pool *nn.Pool) (*Ag
 	}
 	used := 0
 	get := func(name string, dst []float32, shape []int) error {
-		tv, ok := st.Tensor(name)
-		if !ok {
-			return fmt.Errorf("rl: state: tensor %q is missing", name)
-		}
 		used++
-		want := 1
-		for _, d := range shape {
-			want *= d
-		}
-		if tv.DType() != safetensors.F32 || len(tv.Shape()) != len(shape) || len(tv.Data()) != 4*want {
-			return fmt.Errorf("rl: state: tensor %q is %s %v; want F32 %v", name, tv.DType(), tv.Shape(), shape)
-		}
-		for i, d := range shape {
-			if tv.Shape()[i] != uint64(d) {
-				return fmt.Errorf("rl: state: tensor %q has shape %v; want %v", name, tv.Shape(), shape)
-			}
-		}
-		raw := tv.Data()
-		for i := range dst[:want] {
-			v := math.Float32frombits(binary.LittleEndian.Uint32(raw[4*i:]))
-			if math.IsNaN(float64(v)) || math.IsInf(float64(v), 0) {
-				return fmt.Errorf("rl: state: tensor %q element %d is %g", name, i, v)
-			}
-			dst[i] = v
+		if err := nn.ReadF32(st, name, shape, dst); err != nil {
+			return fmt.Errorf("rl: state: tensor %w", err)
 		}
 		return nil
 	}
