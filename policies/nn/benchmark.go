@@ -103,14 +103,14 @@ func timeLoop(ctx context.Context, d time.Duration, fn func()) (int, time.Durati
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	n := 0
-	cpu0 := cpuTime()
+	cpu0 := CPUTime()
 	start := time.Now()
 	for time.Since(start) < d && ctx.Err() == nil || n == 0 {
 		fn()
 		n++
 	}
 	el := time.Since(start)
-	cpu := cpuTime() - cpu0
+	cpu := CPUTime() - cpu0
 	runtime.ReadMemStats(&after)
 	return n, el, cpu, float64(after.Mallocs-before.Mallocs) / float64(n)
 }

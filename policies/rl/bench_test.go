@@ -47,12 +47,12 @@ func BenchmarkUpdate(b *testing.B) {
 				g.Update(s)
 				b.ReportAllocs()
 				b.ResetTimer()
-				cpu0 := cpuTime()
+				cpu0 := nn.CPUTime()
 				for b.Loop() {
 					g.Update(s)
 				}
 				b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "updates/s")
-				if cpu := cpuTime() - cpu0; cpu > 0 {
+				if cpu := nn.CPUTime() - cpu0; cpu > 0 {
 					b.ReportMetric(float64(b.N)/cpu.Seconds(), "updates/cpu-s")
 				}
 			})
