@@ -25,25 +25,9 @@ func expertActions(t testing.TB, name string, seed uint64) [][]float64 {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env, err := sim.NewEnv(mk(), sim.EnvConfig{})
+	out, err := ExpertActions(mk, seed)
 	if err != nil {
 		t.Fatal(err)
-	}
-	obs := env.Reset(seed)
-	p := env.Task().Expert(1, seed)
-	if r, ok := p.(sim.Resetter); ok {
-		r.Reset(seed)
-	}
-	var out [][]float64
-	for !env.Done() {
-		a := make([]float64, env.Spec().ActionSize())
-		p.Act(obs.Slice(), a)
-		s, err := env.Step(a)
-		if err != nil {
-			t.Fatal(err)
-		}
-		obs = s.Next
-		out = append(out, a)
 	}
 	return out
 }

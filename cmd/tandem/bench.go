@@ -157,29 +157,7 @@ func benchTask(ctx context.Context, name string, d time.Duration) (benchResult, 
 }
 
 // expertActions returns the actions of one expert episode from seed 1.
-func expertActions(maker tasks.Maker) ([][]float64, error) {
-	env, err := sim.NewEnv(maker(), sim.EnvConfig{})
-	if err != nil {
-		return nil, err
-	}
-	obs := env.Reset(1)
-	p := env.Task().Expert(1, 1)
-	if r, ok := p.(sim.Resetter); ok {
-		r.Reset(1)
-	}
-	var out [][]float64
-	for !env.Done() {
-		a := make([]float64, env.Spec().ActionSize())
-		p.Act(obs.Slice(), a)
-		s, err := env.Step(a)
-		if err != nil {
-			return nil, err
-		}
-		obs = s.Next
-		out = append(out, a)
-	}
-	return out, nil
-}
+func expertActions(maker tasks.Maker) ([][]float64, error) { return tasks.ExpertActions(maker, 1) }
 
 // stepLoop replays actions episode after episode for about d.
 func stepLoop(ctx context.Context, maker tasks.Maker, actions [][]float64, d time.Duration) (int, time.Duration, error) {
