@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"tandem/live"
 	"tandem/sim"
 	"testing"
 	"time"
@@ -160,5 +161,38 @@ func TestCapacity(t *testing.T) {
 				t.Errorf("p99 latency %v; target <= %v", res.P99, res.TickBudget)
 			}
 		})
+	}
+}
+
+// BenchmarkFramePublish measures the fan-out's work per record with no
+// client: the state check and encoding the shared frame.
+//
+//	go test ./web/ -run '^$' -bench FramePublish
+func BenchmarkFramePublish(b *testing.B) {
+	srv, err := New(Config{Addr: "127.0.0.1:0", Task: "dot", Token: testToken, Clock: sim.NewManualClock(testStart),
+		Catalog: dotCatalog{}, NoStore: true, NoDefaultSession: true, Log: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer srv.Shutdown(context.Background())
+	sess, err := srv.hub.Create(live.Options{Task: "dot"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	// A view of its own, without the fan-out goroutine: publish runs here.
+	v := &view{srv: srv, sess: sess, id: sess.ID(), spec: sess.Spec()}
+	none := []*client{}
+	v.all.Store(&none)
+	r := &sim.Record{Kind: sim.StepRecord, Episode: 3, Wall: testStart, Return: -4.25}
+	r.T, r.Reward, r.Source, r.Operator, r.PolicyVersion = 17, -0.125, sim.Human, "browser:alice", "expert"
+	r.Holder, r.Mode = "browser:alice", sim.ModeShared
+	for i := range 12 { // a manipulation scene's bodies
+		r.Poses = append(r.Poses, sim.Pose{X: 0.1234567 * float64(i), Y: -0.7654321 * float64(i), Angle: 0.3141592 * float64(i)})
+	}
+	r.Action.Set([]float64{0.25, -0.5, 0.75})
+	r.PolicyAction.Set([]float64{0.125, -0.375, 0.625})
+	b.ReportAllocs()
+	for b.Loop() {
+		v.publish(r)
 	}
 }
