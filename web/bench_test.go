@@ -169,17 +169,36 @@ func TestCapacity(t *testing.T) {
 //
 //	go test ./web/ -run '^$' -bench FramePublish
 func BenchmarkFramePublish(b *testing.B) {
+	v, r := publishView(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		v.publish(r)
+	}
+}
+
+// TestFramePublishAllocatesTwice: the fan-out allocates the shared frame
+// and its body, sized from the previous body, and nothing else.
+func TestFramePublishAllocatesTwice(t *testing.T) {
+	v, r := publishView(t)
+	v.publish(r)
+	if n := testing.AllocsPerRun(100, func() { v.publish(r) }); n > 2 {
+		t.Errorf("publish allocates %v times per record; want 2 (the frame and its body)", n)
+	}
+}
+
+// publishView is a view of a dot session without its fan-out goroutine
+// (publish runs in the caller) and a step record of a 12-body scene.
+func publishView(tb testing.TB) (*view, *sim.Record) {
 	srv, err := New(Config{Addr: "127.0.0.1:0", Task: "dot", Token: testToken, Clock: sim.NewManualClock(testStart),
 		Catalog: dotCatalog{}, NoStore: true, NoDefaultSession: true, Log: io.Discard})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	defer srv.Shutdown(context.Background())
+	tb.Cleanup(func() { srv.Shutdown(context.Background()) })
 	sess, err := srv.hub.Create(live.Options{Task: "dot"})
 	if err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
-	// A view of its own, without the fan-out goroutine: publish runs here.
 	v := &view{srv: srv, sess: sess, id: sess.ID(), spec: sess.Spec()}
 	none := []*client{}
 	v.all.Store(&none)
@@ -191,8 +210,5 @@ func BenchmarkFramePublish(b *testing.B) {
 	}
 	r.Action.Set([]float64{0.25, -0.5, 0.75})
 	r.PolicyAction.Set([]float64{0.125, -0.375, 0.625})
-	b.ReportAllocs()
-	for b.Loop() {
-		v.publish(r)
-	}
+	return v, r
 }

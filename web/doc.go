@@ -62,8 +62,9 @@
 // # Allocation
 //
 // A frame body is encoded with hand-written appenders (appendFrame) into a
-// buffer sized from the previous frame: one allocation per tick per
-// session, none per client; each writer appends its own dropped/ack tail
+// buffer sized from the previous frame: two allocations per tick per
+// session (the frame and its body, TestFramePublishAllocatesTwice), none
+// per client; each writer appends its own dropped/ack tail
 // from a reused buffer.
 //
 // # Security
