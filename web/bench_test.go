@@ -212,3 +212,15 @@ func publishView(tb testing.TB) (*view, *sim.Record) {
 	r.PolicyAction.Set([]float64{0.125, -0.375, 0.625})
 	return v, r
 }
+
+// BenchmarkDecodeMsg measures decoding one operator command, the message
+// a browser sends at its input rate.
+func BenchmarkDecodeMsg(b *testing.B) {
+	msg := []byte(`{"type":"command","seq":1234,"action":[0.25,-0.5,0.75],"engaged":true,"buttons":["grip"]}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeMsg(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
