@@ -169,7 +169,10 @@ func (s *Server) handleFoxglove(c echo.Context) error {
 	fc.advertise(chs)
 
 	wdone := make(chan struct{})
-	go func() { defer close(wdone); fc.writeLoop() }()
+	go func() {
+		defer close(wdone)
+		fc.writeLoop(conn, fc.done, s.cfg.PingInterval, func(m outMsg) error { return writeMsg(conn, m) })
+	}()
 	fc.readLoop()
 	s.fox.mu.Lock()
 	delete(s.fox.clients, fc)
@@ -236,48 +239,6 @@ func (fc *foxClient) status(level int, msg string) {
 // messages are kept), as for session clients.
 func (fc *foxClient) enqueue(m outMsg) { fc.push(m, time.Time{}) }
 
-// writeLoop writes queued messages and a ping every PingInterval (as on
-// session WebSockets) until the reader ends or the client is kicked.
-func (fc *foxClient) writeLoop() {
-	ping := time.NewTicker(fc.hub.srv.cfg.PingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case <-fc.done:
-			return
-		case <-ping.C:
-			fc.conn.SetWriteDeadline(time.Now().Add(defaultWriteWait))
-			if err := fc.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
-				fc.conn.Close()
-				return
-			}
-			continue
-		case <-fc.notify:
-		}
-		for {
-			if kicked, code, reason := fc.kickState(); kicked {
-				fc.conn.SetWriteDeadline(time.Now().Add(closeGrace))
-				fc.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
-				time.AfterFunc(closeGrace, func() { fc.conn.Close() })
-				return
-			}
-			m, ok := fc.pop()
-			if !ok {
-				break
-			}
-			typ := websocket.TextMessage
-			if m.binary {
-				typ = websocket.BinaryMessage
-			}
-			fc.conn.SetWriteDeadline(time.Now().Add(defaultWriteWait))
-			if err := fc.conn.WriteMessage(typ, m.b); err != nil {
-				fc.conn.Close()
-				return
-			}
-		}
-	}
-}
-
 // foxIn is a client operation.
 type foxIn struct {
 	Op            string `json:"op"`
@@ -304,7 +265,6 @@ func (fc *foxClient) readLoop() {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				fc.kick(closePingTimeout, "ping timeout")
-				time.Sleep(closeGrace / 2) // the writer sends the close frame
 			}
 			return
 		}
