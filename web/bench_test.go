@@ -224,3 +224,28 @@ func BenchmarkDecodeMsg(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkFoxgloveSend measures turning one record into a Foxglove
+// client's messages: its four channels subscribed once each (what
+// Foxglove does), and MaxFoxSubs subscriptions spread over them (abuse).
+func BenchmarkFoxgloveSend(b *testing.B) {
+	sess := &view{spec: dotSpec, scene: (&dotTask{}).Scene()}
+	kinds := []string{"scene", "state", "action", "events"}
+	r := &sim.Record{Kind: sim.StepRecord, Episode: 3, Wall: testStart, Poses: []sim.Pose{{X: 1, Y: 2}, {X: 5, Y: 5, Angle: 0.25}}}
+	r.T, r.Reward, r.Source = 17, -0.125, sim.Human
+	r.Next.Set([]float64{1, 2, 5, 5})
+	r.Action.Set([]float64{0.25, -0.5})
+	for _, n := range []int{4, defaultMaxFoxSubs} {
+		b.Run(strconv.Itoa(n)+" subscriptions", func(b *testing.B) {
+			fc := &foxClient{subs: map[uint32]*foxChannel{}, sendQueue: newSendQueue(foxQueue, 0)}
+			for i := range n {
+				fc.subs[uint32(i+1)] = &foxChannel{sess: sess, kind: kinds[i%4]}
+			}
+			sc := newFoxScene(sess)
+			b.ReportAllocs()
+			for b.Loop() {
+				fc.send(sc, r)
+			}
+		})
+	}
+}
