@@ -269,35 +269,42 @@ func (fc *foxClient) readLoop() {
 			return
 		}
 		conn.SetReadDeadline(time.Now().Add(wait))
-		if typ != websocket.TextMessage {
-			srv.metrics.rejected.WithLabelValues(codeForbidden).Inc()
-			fc.status(2, "this server does not accept client-published messages")
-			continue
-		}
-		var m foxIn
-		if err := json.Unmarshal(b, &m); err != nil {
-			srv.metrics.rejected.WithLabelValues(codeBadJSON).Inc()
-			fc.status(2, "bad message: "+truncate(err.Error(), 120))
-			continue
-		}
-		switch m.Op {
-		case "subscribe":
-			refused := 0
-			for _, s := range m.Subscriptions {
-				if !fc.subscribe(s.ID, s.ChannelID) {
-					refused++
-				}
+		fc.handle(typ, b)
+	}
+}
+
+// handle answers one client operation: subscriptions within MaxFoxSubs,
+// unsubscriptions, and a status for anything else.
+func (fc *foxClient) handle(typ int, b []byte) {
+	srv := fc.hub.srv
+	if typ != websocket.TextMessage {
+		srv.metrics.rejected.WithLabelValues(codeForbidden).Inc()
+		fc.status(2, "this server does not accept client-published messages")
+		return
+	}
+	var m foxIn
+	if err := json.Unmarshal(b, &m); err != nil {
+		srv.metrics.rejected.WithLabelValues(codeBadJSON).Inc()
+		fc.status(2, "bad message: "+truncate(err.Error(), 120))
+		return
+	}
+	switch m.Op {
+	case "subscribe":
+		refused := 0
+		for _, s := range m.Subscriptions {
+			if !fc.subscribe(s.ID, s.ChannelID) {
+				refused++
 			}
-			if refused > 0 {
-				fc.status(2, fmt.Sprintf("%d subscriptions refused: a connection holds at most %d, the limit", refused, srv.cfg.MaxFoxSubs))
-			}
-		case "unsubscribe":
-			for _, id := range m.SubscriptionIDs {
-				fc.unsubscribe(id)
-			}
-		default:
-			srv.metrics.rejected.WithLabelValues(codeBadType).Inc()
-			fc.status(1, fmt.Sprintf("unsupported op %q", truncate(m.Op, 32)))
 		}
+		if refused > 0 {
+			fc.status(2, fmt.Sprintf("%d subscriptions refused: a connection holds at most %d, the limit", refused, srv.cfg.MaxFoxSubs))
+		}
+	case "unsubscribe":
+		for _, id := range m.SubscriptionIDs {
+			fc.unsubscribe(id)
+		}
+	default:
+		srv.metrics.rejected.WithLabelValues(codeBadType).Inc()
+		fc.status(1, fmt.Sprintf("unsupported op %q", truncate(m.Op, 32)))
 	}
 }
