@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -162,10 +163,12 @@ func (s *Server) handleFoxglove(c echo.Context) error {
 	s.fox.mu.Lock()
 	s.fox.clients[fc] = struct{}{}
 	var chs []*foxChannel
-	for _, sess := range s.viewList() {
-		chs = append(chs, s.fox.channels[sess.id]...)
+	for _, c := range s.fox.channels {
+		chs = append(chs, c...)
 	}
 	s.fox.mu.Unlock()
+	// Channel ids grow with each session: the order sessions came in.
+	slices.SortFunc(chs, func(a, b *foxChannel) int { return cmp.Compare(a.ID, b.ID) })
 	fc.advertise(chs)
 
 	wdone := make(chan struct{})

@@ -94,8 +94,8 @@ func FuzzFoxgloveOp(f *testing.F) {
 			pumps: map[string]*sim.Subscription{}, sendQueue: newSendQueue(foxQueue, 0)}
 		srv.fox.mu.Lock()
 		var chs []*foxChannel
-		for _, v := range srv.viewList() {
-			chs = append(chs, srv.fox.channels[v.id]...)
+		for _, c := range srv.fox.channels {
+			chs = append(chs, c...)
 		}
 		srv.fox.mu.Unlock()
 		fc.advertise(chs)
