@@ -20,9 +20,10 @@
 //
 // Nothing waits on a client: sim.Session drops the oldest record into a
 // full subscription, and each client's sendQueue (Config.SendQueue
-// messages, the same type for session and Foxglove clients) drops its
-// oldest data message when full, counting it; a client whose queue stays
-// full for Config.SlowAfter of session time is disconnected (close 4000).
+// messages; the same type, and the same writer loop, for session and
+// Foxglove clients) drops its oldest data message when full, counting
+// it; a client whose queue stays full for Config.SlowAfter of session
+// time is disconnected (close 4000).
 //
 // # Acknowledgements
 //
