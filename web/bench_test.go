@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"tandem/live"
 	"tandem/sim"
 	"testing"
 	"time"
@@ -158,6 +159,92 @@ func TestCapacity(t *testing.T) {
 			}
 			if res.P99 > res.TickBudget {
 				t.Errorf("p99 latency %v; target <= %v", res.P99, res.TickBudget)
+			}
+		})
+	}
+}
+
+// BenchmarkFramePublish measures the fan-out's work per record with no
+// client: the state check and encoding the shared frame.
+//
+//	go test ./web/ -run '^$' -bench FramePublish
+func BenchmarkFramePublish(b *testing.B) {
+	v, r := publishView(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		v.publish(r)
+	}
+}
+
+// TestFramePublishAllocatesTwice: the fan-out allocates the shared frame
+// and its body, sized from the previous body, and nothing else.
+func TestFramePublishAllocatesTwice(t *testing.T) {
+	v, r := publishView(t)
+	v.publish(r)
+	if n := testing.AllocsPerRun(100, func() { v.publish(r) }); n > 2 {
+		t.Errorf("publish allocates %v times per record; want 2 (the frame and its body)", n)
+	}
+}
+
+// publishView is a view of a dot session without its fan-out goroutine
+// (publish runs in the caller) and a step record of a 12-body scene.
+func publishView(tb testing.TB) (*view, *sim.Record) {
+	srv, err := New(Config{Addr: "127.0.0.1:0", Task: "dot", Token: testToken, Clock: sim.NewManualClock(testStart),
+		Catalog: dotCatalog{}, NoStore: true, NoDefaultSession: true, Log: io.Discard})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { srv.Shutdown(context.Background()) })
+	sess, err := srv.hub.Create(live.Options{Task: "dot"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	v := &view{srv: srv, sess: sess, id: sess.ID(), spec: sess.Spec()}
+	none := []*client{}
+	v.all.Store(&none)
+	r := &sim.Record{Kind: sim.StepRecord, Episode: 3, Wall: testStart, Return: -4.25}
+	r.T, r.Reward, r.Source, r.Operator, r.PolicyVersion = 17, -0.125, sim.Human, "browser:alice", "expert"
+	r.Holder, r.Mode = "browser:alice", sim.ModeShared
+	for i := range 12 { // a manipulation scene's bodies
+		r.Poses = append(r.Poses, sim.Pose{X: 0.1234567 * float64(i), Y: -0.7654321 * float64(i), Angle: 0.3141592 * float64(i)})
+	}
+	r.Action.Set([]float64{0.25, -0.5, 0.75})
+	r.PolicyAction.Set([]float64{0.125, -0.375, 0.625})
+	return v, r
+}
+
+// BenchmarkDecodeMsg measures decoding one operator command, the message
+// a browser sends at its input rate.
+func BenchmarkDecodeMsg(b *testing.B) {
+	msg := []byte(`{"type":"command","seq":1234,"action":[0.25,-0.5,0.75],"engaged":true,"buttons":["grip"]}`)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeMsg(msg); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFoxgloveSend measures turning one record into a Foxglove
+// client's messages: its four channels subscribed once each (what
+// Foxglove does), and MaxFoxSubs subscriptions spread over them (abuse).
+func BenchmarkFoxgloveSend(b *testing.B) {
+	sess := &view{spec: dotSpec, scene: (&dotTask{}).Scene()}
+	kinds := []string{"scene", "state", "action", "events"}
+	r := &sim.Record{Kind: sim.StepRecord, Episode: 3, Wall: testStart, Poses: []sim.Pose{{X: 1, Y: 2}, {X: 5, Y: 5, Angle: 0.25}}}
+	r.T, r.Reward, r.Source = 17, -0.125, sim.Human
+	r.Next.Set([]float64{1, 2, 5, 5})
+	r.Action.Set([]float64{0.25, -0.5})
+	for _, n := range []int{4, defaultMaxFoxSubs} {
+		b.Run(strconv.Itoa(n)+" subscriptions", func(b *testing.B) {
+			fc := &foxClient{subs: map[uint32]*foxChannel{}, sendQueue: newSendQueue(foxQueue, 0)}
+			for i := range n {
+				fc.subs[uint32(i+1)] = &foxChannel{sess: sess, kind: kinds[i%4]}
+			}
+			sc := newFoxScene(sess)
+			b.ReportAllocs()
+			for b.Loop() {
+				fc.send(sc, r)
 			}
 		})
 	}

@@ -67,47 +67,12 @@ func (c *client) pushFrame(f *frame) { c.push(outMsg{f: f}, f.wall) }
 // pushMsg queues a complete message (hello, state, error, pong).
 func (c *client) pushMsg(b []byte) { c.push(outMsg{b: b}, time.Time{}) }
 
-// writeLoop writes queued messages and pings until the reader ends or the
-// client is kicked.
-func (c *client) writeLoop() {
-	ping := time.NewTicker(c.srv.cfg.PingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case <-c.done:
-			return
-		case <-ping.C:
-			c.conn.SetWriteDeadline(time.Now().Add(defaultWriteWait))
-			if err := c.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
-				c.conn.Close()
-				return
-			}
-		case <-c.notify:
-		}
-		for {
-			if kicked, code, reason := c.kickState(); kicked {
-				c.conn.SetWriteDeadline(time.Now().Add(closeGrace))
-				c.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
-				time.AfterFunc(closeGrace, func() { c.conn.Close() })
-				return
-			}
-			m, ok := c.pop()
-			if !ok {
-				break
-			}
-			if err := c.write(m); err != nil {
-				c.conn.Close()
-				return
-			}
-		}
-	}
-}
-
+// write writes one queued message (the writer is sendQueue.writeLoop).
 func (c *client) write(m outMsg) error {
-	c.conn.SetWriteDeadline(time.Now().Add(defaultWriteWait))
 	if m.f == nil {
-		return c.conn.WriteMessage(websocket.TextMessage, m.b)
+		return writeMsg(c.conn, m)
 	}
+	c.conn.SetWriteDeadline(time.Now().Add(defaultWriteWait))
 	f := m.f
 	// The frame's record lists the newest command seq it applied per
 	// operator: this client's is its ack.

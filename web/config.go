@@ -182,16 +182,11 @@ type Config struct {
 
 // withDefaults returns c with zero values replaced by defaults.
 func (c Config) withDefaults() Config {
-	set := func(p *string, v string) {
-		if *p == "" {
-			*p = v
-		}
-	}
-	set(&c.Addr, DefaultAddr)
-	set(&c.DataDir, DefaultDataDir)
-	set(&c.Task, DefaultTask)
-	set(&c.Mode, DefaultMode)
-	set(&c.Policy, DefaultPolicy)
+	orDefault(&c.Addr, DefaultAddr)
+	orDefault(&c.DataDir, DefaultDataDir)
+	orDefault(&c.Task, DefaultTask)
+	orDefault(&c.Mode, DefaultMode)
+	orDefault(&c.Policy, DefaultPolicy)
 	if c.Clock == nil {
 		c.Clock = sim.WallClock{}
 	}
@@ -204,42 +199,36 @@ func (c Config) withDefaults() Config {
 	if c.Log == nil {
 		c.Log = os.Stderr
 	}
-	def := func(p *int, v int) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	if c.MaxBody == 0 {
-		c.MaxBody = defaultMaxBody
-	}
-	def(&c.MaxMessage, defaultMaxMessage)
-	def(&c.SendQueue, defaultSendQueue)
-	def(&c.MaxSessions, defaultMaxSessions)
-	def(&c.MaxViewers, defaultMaxViewers)
-	def(&c.MaxOperators, defaultMaxOperators)
-	def(&c.MaxFoxSubs, defaultMaxFoxSubs)
-	def(&c.MaxExports, defaultMaxExports)
-	def(&c.MaxConns, defaultMaxConns())
-	def(&c.MaxConnsPerAddr, max(c.MaxConns/2, 1))
-	def(&c.ReserveConns, defaultReserveConns)
-	if c.ControlRate == 0 {
-		c.ControlRate = defaultControlRate
-	}
-	dur := func(p *time.Duration, v time.Duration) {
-		if *p == 0 {
-			*p = v
-		}
-	}
-	dur(&c.SlowAfter, defaultSlowAfter)
-	dur(&c.PingInterval, defaultPingInterval)
-	dur(&c.PongWait, defaultPongWait)
-	dur(&c.IdlePause, defaultIdlePause)
-	dur(&c.ReplayIdle, defaultReplayIdle)
-	dur(&c.ReadTimeout, defaultReadTimeout)
-	dur(&c.WriteTimeout, defaultWriteTimeout)
-	dur(&c.IdleTimeout, defaultIdleTimeout)
-	dur(&c.ShutdownTimeout, defaultShutdown)
+	orDefault(&c.MaxBody, defaultMaxBody)
+	orDefault(&c.MaxMessage, defaultMaxMessage)
+	orDefault(&c.SendQueue, defaultSendQueue)
+	orDefault(&c.MaxSessions, defaultMaxSessions)
+	orDefault(&c.MaxViewers, defaultMaxViewers)
+	orDefault(&c.MaxOperators, defaultMaxOperators)
+	orDefault(&c.MaxFoxSubs, defaultMaxFoxSubs)
+	orDefault(&c.MaxExports, defaultMaxExports)
+	orDefault(&c.MaxConns, defaultMaxConns())
+	orDefault(&c.MaxConnsPerAddr, max(c.MaxConns/2, 1))
+	orDefault(&c.ReserveConns, defaultReserveConns)
+	orDefault(&c.ControlRate, defaultControlRate)
+	orDefault(&c.SlowAfter, defaultSlowAfter)
+	orDefault(&c.PingInterval, defaultPingInterval)
+	orDefault(&c.PongWait, defaultPongWait)
+	orDefault(&c.IdlePause, defaultIdlePause)
+	orDefault(&c.ReplayIdle, defaultReplayIdle)
+	orDefault(&c.ReadTimeout, defaultReadTimeout)
+	orDefault(&c.WriteTimeout, defaultWriteTimeout)
+	orDefault(&c.IdleTimeout, defaultIdleTimeout)
+	orDefault(&c.ShutdownTimeout, defaultShutdown)
 	return c
+}
+
+// orDefault sets *p to v when *p is its type's zero value.
+func orDefault[T comparable](p *T, v T) {
+	var zero T
+	if *p == zero {
+		*p = v
+	}
 }
 
 // Validate reports the first problem in c (after defaults are applied).

@@ -20,9 +20,10 @@
 //
 // Nothing waits on a client: sim.Session drops the oldest record into a
 // full subscription, and each client's sendQueue (Config.SendQueue
-// messages, the same type for session and Foxglove clients) drops its
-// oldest data message when full, counting it; a client whose queue stays
-// full for Config.SlowAfter of session time is disconnected (close 4000).
+// messages; the same type, and the same writer loop, for session and
+// Foxglove clients) drops its oldest data message when full, counting
+// it; a client whose queue stays full for Config.SlowAfter of session
+// time is disconnected (close 4000).
 //
 // # Acknowledgements
 //
@@ -62,8 +63,9 @@
 // # Allocation
 //
 // A frame body is encoded with hand-written appenders (appendFrame) into a
-// buffer sized from the previous frame: one allocation per tick per
-// session, none per client; each writer appends its own dropped/ack tail
+// buffer sized from the previous frame: two allocations per tick per
+// session (the frame and its body, TestFramePublishAllocatesTwice), none
+// per client; each writer appends its own dropped/ack tail
 // from a reused buffer.
 //
 // # Security

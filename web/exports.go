@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strconv"
 	"time"
 
@@ -66,7 +65,7 @@ func (s *Server) exportEpisodes(c echo.Context) error {
 		out.name, out.ctype = "tandem-"+stamp+".mcap", "application/octet-stream"
 		_, err = demos.ExportMCAP(ctx, s.store, f, out, demos.ExportOptions{Lookup: s.cfg.Catalog.New})
 	} else {
-		root := filepath.Join(s.store.Dir(), exportDir)
+		root := s.exportRoot() // checked by exportGate: not a symbolic link
 		if err := os.MkdirAll(root, 0o755); err != nil {
 			return err
 		}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -162,14 +163,19 @@ func (s *Server) handleFoxglove(c echo.Context) error {
 	s.fox.mu.Lock()
 	s.fox.clients[fc] = struct{}{}
 	var chs []*foxChannel
-	for _, sess := range s.viewList() {
-		chs = append(chs, s.fox.channels[sess.id]...)
+	for _, c := range s.fox.channels {
+		chs = append(chs, c...)
 	}
 	s.fox.mu.Unlock()
+	// Channel ids grow with each session: the order sessions came in.
+	slices.SortFunc(chs, func(a, b *foxChannel) int { return cmp.Compare(a.ID, b.ID) })
 	fc.advertise(chs)
 
 	wdone := make(chan struct{})
-	go func() { defer close(wdone); fc.writeLoop() }()
+	go func() {
+		defer close(wdone)
+		fc.writeLoop(conn, fc.done, s.cfg.PingInterval, func(m outMsg) error { return writeMsg(conn, m) })
+	}()
 	fc.readLoop()
 	s.fox.mu.Lock()
 	delete(s.fox.clients, fc)
@@ -236,48 +242,6 @@ func (fc *foxClient) status(level int, msg string) {
 // messages are kept), as for session clients.
 func (fc *foxClient) enqueue(m outMsg) { fc.push(m, time.Time{}) }
 
-// writeLoop writes queued messages and a ping every PingInterval (as on
-// session WebSockets) until the reader ends or the client is kicked.
-func (fc *foxClient) writeLoop() {
-	ping := time.NewTicker(fc.hub.srv.cfg.PingInterval)
-	defer ping.Stop()
-	for {
-		select {
-		case <-fc.done:
-			return
-		case <-ping.C:
-			fc.conn.SetWriteDeadline(time.Now().Add(defaultWriteWait))
-			if err := fc.conn.WriteMessage(websocket.PingMessage, nil); err != nil {
-				fc.conn.Close()
-				return
-			}
-			continue
-		case <-fc.notify:
-		}
-		for {
-			if kicked, code, reason := fc.kickState(); kicked {
-				fc.conn.SetWriteDeadline(time.Now().Add(closeGrace))
-				fc.conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
-				time.AfterFunc(closeGrace, func() { fc.conn.Close() })
-				return
-			}
-			m, ok := fc.pop()
-			if !ok {
-				break
-			}
-			typ := websocket.TextMessage
-			if m.binary {
-				typ = websocket.BinaryMessage
-			}
-			fc.conn.SetWriteDeadline(time.Now().Add(defaultWriteWait))
-			if err := fc.conn.WriteMessage(typ, m.b); err != nil {
-				fc.conn.Close()
-				return
-			}
-		}
-	}
-}
-
 // foxIn is a client operation.
 type foxIn struct {
 	Op            string `json:"op"`
@@ -304,40 +268,46 @@ func (fc *foxClient) readLoop() {
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				fc.kick(closePingTimeout, "ping timeout")
-				time.Sleep(closeGrace / 2) // the writer sends the close frame
 			}
 			return
 		}
 		conn.SetReadDeadline(time.Now().Add(wait))
-		if typ != websocket.TextMessage {
-			srv.metrics.rejected.WithLabelValues(codeForbidden).Inc()
-			fc.status(2, "this server does not accept client-published messages")
-			continue
-		}
-		var m foxIn
-		if err := json.Unmarshal(b, &m); err != nil {
-			srv.metrics.rejected.WithLabelValues(codeBadJSON).Inc()
-			fc.status(2, "bad message: "+truncate(err.Error(), 120))
-			continue
-		}
-		switch m.Op {
-		case "subscribe":
-			refused := 0
-			for _, s := range m.Subscriptions {
-				if !fc.subscribe(s.ID, s.ChannelID) {
-					refused++
-				}
+		fc.handle(typ, b)
+	}
+}
+
+// handle answers one client operation: subscriptions within MaxFoxSubs,
+// unsubscriptions, and a status for anything else.
+func (fc *foxClient) handle(typ int, b []byte) {
+	srv := fc.hub.srv
+	if typ != websocket.TextMessage {
+		srv.metrics.rejected.WithLabelValues(codeForbidden).Inc()
+		fc.status(2, "this server does not accept client-published messages")
+		return
+	}
+	var m foxIn
+	if err := json.Unmarshal(b, &m); err != nil {
+		srv.metrics.rejected.WithLabelValues(codeBadJSON).Inc()
+		fc.status(2, "bad message: "+truncate(err.Error(), 120))
+		return
+	}
+	switch m.Op {
+	case "subscribe":
+		refused := 0
+		for _, s := range m.Subscriptions {
+			if !fc.subscribe(s.ID, s.ChannelID) {
+				refused++
 			}
-			if refused > 0 {
-				fc.status(2, fmt.Sprintf("%d subscriptions refused: a connection holds at most %d, the limit", refused, srv.cfg.MaxFoxSubs))
-			}
-		case "unsubscribe":
-			for _, id := range m.SubscriptionIDs {
-				fc.unsubscribe(id)
-			}
-		default:
-			srv.metrics.rejected.WithLabelValues(codeBadType).Inc()
-			fc.status(1, fmt.Sprintf("unsupported op %q", truncate(m.Op, 32)))
 		}
+		if refused > 0 {
+			fc.status(2, fmt.Sprintf("%d subscriptions refused: a connection holds at most %d, the limit", refused, srv.cfg.MaxFoxSubs))
+		}
+	case "unsubscribe":
+		for _, id := range m.SubscriptionIDs {
+			fc.unsubscribe(id)
+		}
+	default:
+		srv.metrics.rejected.WithLabelValues(codeBadType).Inc()
+		fc.status(1, fmt.Sprintf("unsupported op %q", truncate(m.Op, 32)))
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"tandem/foxglove"
 	"tandem/sim"
@@ -67,68 +66,104 @@ func (fc *foxClient) unsubscribe(id uint32) {
 }
 
 // pump turns a session's records into messages for this client's
-// subscriptions on that session. The scene is built by one Builder owned by
-// this goroutine, once per record whatever the number of subscriptions.
+// subscriptions on that session until the subscription closes.
 func (fc *foxClient) pump(sess *view, sub *sim.Subscription) {
-	type target struct {
-		id   uint32
-		kind string
-	}
 	defer sess.foxAttach(-1)
-	var targets []target
 	sc := newFoxScene(sess)
 	for r := range sub.C {
-		targets = targets[:0]
-		fc.mu.Lock()
-		for id, ch := range fc.subs {
-			if ch.sess == sess {
-				targets = append(targets, target{id, ch.kind})
-			}
-		}
-		fc.mu.Unlock()
-		sc.begin()
-		for id := range sc.sent {
-			if !slices.ContainsFunc(targets, func(t target) bool { return t.id == id && t.kind == "scene" }) {
-				delete(sc.sent, id)
-			}
-		}
-		ts := uint64(r.Wall.UnixNano())
-		for _, t := range targets {
-			var payload []byte
-			if t.kind == "scene" {
-				payload = sc.payload(t.id, r)
-			} else {
-				payload = foxPayload(sess, r, t.kind)
-			}
-			if payload == nil {
-				continue
-			}
-			b := make([]byte, 13, 13+len(payload))
-			b[0] = 0x01
-			binary.LittleEndian.PutUint32(b[1:], t.id)
-			binary.LittleEndian.PutUint64(b[5:], ts)
-			fc.enqueue(outMsg{binary: true, b: append(b, payload...)})
+		fc.send(sc, r)
+	}
+}
+
+// send queues record r's messages for every subscription on sc's
+// session. The scene is built by sc's Builder, and each other kind
+// encoded, at most once per record whatever the number of subscriptions.
+// Called from the pump goroutine only.
+func (fc *foxClient) send(sc *foxScene, r *sim.Record) {
+	sess := sc.sess
+	targets := sc.targets[:0]
+	fc.mu.Lock()
+	for id, ch := range fc.subs {
+		if ch.sess == sess {
+			targets = append(targets, foxTarget{id, ch.kind})
 		}
 	}
+	fc.mu.Unlock()
+	sc.targets = targets
+	sc.begin()
+	var other [3][]byte // state, action, events of r, encoded on first use
+	var otherDone [3]bool
+	ts := uint64(r.Wall.UnixNano())
+	for _, t := range targets {
+		var payload []byte
+		if t.kind == "scene" {
+			payload = sc.payload(t.id, r)
+		} else {
+			k := foxKindIndex(t.kind)
+			if !otherDone[k] {
+				other[k], otherDone[k] = foxPayload(sess, r, t.kind), true
+			}
+			payload = other[k]
+		}
+		if payload == nil {
+			continue
+		}
+		b := make([]byte, 13, 13+len(payload))
+		b[0] = 0x01
+		binary.LittleEndian.PutUint32(b[1:], t.id)
+		binary.LittleEndian.PutUint64(b[5:], ts)
+		fc.enqueue(outMsg{binary: true, b: append(b, payload...)})
+	}
+	sc.end()
+}
+
+// foxTarget is one subscription a record goes to.
+type foxTarget struct {
+	id   uint32
+	kind string
+}
+
+// foxKindIndex numbers the channel kinds other than scene.
+func foxKindIndex(kind string) int {
+	switch kind {
+	case "state":
+		return 0
+	case "action":
+		return 1
+	}
+	return 2 // events
 }
 
 // foxScene encodes one session's scene channel for one client: a full
 // update for a subscription's first message and at each reset, per-step
 // updates otherwise. Used by the client's pump goroutine only.
 type foxScene struct {
-	b          *foxglove.Builder
-	sent       map[uint32]bool // subscriptions that have had a full update
-	full, step []byte          // this record's encodings, reused across records
-	fullOK     bool            // full holds this record's full update
-	stepOK     bool
+	sess    *view
+	b       *foxglove.Builder
+	targets []foxTarget // this record's subscriptions, reused across records
+	// sent holds the subscriptions that got a scene message of the
+	// previous record, and sentNow those of this one: a subscription
+	// missing from the previous record (new, resubscribed, or its
+	// update failed) gets a full update.
+	sent, sentNow map[uint32]bool
+	full, step    []byte // this record's encodings, reused across records
+	fullOK        bool   // full holds this record's full update
+	stepOK        bool
 }
 
 func newFoxScene(sess *view) *foxScene {
-	return &foxScene{b: foxglove.NewBuilder(sess.scene, sess.spec.Units), sent: map[uint32]bool{}}
+	return &foxScene{sess: sess, b: foxglove.NewBuilder(sess.scene, sess.spec.Units), sent: map[uint32]bool{}, sentNow: map[uint32]bool{}}
 }
 
 // begin starts a new record.
 func (s *foxScene) begin() { s.fullOK, s.stepOK = false, false }
+
+// end finishes a record: the subscriptions it served are the ones that
+// have had their full update.
+func (s *foxScene) end() {
+	s.sent, s.sentNow = s.sentNow, s.sent
+	clear(s.sentNow)
+}
 
 // payload is the scene message of r for subscription id (nil when the
 // poses cannot be encoded, e.g. NaN; the subscription then gets a full
@@ -141,16 +176,16 @@ func (s *foxScene) payload(id uint32, r *sim.Record) []byte {
 			s.fullOK = err == nil
 		}
 		if !s.fullOK {
-			delete(s.sent, id)
 			return nil
 		}
-		s.sent[id] = true
+		s.sentNow[id] = true
 		return s.full
 	}
 	if !s.stepOK {
 		s.step, err = s.b.Step(r.Poses, r.Wall).AppendJSON(s.step[:0])
 		s.stepOK = err == nil
 	}
+	s.sentNow[id] = true // a failed step is skipped; the next one follows
 	if !s.stepOK {
 		return nil
 	}

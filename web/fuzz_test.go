@@ -12,8 +12,8 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
+	"github.com/gorilla/websocket"
 	"github.com/labstack/echo/v4"
 
 	"tandem/sim"
@@ -68,22 +68,64 @@ func FuzzSessionMessage(f *testing.F) {
 	})
 }
 
-// FuzzFoxgloveOp: a Foxglove client operation decodes or is refused.
+// FuzzFoxgloveOp: any Foxglove client operation is handled or refused
+// with a status, never a panic; afterwards the connection holds at most
+// MaxFoxSubs subscriptions, each on a channel advertised to it, and runs
+// one pump per session it is subscribed to and no other.
 func FuzzFoxgloveOp(f *testing.F) {
 	for _, s := range []string{
 		`{"op":"subscribe","subscriptions":[{"id":1,"channelId":3}]}`,
 		`{"op":"unsubscribe","subscriptionIds":[1,2]}`,
 		`{"op":"subscribe","subscriptions":[{"id":-1,"channelId":1e99}]}`,
+		`{"op":"subscribe","subscriptions":[{"id":1,"channelId":1},{"id":2,"channelId":2},{"id":3,"channelId":5},{"id":4,"channelId":6}]}`,
 	} {
 		f.Add([]byte(s))
 	}
+	srv := fuzzServer(f)
+	srv.cfg.MaxFoxSubs = 3
+	if _, err := srv.CreateSession(SessionOptions{}); err != nil {
+		f.Fatal(err)
+	}
+	if _, err := srv.CreateSession(SessionOptions{}); err != nil {
+		f.Fatal(err)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
-		var m foxIn
-		if err := json.Unmarshal(b, &m); err != nil {
-			return
+		fc := &foxClient{hub: srv.fox, subs: map[uint32]*foxChannel{}, chans: map[uint32]*foxChannel{},
+			pumps: map[string]*sim.Subscription{}, sendQueue: newSendQueue(foxQueue, 0)}
+		srv.fox.mu.Lock()
+		var chs []*foxChannel
+		for _, c := range srv.fox.channels {
+			chs = append(chs, c...)
 		}
-		if m.Op == "subscribe" && len(b) < 64 && len(m.Subscriptions) > len(b) {
-			t.Fatalf("%d subscriptions from %d bytes", len(m.Subscriptions), len(b))
+		srv.fox.mu.Unlock()
+		fc.advertise(chs)
+		// The same operation twice: a repeated subscription id is refused.
+		fc.handle(websocket.TextMessage, b)
+		fc.handle(websocket.TextMessage, b)
+		fc.mu.Lock()
+		defer fc.mu.Unlock()
+		defer func() {
+			for _, sub := range fc.pumps {
+				sub.Close()
+			}
+		}()
+		if len(fc.subs) > srv.cfg.MaxFoxSubs {
+			t.Fatalf("%d subscriptions after %q; want at most %d", len(fc.subs), b, srv.cfg.MaxFoxSubs)
+		}
+		sessions := map[string]bool{}
+		for id, ch := range fc.subs {
+			if fc.chans[ch.ID] != ch {
+				t.Fatalf("subscription %d on channel %d, which was not advertised", id, ch.ID)
+			}
+			sessions[ch.sess.id] = true
+		}
+		if len(fc.pumps) != len(sessions) {
+			t.Fatalf("%d pumps for subscriptions on %d sessions after %q", len(fc.pumps), len(sessions), b)
+		}
+		for id := range fc.pumps {
+			if !sessions[id] {
+				t.Fatalf("a pump on session %s, which has no subscription", id)
+			}
 		}
 	})
 }
@@ -210,8 +252,8 @@ func FuzzEpisodeQuery(f *testing.F) {
 			flt.After < 0 || flt.Before < 0 || (flt.After > 0 || flt.Before > 0) && flt.Offset != 0 {
 			t.Fatalf("filter %+v, page %d from %q", flt, size, q)
 		}
-		for _, tm := range []time.Time{flt.Since, flt.Until} {
-			_ = tm.UnixNano()
+		if !flt.Since.IsZero() && !flt.Until.IsZero() && !flt.Since.Before(flt.Until) {
+			t.Fatalf("since %v not before until %v accepted from %q", flt.Since, flt.Until, q)
 		}
 	})
 }

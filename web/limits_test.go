@@ -346,3 +346,28 @@ func TestFoxgloveLimits(t *testing.T) {
 		}
 	}
 }
+
+// TestSessionClientPingTimeout: a session client that answers no ping is
+// dropped with 4001, as a Foxglove client is (the close frame goes out
+// even though the timeout ended the reader first).
+func TestSessionClientPingTimeout(t *testing.T) {
+	ts := newTestServer(t, func(c *Config) {
+		c.PingInterval = 50 * time.Millisecond
+		c.PongWait = 400 * time.Millisecond
+	})
+	c, _, err := ts.dial("s1", "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetPingHandler(func(string) error { return nil })
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	for {
+		if _, _, err := c.ReadMessage(); err != nil {
+			if code, _ := closeCode(err); code != closePingTimeout {
+				t.Errorf("session client answering no ping: %v; want close %d", err, closePingTimeout)
+			}
+			break
+		}
+	}
+}

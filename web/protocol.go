@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
 	"regexp"
@@ -146,8 +147,9 @@ type inMsg struct {
 type jsonNum float64
 
 func (n *jsonNum) UnmarshalJSON(b []byte) error {
-	s := string(b)
-	switch s {
+	// string(b) only in comparisons and the call: no copy of b is made
+	// for a number, this runs for every action value of every command.
+	switch string(b) {
 	case `"NaN"`, `"nan"`:
 		*n = jsonNum(math.NaN())
 		return nil
@@ -158,9 +160,9 @@ func (n *jsonNum) UnmarshalJSON(b []byte) error {
 		*n = jsonNum(math.Inf(-1))
 		return nil
 	}
-	f, err := strconv.ParseFloat(s, 64)
+	f, err := strconv.ParseFloat(string(b), 64)
 	if err != nil && !math.IsInf(f, 0) { // out of range parses as ±Inf, refused later
-		return fmt.Errorf("not a number: %s", truncate(s, 20))
+		return fmt.Errorf("not a number: %s", truncate(string(b), 20))
 	}
 	*n = jsonNum(f)
 	return nil
@@ -182,12 +184,15 @@ func badMsg(code, format string, args ...any) *msgErr {
 // malformed JSON and bad_type for fields of the wrong type.
 func decodeMsg(b []byte) (inMsg, *msgErr) {
 	var m inMsg
-	if !json.Valid(b) {
-		return m, badMsg(codeBadJSON, "invalid JSON")
-	}
+	// Unmarshal checks the whole message is valid JSON before it decodes
+	// anything, so a syntax error is reported as such, never a type error.
 	if err := json.Unmarshal(b, &m); err != nil {
+		var se *json.SyntaxError
 		var te *json.UnmarshalTypeError
-		if ok := asTypeError(err, &te); ok {
+		switch {
+		case errors.As(err, &se):
+			return m, badMsg(codeBadJSON, "invalid JSON")
+		case errors.As(err, &te):
 			return m, badMsg(codeBadType, "field %q has the wrong type (got %s)", te.Field, te.Value)
 		}
 		return m, badMsg(codeBadType, "bad message: %s", truncate(err.Error(), 120))
@@ -196,14 +201,6 @@ func decodeMsg(b []byte) (inMsg, *msgErr) {
 		return m, badMsg(codeBadType, "message has no \"type\"")
 	}
 	return m, nil
-}
-
-func asTypeError(err error, te **json.UnmarshalTypeError) bool {
-	t, ok := err.(*json.UnmarshalTypeError)
-	if ok {
-		*te = t
-	}
-	return ok
 }
 
 // commandFrom validates a command message against spec and builds the

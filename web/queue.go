@@ -4,6 +4,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/gorilla/websocket"
 )
 
 // outMsg is one queued message: a shared session frame, a complete text
@@ -148,4 +150,64 @@ func (c *sendQueue) kickState() (bool, int, string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.kicked, c.kickCode, c.kickReason
+}
+
+// writeLoop is the writer goroutine of every client, session or Foxglove:
+// it writes the queued messages with write, and a ping every interval,
+// until done is closed (the reader ended), the client is kicked or a
+// write fails. A kicked client gets its close frame, also when the kick
+// ended the reader (a ping timeout) and done is closed first.
+func (c *sendQueue) writeLoop(conn *websocket.Conn, done <-chan struct{}, interval time.Duration, write func(outMsg) error) {
+	ping := time.NewTicker(interval)
+	defer ping.Stop()
+	for {
+		select {
+		case <-done:
+			c.sendClose(conn)
+			return
+		case <-ping.C:
+			conn.SetWriteDeadline(time.Now().Add(defaultWriteWait))
+			if err := conn.WriteMessage(websocket.PingMessage, nil); err != nil {
+				conn.Close()
+				return
+			}
+		case <-c.notify:
+		}
+		for {
+			if c.sendClose(conn) {
+				return
+			}
+			m, ok := c.pop()
+			if !ok {
+				break
+			}
+			if err := write(m); err != nil {
+				conn.Close()
+				return
+			}
+		}
+	}
+}
+
+// sendClose writes a kicked client's close frame and closes the
+// connection after closeGrace; it reports whether the client was kicked.
+func (c *sendQueue) sendClose(conn *websocket.Conn) bool {
+	kicked, code, reason := c.kickState()
+	if !kicked {
+		return false
+	}
+	conn.SetWriteDeadline(time.Now().Add(closeGrace))
+	conn.WriteMessage(websocket.CloseMessage, websocket.FormatCloseMessage(code, reason))
+	time.AfterFunc(closeGrace, func() { conn.Close() })
+	return true
+}
+
+// writeMsg writes one complete message: text, or binary (Foxglove data).
+func writeMsg(conn *websocket.Conn, m outMsg) error {
+	typ := websocket.TextMessage
+	if m.binary {
+		typ = websocket.BinaryMessage
+	}
+	conn.SetWriteDeadline(time.Now().Add(defaultWriteWait))
+	return conn.WriteMessage(typ, m.b)
 }

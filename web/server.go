@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -378,13 +377,6 @@ func (s *Server) Sessions() []SessionInfo {
 	return out
 }
 
-func idLess(a, b string) bool {
-	if len(a) != len(b) {
-		return len(a) < len(b)
-	}
-	return a < b
-}
-
 // session returns the view of session id.
 func (s *Server) session(id string) (*view, error) {
 	s.mu.Lock()
@@ -396,14 +388,19 @@ func (s *Server) session(id string) (*view, error) {
 	return v, nil
 }
 
+// viewList returns the sessions' views in the hub's order (by id: s2
+// before s10). A session whose view is not made yet, or already closed,
+// is left out.
 func (s *Server) viewList() []*view {
+	sessions := s.hub.List() // before s.mu: no lock is held calling into live
 	s.mu.Lock()
-	list := make([]*view, 0, len(s.views))
-	for _, v := range s.views {
-		list = append(list, v)
+	defer s.mu.Unlock()
+	list := make([]*view, 0, len(sessions))
+	for _, sess := range sessions {
+		if v, ok := s.views[sess.ID()]; ok {
+			list = append(list, v)
+		}
 	}
-	s.mu.Unlock()
-	sort.Slice(list, func(i, j int) bool { return idLess(list[i].id, list[j].id) })
 	return list
 }
 

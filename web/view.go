@@ -54,7 +54,7 @@ type view struct {
 
 	// fan-out goroutine state
 	seq      uint64
-	buf      []byte
+	lastLen  int // the previous frame body's length: the next one's buffer is sized from it
 	lastHelp bool
 	lastSucc bool
 	prev     stateKey
@@ -178,8 +178,8 @@ func (v *view) publish(r *sim.Record) {
 		ev |= evLabel
 	}
 	v.seq++
-	body := appendFrame(make([]byte, 0, len(v.buf)+64), v.seq, r, ev, v.replay, v.lastSucc)
-	v.buf = body[:0:len(body)]
+	body := appendFrame(make([]byte, 0, v.lastLen+64), v.seq, r, ev, v.replay, v.lastSucc)
+	v.lastLen = len(body)
 	f := &frame{seq: v.seq, episode: r.Episode, wall: r.Wall, inputs: r.Inputs, body: body}
 	v.last.Store(f)
 	for _, c := range *v.all.Load() {

@@ -75,7 +75,7 @@ func (s *Server) handleSessionWS(c echo.Context) error {
 	wdone := make(chan struct{})
 	go func() {
 		defer close(wdone)
-		cl.writeLoop()
+		cl.writeLoop(conn, cl.done, s.cfg.PingInterval, cl.write)
 	}()
 	cl.readLoop()
 	v.removeClient(cl)
