@@ -308,7 +308,7 @@ func TestSimulatedOperatorRunsASharedSessionUnattended(t *testing.T) {
 			t.Errorf("operator %q was accepted", bad)
 		}
 	}
-	s, err := r.hub.Create(Options{Task: "reach", Policy: "random", Operator: "sim:skill=1,rule=distance", Seed: 4})
+	s, err := r.hub.Create(Options{Task: "reach", Policy: "random", Operator: "sim:skill=1,rule=distance,id=ann", Seed: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,8 +326,9 @@ func TestSimulatedOperatorRunsASharedSessionUnattended(t *testing.T) {
 	for _, st := range steps {
 		if st.Source == sim.Human {
 			human++
-			if st.Operator != "sim" || st.Subticks != nil {
-				t.Fatalf("human step by %q with %d sub-tick values; want the simulated operator acting once per period", st.Operator, len(st.Subticks))
+			// Named sim:ID, never a bare id a person could have (docs/storage.md).
+			if st.Operator != "sim:ann" || st.Subticks != nil {
+				t.Fatalf("human step by %q with %d sub-tick values; want the simulated operator sim:ann acting once per period", st.Operator, len(st.Subticks))
 			}
 		}
 	}
