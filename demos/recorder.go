@@ -129,11 +129,6 @@ func NewRecorder(store *Store, cfg RecorderConfig) *Recorder {
 // Store returns the recorder's store.
 func (r *Recorder) Store() *Store { return r.store }
 
-// AddEpisode stores a whole episode directly (see Store.AddEpisode).
-func (r *Recorder) AddEpisode(ctx context.Context, info Info, steps []sim.Record) (int64, error) {
-	return r.store.AddEpisode(ctx, info, steps)
-}
-
 // Stats returns the recorder's counters.
 func (r *Recorder) Stats() RecorderStats {
 	r.mu.Lock()
