@@ -232,7 +232,9 @@ func (f *fakeFF) Stop() error           { close(f.stopped); return nil }
 
 func TestContactForcesDriveForceFeedback(t *testing.T) {
 	r := newRig(t)
-	r.hub.cfg.HapticCap = 0.5
+	// The insertion's peak level is 0.09 at gain 1: a gain of 10 drives it
+	// past the cap, so the cap is what holds it (at 0.5, exactly).
+	r.hub.cfg.HapticCap, r.hub.cfg.HapticGain = 0.5, 10
 	s, err := r.hub.Create(Options{Task: "peg-insert", Mode: "auto", Seed: 2, Record: new(bool)})
 	if err != nil {
 		t.Fatal(err)
@@ -266,6 +268,9 @@ func TestContactForcesDriveForceFeedback(t *testing.T) {
 	}
 	if max > 0.5 {
 		t.Fatalf("force feedback level %v above the hard cap 0.5", max)
+	}
+	if max != 0.5 {
+		t.Fatalf("peak force feedback level %v; want the gain to drive it to the cap 0.5", max)
 	}
 	if err := r.hub.DetachDevice("fake0"); err != nil {
 		t.Fatal(err)
