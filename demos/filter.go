@@ -1,6 +1,7 @@
 package demos
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
 	"strconv"
@@ -221,10 +222,11 @@ func (f *Filter) where() (string, []any) {
 	var conds []string
 	var args []any
 	if len(f.IDs) > 0 {
-		conds = append(conds, "id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(f.IDs)), ",")+")")
-		for _, id := range f.IDs {
-			args = append(args, id)
-		}
+		// One parameter, a JSON array, whatever the number of ids: one
+		// parameter per id failed past SQLite's 32,766 (hitl trains each
+		// round on every round's ids).
+		js, _ := json.Marshal(f.IDs) // []int64 always marshals
+		conds, args = append(conds, "id IN (SELECT value FROM json_each(?))"), append(args, string(js))
 	}
 	if f.Task != "" {
 		conds, args = append(conds, "task = ?"), append(args, f.Task)

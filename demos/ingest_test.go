@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"sync"
 	"testing"
+	"time"
 
 	"tandem/sim"
 )
@@ -193,4 +194,48 @@ func countExpert(t *testing.T, st *Store) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestRolloutTapHearsWholeRowsWhileTheWriterCommits: a rollout's episode
+// block is committed (and its block cleared for reuse) while Add may still
+// be tapping; every row the tap hears must be whole. The writer commits
+// every microsecond and the tap is slow, so a tap that read the queued
+// block saw rows the writer had zeroed.
+func TestRolloutTapHearsWholeRowsWhileTheWriterCommits(t *testing.T) {
+	s, _ := openTest(t)
+	var mu sync.Mutex
+	var rows []Row
+	rec := NewRecorder(s, RecorderConfig{Logger: quiet, CommitInterval: time.Microsecond, Tap: func(r Row) {
+		time.Sleep(10 * time.Microsecond)
+		mu.Lock()
+		rows = append(rows, r)
+		mu.Unlock()
+	}})
+	task := newDot(6, 10)
+	ro, err := rec.Rollout(context.Background(), RolloutInfo{Spec: task.Spec(), Mode: sim.ModeAuto})
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps := rollout(t, 6, []uint64{7, 8, 9}, expertCtl)
+	want := 0
+	for range 5 {
+		for _, ep := range eps {
+			if err := ro.Add(context.Background(), &ep); err != nil {
+				t.Fatal(err)
+			}
+			want += len(ep.Steps) + 2
+		}
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != want {
+		t.Fatalf("tap heard %d rows; want %d", len(rows), want)
+	}
+	for i, r := range rows {
+		if r.UID == "" || (r.Kind == RowStep) != (r.Step != nil) || (r.Kind == RowBegin) != (r.Begin != nil) ||
+			(r.Kind == RowEnd) != (r.End != nil) || (r.Kind != RowStep && r.Kind != RowBegin && r.Kind != RowEnd) {
+			t.Fatalf("row %d is not whole: %+v", i, r)
+		}
+	}
 }

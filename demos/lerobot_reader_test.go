@@ -40,11 +40,15 @@ func duckdbNodePath(t *testing.T) string {
 // parquet reader that is not ours (DuckDB, through its node package) and
 // checks columns, types, list lengths, counts, indexes and timestamps
 // against meta/info.json (testdata/lerobot_check.cjs). Skipped when node or
-// @duckdb/node-api is not installed.
+// @duckdb/node-api is not installed, unless TANDEM_REQUIRE_DUCKDB=1 (CI:
+// the check must not pass by not running).
 func TestLeRobotExportReadByDuckDB(t *testing.T) {
 	nodePath := duckdbNodePath(t)
 	if nodePath == "" {
-		t.Skip("node with @duckdb/node-api not installed (npm install -g @duckdb/node-api@1.5.6-r.1)")
+		if os.Getenv("TANDEM_REQUIRE_DUCKDB") == "1" {
+			t.Fatal("TANDEM_REQUIRE_DUCKDB=1 but node cannot load @duckdb/node-api (NODE_PATH or npm root -g)")
+		}
+		t.Skip("node with @duckdb/node-api not installed (npm install -g @duckdb/node-api@1.5.6-r.1; TANDEM_REQUIRE_DUCKDB=1 makes this a failure)")
 	}
 	ctx := context.Background()
 	s, _ := openTest(t)

@@ -124,6 +124,13 @@ func (s *Store) Steps(ctx context.Context, id int64) ([]Step, error) {
 	return stepsOf(ctx, s.db, &ep)
 }
 
+// StepsOf is Steps for an episode whose summary the caller holds (from
+// ListEpisodes or Episode): it reads the steps without reading the summary
+// again.
+func (s *Store) StepsOf(ctx context.Context, ep *Episode) ([]Step, error) {
+	return stepsOf(ctx, s.db, ep)
+}
+
 func stepsOf(ctx context.Context, db querier, ep *Episode) ([]Step, error) {
 	rows, err := db.QueryContext(ctx, `SELECT t, obs, action, policy_action, source, reward, terminal, truncated,
 	success, wall, operator, policy_version, intervention_start, intervention_end, subticks, help, expert_action

@@ -33,10 +33,11 @@ type RecorderConfig struct {
 	// successful commit that wrote rows.
 	OnCommit func(CommitInfo)
 	// Tap, if set, hears every row a recording queues (episode begins,
-	// steps, labels, ends), in order per episode, as it queues it: before
-	// the commit, from the recording's reader goroutine (a live session)
-	// or the caller of RolloutRecording.Add. It must not block; package
-	// bus publishes the rows to other processes through it.
+	// steps, labels, ends), in order per episode, as it queues it, from
+	// the recording's reader goroutine (a live session) or the caller of
+	// RolloutRecording.Add (a whole episode once it is queued: the writer
+	// may have committed it already). It must not block; package bus
+	// publishes the rows to other processes through it.
 	Tap func(Row)
 
 	// onBegin, if set, is called from the writer goroutine when it has
@@ -128,11 +129,6 @@ func NewRecorder(store *Store, cfg RecorderConfig) *Recorder {
 
 // Store returns the recorder's store.
 func (r *Recorder) Store() *Store { return r.store }
-
-// AddEpisode stores a whole episode directly (see Store.AddEpisode).
-func (r *Recorder) AddEpisode(ctx context.Context, info Info, steps []sim.Record) (int64, error) {
-	return r.store.AddEpisode(ctx, info, steps)
-}
 
 // Stats returns the recorder's counters.
 func (r *Recorder) Stats() RecorderStats {

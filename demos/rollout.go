@@ -137,6 +137,16 @@ func (w *RolloutRecording) Add(ctx context.Context, ep *sim.Episode) error {
 		end.finalObs = blob(last.Next.Slice())
 	}
 	ops = append(ops, op{kind: opEnd, end: end})
+	// The tap's rows are made before the block is queued: once queued it
+	// belongs to the writer, which may commit it and clear it for reuse
+	// while they are still being handed out.
+	var rows []Row
+	if w.r.cfg.Tap != nil {
+		rows = make([]Row, len(ops))
+		for i := range ops {
+			rows[i] = rowOf(&ops[i], ops[0].begin.uid, w.info.Session)
+		}
+	}
 	err := w.r.enqueueEpisode(ctx, ops, len(ep.Steps), func(id int64) {
 		w.mu.Lock()
 		w.ids = append(w.ids, id)
@@ -145,9 +155,8 @@ func (w *RolloutRecording) Add(ctx context.Context, ep *sim.Episode) error {
 	if err != nil {
 		return err
 	}
-	uid := ops[0].begin.uid
-	for i := range ops {
-		w.r.tap(&ops[i], uid, w.info.Session)
+	for _, row := range rows {
+		w.r.cfg.Tap(row)
 	}
 	return nil
 }

@@ -141,6 +141,8 @@ func TestListEpisodesFilters(t *testing.T) {
 		{"since", Filter{Since: testStart.Add(time.Minute)}, 3}, // the two demo rollouts start at +0 and +1 min, shared at +0..+2
 		{"until", Filter{Until: testStart.Add(time.Minute)}, 2},
 		{"ids", Filter{IDs: []int64{shared[0], shared[2]}}, 2},
+		// More ids than SQLite takes parameters (32,766): hitl's later rounds.
+		{"40,000 ids", Filter{IDs: append(manyIDs(40_000), shared[1])}, 1},
 		{"limit", Filter{Limit: 2, Offset: 1}, 2},
 	}
 	for _, tc := range tests {
@@ -353,4 +355,13 @@ func TestStoreRefusesUnknownModes(t *testing.T) {
 	if got, _ := s.ListEpisodes(ctx, Filter{}); len(got) != 0 {
 		t.Fatalf("%d episodes stored; want none", len(got))
 	}
+}
+
+// manyIDs returns n ids no test store holds.
+func manyIDs(n int) []int64 {
+	ids := make([]int64, n)
+	for i := range ids {
+		ids[i] = int64(1_000_000 + i)
+	}
+	return ids
 }

@@ -48,7 +48,7 @@ func Episodes(ctx context.Context, st *demos.Store, f demos.Filter) ([]policies.
 		if e.Dropped > 0 || e.Length == 0 {
 			continue
 		}
-		steps, err := st.Steps(ctx, e.ID)
+		steps, err := st.StepsOf(ctx, e)
 		if err != nil {
 			return nil, err
 		}

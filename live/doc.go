@@ -10,8 +10,12 @@
 // authority and in which mode, whether it was paused, which operator
 // inputs the tick applied, help, labels. Viewers, metrics, force feedback
 // and the recorder read records; nothing reads a session's mutable state
-// to describe a tick. Info (for REST listings) is built from the newest
-// record plus the session's fixed facts.
+// to describe a tick. Info (for REST listings) is not a tick: it takes
+// authority, mode, help and policy version from the newest record, and
+// pause, episode, seed, t, label and the tick counters from the loop's
+// state snapshot (sim.Session.State), which stays current while a paused
+// session publishes nothing (one record when it pauses, none after); the
+// two may be a tick apart.
 //
 // # Buttons
 //

@@ -232,7 +232,9 @@ func (f *fakeFF) Stop() error           { close(f.stopped); return nil }
 
 func TestContactForcesDriveForceFeedback(t *testing.T) {
 	r := newRig(t)
-	r.hub.cfg.HapticCap = 0.5
+	// The insertion's peak level is 0.09 at gain 1: a gain of 10 drives it
+	// past the cap, so the cap is what holds it (at 0.5, exactly).
+	r.hub.cfg.HapticCap, r.hub.cfg.HapticGain = 0.5, 10
 	s, err := r.hub.Create(Options{Task: "peg-insert", Mode: "auto", Seed: 2, Record: new(bool)})
 	if err != nil {
 		t.Fatal(err)
@@ -266,6 +268,9 @@ func TestContactForcesDriveForceFeedback(t *testing.T) {
 	}
 	if max > 0.5 {
 		t.Fatalf("force feedback level %v above the hard cap 0.5", max)
+	}
+	if max != 0.5 {
+		t.Fatalf("peak force feedback level %v; want the gain to drive it to the cap 0.5", max)
 	}
 	if err := r.hub.DetachDevice("fake0"); err != nil {
 		t.Fatal(err)
@@ -308,7 +313,7 @@ func TestSimulatedOperatorRunsASharedSessionUnattended(t *testing.T) {
 			t.Errorf("operator %q was accepted", bad)
 		}
 	}
-	s, err := r.hub.Create(Options{Task: "reach", Policy: "random", Operator: "sim:skill=1,rule=distance", Seed: 4})
+	s, err := r.hub.Create(Options{Task: "reach", Policy: "random", Operator: "sim:skill=1,rule=distance,id=ann", Seed: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,8 +331,9 @@ func TestSimulatedOperatorRunsASharedSessionUnattended(t *testing.T) {
 	for _, st := range steps {
 		if st.Source == sim.Human {
 			human++
-			if st.Operator != "sim" || st.Subticks != nil {
-				t.Fatalf("human step by %q with %d sub-tick values; want the simulated operator acting once per period", st.Operator, len(st.Subticks))
+			// Named sim:ID, never a bare id a person could have (docs/storage.md).
+			if st.Operator != "sim:ann" || st.Subticks != nil {
+				t.Fatalf("human step by %q with %d sub-tick values; want the simulated operator sim:ann acting once per period", st.Operator, len(st.Subticks))
 			}
 		}
 	}

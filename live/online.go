@@ -281,17 +281,38 @@ func (h *Hub) learningTasks() []string {
 // step trains task's next candidate when enough new episodes arrived.
 func (o *Online) step(ctx context.Context, task string) {
 	st := o.deps.Store
-	eps, err := Episodes(ctx, st, demos.Filter{Task: task})
+	o.mu.Lock()
+	last := o.last[task]
+	o.mu.Unlock()
+	// Most checks find too few new episodes: they read only the new
+	// episodes' summaries (the ones Episodes would keep), and the task's
+	// steps are loaded only when a training starts (every episode's steps
+	// at each check took 240 ms for 1,000 reach episodes, growing with
+	// the store).
+	news, err := st.ListEpisodes(ctx, demos.Filter{Task: task, Ended: true, After: last})
 	if err != nil {
 		if ctx.Err() == nil { // a shutdown is not a failed training
 			o.record(OnlineEvent{Task: task, Err: err.Error()})
 		}
 		return
 	}
-	o.mu.Lock()
-	last := o.last[task]
-	o.mu.Unlock()
 	fresh := 0
+	for _, e := range news {
+		if e.Dropped == 0 && e.Length > 0 {
+			fresh++
+		}
+	}
+	if fresh < o.cfg.MinNewEpisodes {
+		return
+	}
+	eps, err := Episodes(ctx, st, demos.Filter{Task: task})
+	if err != nil {
+		if ctx.Err() == nil {
+			o.record(OnlineEvent{Task: task, Err: err.Error()})
+		}
+		return
+	}
+	fresh = 0
 	var newest int64
 	for _, e := range eps {
 		if e.ID > last {

@@ -31,6 +31,8 @@ func TestParseOperator(t *testing.T) {
 		{"explicit threshold=0", "threshold=0", with(def(DistanceRule), func(c *OperatorConfig) { c.Threshold = 0 }), ""},
 		{"explicit alpha=0", "rule=value,alpha=0", with(def(ValueRule), func(c *OperatorConfig) { c.Alpha = 0 }), ""},
 		{"distance steps=0 means until agreement", "steps=0", def(DistanceRule), ""},
+		{"id is named sim:ID", "id=ann", with(def(DistanceRule), func(c *OperatorConfig) { c.ID = "sim:ann" }), ""},
+		{"id already sim:ID", "id=sim:ann", with(def(DistanceRule), func(c *OperatorConfig) { c.ID = "sim:ann" }), ""},
 		{"unknown key", "skil=0.9", OperatorConfig{}, "valid: id, rule, skill"},
 		{"key twice", "skill=0.9,skill=0.8", OperatorConfig{}, "given twice"},
 		{"not key=value", "skill", OperatorConfig{}, "not KEY=VALUE"},

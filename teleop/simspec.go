@@ -173,7 +173,8 @@ var OperatorKeys = []string{"id", "rule", "skill", "threshold", "eps", "alpha", 
 // text after "sim:" in tandem's --operator flag). Keys not given take
 // DefaultOperatorConfig(rule)'s values; keys given keep their value, zero
 // included, and Validate checks the result. Unknown or repeated keys and
-// bad values are errors naming the valid keys or range.
+// bad values are errors naming the valid keys or range. id=ID names the
+// operator sim:ID.
 func ParseOperator(spec string) (OperatorConfig, error) {
 	type pair struct{ k, v string }
 	var pairs []pair
@@ -202,7 +203,13 @@ func ParseOperator(spec string) (OperatorConfig, error) {
 		var err error
 		switch p.k {
 		case "id":
+			// Recorded as sim:ID, so that a simulated operator is never
+			// taken for a person, whichever command runs it
+			// (docs/storage.md).
 			c.ID = p.v
+			if c.ID != "sim" && !strings.HasPrefix(c.ID, "sim:") {
+				c.ID = "sim:" + c.ID
+			}
 		case "rule":
 			c.Rule = InterventionRule(p.v)
 		case "skill":
