@@ -25,15 +25,20 @@ type OnlineConfig struct {
 	// EvalEpisodes held-out episodes score each candidate (default 30).
 	EvalEpisodes int
 	// PromoteMin is the held-out success rate the first learned version
-	// must reach to replace what sessions run (default 0.5); later
-	// candidates must reach the current version's held-out success rate
-	// (both scored on the same seeds). See docs/algorithms.md.
+	// must reach to replace what sessions run (default 0.5; PromoteAny
+	// promotes it whatever it scores); later candidates must reach the
+	// current version's held-out success rate (both scored on the same
+	// seeds). See docs/algorithms.md.
 	PromoteMin float64
 	// Every is how often the trainer looks for new data (default 5 s).
 	Every time.Duration
 	// Note is stored with each version ("tandem serve --learn").
 	Note string
 }
+
+// PromoteAny as OnlineConfig.PromoteMin promotes the first learned version
+// whatever it scores, 0 included (the zero value means the default).
+const PromoteAny = -1.0
 
 func (c *OnlineConfig) defaults() error {
 	if _, err := policies.NewLearner(c.Algo); err != nil {
@@ -59,7 +64,7 @@ func (c *OnlineConfig) defaults() error {
 		return fmt.Errorf("learn: min new episodes %d not in [1, 100000]", c.MinNewEpisodes)
 	case c.EvalEpisodes < 1 || c.EvalEpisodes > 10_000:
 		return fmt.Errorf("learn: evaluation episodes %d not in [1, 10000]", c.EvalEpisodes)
-	case !(c.PromoteMin >= 0 && c.PromoteMin <= 1):
+	case c.PromoteMin != PromoteAny && !(c.PromoteMin >= 0 && c.PromoteMin <= 1):
 		return fmt.Errorf("learn: promote threshold %g not in [0, 1]", c.PromoteMin)
 	case c.Every < 100*time.Millisecond:
 		return fmt.Errorf("learn: check interval %v below 100ms", c.Every)
@@ -369,10 +374,11 @@ func (o *Online) decide(res TrainResult, cur demos.PolicyVersion, hasCur bool) (
 	}
 	got := res.Eval.SuccessRate
 	if !hasCur {
-		if got >= o.cfg.PromoteMin {
-			return true, fmt.Sprintf("first version: held-out success %.3f ≥ %.3f", got, o.cfg.PromoteMin)
+		floor := max(o.cfg.PromoteMin, 0) // PromoteAny: any rate ≥ 0
+		if got >= floor {
+			return true, fmt.Sprintf("first version: held-out success %.3f ≥ %.3f", got, floor)
 		}
-		return false, fmt.Sprintf("first version: held-out success %.3f < %.3f", got, o.cfg.PromoteMin)
+		return false, fmt.Sprintf("first version: held-out success %.3f < %.3f", got, floor)
 	}
 	var ce policies.EvalResult
 	if err := json.Unmarshal(cur.Eval, &ce); err != nil || ce.Episodes == 0 {

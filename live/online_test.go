@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"math"
 	"testing"
 	"time"
 
@@ -48,7 +49,7 @@ func TestOnlineWithoutSessions(t *testing.T) {
 	defer st.Close()
 	expertEpisodes(t, st, "reach", 8)
 	events := make(chan OnlineEvent, 8)
-	o, err := StartOnline(OnlineConfig{Algo: "bc", MinNewEpisodes: 3, EvalEpisodes: 10, PromoteMin: 1e-9,
+	o, err := StartOnline(OnlineConfig{Algo: "bc", MinNewEpisodes: 3, EvalEpisodes: 10, PromoteMin: PromoteAny,
 		Every: 100 * time.Millisecond, Params: map[string]string{"steps": "1500", "hidden": "32"}, Note: "test"},
 		OnlineDeps{Store: st, Tasks: func() []string { return []string{"reach"} }, OnEvent: func(e OnlineEvent) { events <- e },
 			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
@@ -72,5 +73,35 @@ func TestOnlineWithoutSessions(t *testing.T) {
 	}
 	if got := o.Events(); len(got) != 1 {
 		t.Fatalf("got %d events; want 1", len(got))
+	}
+}
+
+// TestFirstVersionPromotionRule checks the threshold for the first learned
+// version: the default 0.5, a given one, and PromoteAny, which promotes a
+// version that scored 0 (what `--promote-min 0` asks for).
+func TestFirstVersionPromotionRule(t *testing.T) {
+	for _, tc := range []struct {
+		min, got float64
+		want     bool
+	}{
+		{0, 0.49, false}, {0, 0.5, true}, // the default 0.5
+		{0.9, 0.89, false}, {0.9, 0.9, true},
+		{PromoteAny, 0, true}, {PromoteAny, 0.3, true},
+	} {
+		cfg := OnlineConfig{Algo: "bc", PromoteMin: tc.min}
+		if err := cfg.defaults(); err != nil {
+			t.Fatal(err)
+		}
+		o := &Online{cfg: cfg}
+		got, why := o.decide(TrainResult{Eval: &policies.EvalResult{SuccessRate: tc.got, Episodes: 10}}, demos.PolicyVersion{}, false)
+		if got != tc.want {
+			t.Errorf("PromoteMin %g, held-out success %g: promoted %v (%s); want %v", tc.min, tc.got, got, why, tc.want)
+		}
+	}
+	for _, bad := range []float64{-0.5, 1.5, math.NaN()} {
+		cfg := OnlineConfig{Algo: "bc", PromoteMin: bad}
+		if err := cfg.defaults(); err == nil {
+			t.Errorf("PromoteMin %g accepted; want an error", bad)
+		}
 	}
 }

@@ -98,7 +98,7 @@ func runLearn(cmd *cobra.Command, f learnFlags) error {
 	cfg := live.OnlineConfig{Algo: f.algo, Params: kv, MinNewEpisodes: f.minEpisodes, EvalEpisodes: f.evalEps,
 		PromoteMin: f.promoteMin, Every: f.every, Note: "tandem learn"}
 	if f.promoteMin == 0 {
-		cfg.PromoteMin = 1e-9 // "0" means promote whatever the first version scores
+		cfg.PromoteMin = live.PromoteAny // "0" promotes whatever the first version scores
 	}
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()

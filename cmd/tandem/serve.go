@@ -171,7 +171,7 @@ func runServe(cmd *cobra.Command, f serveFlags) error {
 		}
 		learn = &live.OnlineConfig{Algo: f.learn, Params: kv, MinNewEpisodes: f.learnMin, EvalEpisodes: f.learnEval, PromoteMin: f.learnPromote}
 		if f.learnPromote == 0 {
-			learn.PromoteMin = 1e-9 // "0" means promote whatever the first version scores
+			learn.PromoteMin = live.PromoteAny // "0" promotes whatever the first version scores
 		}
 		if _, err := policies.NewLearner(f.learn); err != nil {
 			return usageError{err}
