@@ -489,7 +489,8 @@ func TestBrowserFramesMatchStoredSteps(t *testing.T) {
 		PolicyVersion    string  `json:"policy_version"`
 		Reward           float64 `json:"reward"`
 		Success, Help    bool
-		Holder           string
+		Holder, Mode     string
+		Paused           bool
 	}
 	type stepFrame struct {
 		Episode      int       `json:"episode"`
@@ -522,12 +523,13 @@ func TestBrowserFramesMatchStoredSteps(t *testing.T) {
 		t.Fatal(err)
 	}
 	steps := map[int][]demos.Step{} // by the session's episode counter
+	modes := map[int]sim.Mode{}
 	for i, ep := range eps {
 		s, err := st.Steps(ctx, ep.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		steps[i+1] = s
+		steps[i+1], modes[i+1] = s, ep.Mode
 	}
 	compared, human := 0, 0
 	for _, f := range frames {
@@ -537,6 +539,17 @@ func TestBrowserFramesMatchStoredSteps(t *testing.T) {
 		}
 		s := ss[f.T-1]
 		iv := slices.Contains(f.Events, "intervention_start")
+		// Who held authority at the tick: the stored step's operator
+		// while a human acted, the robot otherwise; a recorded step is
+		// never paused, and the mode is the episode's.
+		holder := "robot"
+		if s.Source == sim.Human {
+			holder = s.Operator
+		}
+		if f.HUD.Holder != holder || f.HUD.Mode != string(modes[f.Episode]) || f.HUD.Paused {
+			t.Fatalf("episode %d step %d: frame holder %q mode %q paused %v; stored source %s operator %q, episode mode %s",
+				f.Episode, f.T, f.HUD.Holder, f.HUD.Mode, f.HUD.Paused, s.Source, s.Operator, modes[f.Episode])
+		}
 		if !slices.Equal(f.Action, s.Action) || !slices.Equal(f.PolicyAction, s.PolicyAction) ||
 			f.HUD.Source != string(s.Source) || f.HUD.Operator != s.Operator || f.HUD.PolicyVersion != s.PolicyVersion ||
 			f.HUD.Reward != s.Reward || f.HUD.Success != s.Success || f.HUD.Help != s.Help || iv != s.InterventionStart {
