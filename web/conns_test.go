@@ -7,6 +7,10 @@ import (
 	"os"
 	"strconv"
 	"syscall"
+	"tandem/demos"
+	"tandem/policies"
+	"tandem/sim"
+	"tandem/tasks"
 	"testing"
 	"time"
 
@@ -102,9 +106,10 @@ func TestIdleConnectionsCannotLockOutHealthOrOperators(t *testing.T) {
 	})
 }
 
-// TestSlowDownloadIsAbandonedAtShutdown: a client reading an export at a
-// crawl does not hold the shutdown: it ends within its bound, returns
-// nil (nothing recorded was lost) and leaves no export file.
+// TestSlowDownloadIsAbandonedAtShutdown: a client reading a LeRobot export
+// (which spills its dataset files to the export directory while it
+// streams) at a crawl does not hold the shutdown: it ends within its
+// bound, returns nil (nothing recorded was lost) and leaves no export file.
 func TestSlowDownloadIsAbandonedAtShutdown(t *testing.T) {
 	dir := t.TempDir()
 	ts := newTestServer(t, func(c *Config) {
@@ -115,13 +120,17 @@ func TestSlowDownloadIsAbandonedAtShutdown(t *testing.T) {
 	eventually(t, "six episodes committed", func() bool {
 		return len(ts.episodes("complete=true")) == 6
 	})
+	// Enough rollout episodes that the LeRobot archive cannot fit in the
+	// socket buffers: the export stalls with its temporary dataset files
+	// on disk, which shutdown must remove.
+	addExpertEpisodes(t, ts.Hub().Store(), "push-t", 60)
 	// A client with a tiny receive buffer (set before connecting, so the
 	// window stays small) that reads nothing.
 	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048) })
 	}}
 	tr := &http.Transport{DialContext: d.DialContext}
-	req, _ := http.NewRequest("GET", ts.URL()+"/api/episodes/export?format=mcap", nil)
+	req, _ := http.NewRequest("GET", ts.URL()+"/api/episodes/export?format=lerobot", nil)
 	resp, err := tr.RoundTrip(req)
 	if err != nil {
 		t.Fatal(err)
@@ -143,6 +152,9 @@ func TestSlowDownloadIsAbandonedAtShutdown(t *testing.T) {
 	}
 	if took := time.Since(start); took > 10*time.Second {
 		t.Errorf("shutdown took %v; want at most 10 s", took)
+	}
+	if err := resp.Body.Close(); err != nil {
+		t.Logf("closing the abandoned download: %v", err)
 	}
 	left, _ := os.ReadDir(dir + "/" + exportDir)
 	if len(left) != 0 {
@@ -207,5 +219,31 @@ func TestExportGate(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
 		t.Errorf("%d files written through the symlink; want none", len(ents))
+	}
+}
+
+// addExpertEpisodes records n expert episodes of task into st, as a
+// headless rollout would.
+func addExpertEpisodes(t *testing.T, st *demos.Store, task string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	probe, err := tasks.New(task)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eps, err := sim.Rollout(ctx, sim.RolloutConfig{
+		NewTask: func() sim.Task { tk, _ := tasks.New(task); return tk },
+		Controller: func(tk sim.Task, _ int, seed uint64) (sim.Controller, error) {
+			return sim.Auto(tk.Expert(1, seed), policies.Expert), nil
+		},
+		Episodes: n, FirstSeed: 1, Workers: 1, KeepSteps: true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ep := range eps {
+		if _, err := st.AddEpisode(ctx, demos.Info{Spec: probe.Spec(), Seed: ep.Seed, Mode: sim.ModeAuto}, ep.Steps); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
