@@ -282,13 +282,25 @@ func (in *ingest) row(ctx context.Context, r *Row) (IngestStatus, error) {
 		}
 		return Ingested, nil
 	case RowLabel:
-		if _, err := in.tx.ExecContext(ctx, `UPDATE episodes SET label = ?, label_by = ? WHERE id = ?`,
-			r.Label.Outcome, r.Label.By, id); err != nil {
+		res, err := in.tx.ExecContext(ctx, `UPDATE episodes SET label = ?, label_by = ? WHERE id = ? AND (label IS NOT ? OR label_by IS NOT ?)`,
+			r.Label.Outcome, r.Label.By, id, r.Label.Outcome, r.Label.By)
+		if err != nil {
 			return 0, fmt.Errorf("demos: ingest: label episode %s: %w", r.UID, err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return Duplicate, nil // the episode already carries this label
 		}
 		return Ingested, nil
 	case RowEnd:
 		e := r.End
+		// An end already applied (the same end time) is a redelivery.
+		var ended sql.NullInt64
+		if err := in.tx.QueryRowContext(ctx, `SELECT ended_at FROM episodes WHERE id = ?`, id).Scan(&ended); err != nil {
+			return 0, fmt.Errorf("demos: ingest: end episode %s: %w", r.UID, err)
+		}
+		if ended.Valid && ended.Int64 == e.End.UnixNano() {
+			return Duplicate, nil
+		}
 		st := in.stmt(ctx, in.st.end)
 		mode := string(e.Mode)
 		if _, err := st.ExecContext(ctx, e.End.UnixNano(), string(e.Outcome), e.Length, e.Return, e.Success, e.Interventions,

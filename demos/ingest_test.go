@@ -157,6 +157,9 @@ func TestIngestReproducesTheOrigin(t *testing.T) {
 				}
 				pending = again
 			}
+			if stored != len(rows) {
+				t.Errorf("%d rows reported ingested; want each of the %d distinct rows once (the rest duplicates)", stored, len(rows))
+			}
 			sameEpisodes(t, origin, dst)
 			var n int
 			if err := dst.DB().QueryRowContext(ctx, `SELECT count(*) FROM steps`).Scan(&n); err != nil {
