@@ -3,8 +3,6 @@ package bus
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -60,7 +58,7 @@ func (b *Bus) PublishVersion(ctx context.Context, dataDir string, v demos.Policy
 	if err != nil {
 		return fmt.Errorf("bus: version %s: %w", v.Version, err)
 	}
-	if got := digest(tensors); got != v.Digest {
+	if got := policies.Digest(tensors); got != v.Digest {
 		return fmt.Errorf("bus: version %s: checkpoint %s has digest %s; the store says %s", v.Version, path, got, v.Digest)
 	}
 	card, err := os.ReadFile(nn.CardPath(path))
@@ -170,11 +168,6 @@ func (b *Bus) Rollback(ctx context.Context, task, reason string) (string, error)
 		}
 	}
 	return "", fmt.Errorf("bus: task %s has no version before %s in the last %d promotions", task, cur, len(hist))
-}
-
-func digest(b []byte) string {
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])
 }
 
 // Mirror keeps a store's policy versions and current versions in step
@@ -366,7 +359,7 @@ func (m *Mirror) version(ctx context.Context, v demos.PolicyVersion) error {
 	if err != nil {
 		return fmt.Errorf("checkpoint of %s: %w", v.Version, err)
 	}
-	if got := digest(tensors); got != v.Digest {
+	if got := policies.Digest(tensors); got != v.Digest {
 		return fmt.Errorf("checkpoint of %s has digest %s; its row says %s", v.Version, got, v.Digest)
 	}
 	card, err := m.b.objects.GetBytes(ctx, v.Version+nn.CardExt)

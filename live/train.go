@@ -171,7 +171,14 @@ func (tr *Trainer) Train(ctx context.Context, req TrainRequest) (TrainResult, er
 	if err := os.MkdirAll(filepath.Dir(abs), 0o755); err != nil {
 		return TrainResult{}, err
 	}
-	if err := nn.Save(abs, out.Model, card); err != nil {
+	tensors, cardJSON, err := nn.Encode(out.Model, card)
+	if err != nil {
+		return TrainResult{}, err
+	}
+	if err := nn.WriteFile(abs, tensors); err != nil {
+		return TrainResult{}, err
+	}
+	if err := nn.WriteFile(nn.CardPath(abs), cardJSON); err != nil {
 		return TrainResult{}, err
 	}
 	if sf, ok := learner.(policies.Stateful); ok && sf.State() != nil {
@@ -179,14 +186,7 @@ func (tr *Trainer) Train(ctx context.Context, req TrainRequest) (TrainResult, er
 			return TrainResult{}, err
 		}
 	}
-	digest, err := policies.FileDigest(abs)
-	if err != nil {
-		return TrainResult{}, err
-	}
-	cardJSON, err := os.ReadFile(nn.CardPath(abs))
-	if err != nil {
-		return TrainResult{}, err
-	}
+	digest := policies.Digest(tensors)
 	var evalJSON json.RawMessage
 	if res.Eval != nil {
 		evalJSON, _ = json.Marshal(res.Eval)

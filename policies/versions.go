@@ -21,7 +21,15 @@ type Version struct {
 	Digest string // sha256 of the file, hex; empty skips the check
 }
 
-// FileDigest returns the sha256 of the file at path, hex.
+// Digest is the sha256 of a checkpoint's tensors, hex: what the registry
+// stores and checks before a version is loaded.
+func Digest(tensors []byte) string {
+	h := sha256.Sum256(tensors)
+	return hex.EncodeToString(h[:])
+}
+
+// FileDigest returns the sha256 of the file at path, hex (Digest of its
+// contents, read in pieces).
 func FileDigest(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
