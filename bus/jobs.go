@@ -229,7 +229,6 @@ func MergeResults(sts []JobStatus) policies.EvalResult {
 // MergeEval combines evaluations of disjoint seed ranges into one.
 func MergeEval(parts []policies.EvalResult) policies.EvalResult {
 	var r policies.EvalResult
-	var ret, length float64
 	for i, p := range parts {
 		if i == 0 || p.FirstSeed < r.FirstSeed {
 			r.FirstSeed = p.FirstSeed
@@ -237,14 +236,9 @@ func MergeEval(parts []policies.EvalResult) policies.EvalResult {
 		r.Episodes += p.Episodes
 		r.Successes += p.Successes
 		r.EnvSteps += p.EnvSteps
-		ret += p.MeanReturn * float64(p.Episodes)
-		length += p.MeanLength * float64(p.Episodes)
+		r.MeanReturn += p.MeanReturn * float64(p.Episodes) // a sum until Finish
 	}
-	if r.Episodes > 0 {
-		n := float64(r.Episodes)
-		r.SuccessRate, r.MeanReturn, r.MeanLength = float64(r.Successes)/n, ret/n, length/n
-	}
-	r.CI95 = policies.Wilson(r.Successes, r.Episodes, 1.96)
+	r.Finish()
 	return r
 }
 

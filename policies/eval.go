@@ -80,19 +80,33 @@ func Evaluate(ctx context.Context, cfg EvalConfig) (EvalResult, error) {
 	if err != nil {
 		return EvalResult{}, err
 	}
-	r := EvalResult{Episodes: len(eps), FirstSeed: cfg.FirstSeed}
-	for _, e := range eps {
-		if e.Success {
-			r.Successes++
-		}
-		r.MeanReturn += e.Return
-		r.MeanLength += float64(e.Length)
-		r.EnvSteps += e.Length
+	r := EvalResult{FirstSeed: cfg.FirstSeed}
+	for i := range eps {
+		r.Add(&eps[i])
 	}
-	n := float64(len(eps))
+	r.Finish()
+	return r, nil
+}
+
+// Add counts an evaluation episode into r; Finish after the last one.
+func (r *EvalResult) Add(e *sim.Episode) {
+	r.Episodes++
+	if e.Success {
+		r.Successes++
+	}
+	r.MeanReturn += e.Return
+	r.EnvSteps += e.Length
+}
+
+// Finish turns what Add counted into the rate, the means and the 95%
+// interval.
+func (r *EvalResult) Finish() {
+	r.CI95 = Wilson(r.Successes, r.Episodes, 1.96)
+	if r.Episodes == 0 {
+		return
+	}
+	n := float64(r.Episodes)
 	r.SuccessRate = float64(r.Successes) / n
 	r.MeanReturn /= n
-	r.MeanLength /= n
-	r.CI95 = Wilson(r.Successes, len(eps), 1.96)
-	return r, nil
+	r.MeanLength = float64(r.EnvSteps) / n
 }

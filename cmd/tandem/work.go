@@ -206,7 +206,7 @@ func (w *worker) rollout(ctx context.Context, job bus.Job, maker func() sim.Task
 	if err != nil {
 		return nil, err
 	}
-	var tally sim.Tally
+	r := &policies.EvalResult{FirstSeed: job.FirstSeed}
 	err = sim.Stream(ctx, sim.RolloutConfig{
 		NewTask: maker, Episodes: job.Episodes, FirstSeed: job.FirstSeed, Workers: 1, KeepSteps: true, Clock: sim.WallClock{},
 		Controller: func(task sim.Task, _ int, seed uint64) (sim.Controller, error) {
@@ -229,17 +229,12 @@ func (w *worker) rollout(ctx context.Context, job bus.Job, maker func() sim.Task
 			return sim.Auto(pol, w.reg.Version(name)), nil
 		},
 	}, func(ep *sim.Episode) error {
-		tally.Add(ep)
+		r.Add(ep)
 		return ro.Add(ctx, ep)
 	})
 	if err != nil {
 		return nil, err
 	}
-	s := tally.Summary(job.Task)
-	r := &policies.EvalResult{Episodes: s.Episodes, SuccessRate: s.SuccessRate, MeanReturn: s.MeanReturn, MeanLength: s.MeanLength,
-		FirstSeed: job.FirstSeed}
-	r.Successes = int(s.SuccessRate*float64(s.Episodes) + 0.5)
-	r.EnvSteps = int(s.MeanLength*float64(s.Episodes) + 0.5)
-	r.CI95 = policies.Wilson(r.Successes, r.Episodes, 1.96)
+	r.Finish()
 	return r, nil
 }
