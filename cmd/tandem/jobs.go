@@ -163,7 +163,7 @@ jobs and prints their summary (--no-wait: prints the job ids and returns).`,
 				}
 			}
 			if operator != "" {
-				if _, err := simOperatorSpec(operator); err != nil {
+				if _, err := live.ParseOperator(operator); err != nil {
 					return usagef("--operator: %v", err)
 				}
 			}

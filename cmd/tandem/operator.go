@@ -1,9 +1,6 @@
 package main
 
 import (
-	"strings"
-
-	"tandem/live"
 	"tandem/sim"
 	"tandem/teleop"
 )
@@ -12,42 +9,16 @@ import (
 // the policy runs in shared mode under a teleop.Arbiter and a
 // teleop.SimOperator built on the task's expert intervenes by its rule.
 
-// simOperatorSpec checks an --operator argument, sim[:KEY=VALUE,...]
-// (live.ParseOperator), and returns its description: what follows "sim:",
-// which simOperatorConfig reads for each episode.
-func simOperatorSpec(arg string) (string, error) {
-	if _, err := live.ParseOperator(arg); err != nil {
-		return "", err
-	}
-	return strings.TrimPrefix(strings.TrimPrefix(arg, "sim"), ":"), nil
-}
-
-// simOperatorConfig parses spec for one episode: the episode seed varies
-// the operator per episode (a seed given in the spec shifts the whole run),
-// and the operator is labelled as simulated: "sim", or "sim:ID" for id=ID.
-func simOperatorConfig(spec string, seed uint64) (teleop.OperatorConfig, error) {
-	cfg, err := teleop.ParseOperator(spec)
-	if err != nil {
-		return cfg, usagef("--operator sim:%s: %v", spec, err)
-	}
-	cfg.Seed += seed
-	if cfg.ID != "sim" && !strings.HasPrefix(cfg.ID, "sim:") {
-		cfg.ID = "sim:" + cfg.ID
-	}
-	return cfg, nil
-}
-
 // newSimDemonstrator is the controller of `rollout --mode teleop`: an
-// arbiter in teleop mode, no policy, with the simulated operator attached;
-// it drives every step (Demo steps labelled with its id).
-func newSimDemonstrator(spec string, task sim.Task, seed uint64) (sim.Controller, error) {
-	cfg, err := simOperatorConfig(spec, seed)
-	if err != nil {
-		return nil, err
-	}
+// arbiter in teleop mode, no policy, with the simulated operator cfg
+// (live.ParseOperator) attached; it drives every step (Demo steps
+// labelled with its id). The episode seed varies the operator per episode
+// (a seed given in its description shifts the whole run).
+func newSimDemonstrator(cfg teleop.OperatorConfig, task sim.Task, seed uint64) (sim.Controller, error) {
+	cfg.Seed += seed
 	op, err := teleop.NewSimOperator(task, cfg)
 	if err != nil {
-		return nil, usagef("--operator sim:%s: %v", spec, err)
+		return nil, usagef("--operator sim:%s: %v", cfg, err)
 	}
 	a, err := teleop.NewArbiter(task, teleop.Config{Mode: sim.ModeTeleop})
 	if err != nil {
@@ -59,14 +30,13 @@ func newSimDemonstrator(spec string, task sim.Task, seed uint64) (sim.Controller
 	return a, nil
 }
 
-func newSimOperator(spec string, task sim.Task, policy sim.Policy, policyName string, seed uint64) (sim.Controller, error) {
-	cfg, err := simOperatorConfig(spec, seed)
-	if err != nil {
-		return nil, err
-	}
+// newSimOperator is the controller of a shared-autonomy rollout: policy
+// acts and the simulated operator cfg intervenes by its rule.
+func newSimOperator(cfg teleop.OperatorConfig, task sim.Task, policy sim.Policy, policyName string, seed uint64) (sim.Controller, error) {
+	cfg.Seed += seed
 	a, _, err := teleop.NewShared(task, policy, policyName, cfg)
 	if err != nil {
-		return nil, usagef("--operator sim:%s: %v", spec, err)
+		return nil, usagef("--operator sim:%s: %v", cfg, err)
 	}
 	return a, nil
 }

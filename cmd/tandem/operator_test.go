@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"strings"
+	"tandem/live"
 	"tandem/policies"
+	"tandem/teleop"
 	"testing"
 
 	"tandem/sim"
@@ -36,8 +37,9 @@ func (p *opTask) Expert(skill float64, seed uint64) sim.Policy {
 	}), skill, seed, nil)
 }
 
-func TestOperatorHookUsageErrors(t *testing.T) {
-	task := &opTask{}
+// TestOperatorUsageErrors: a bad --operator description is one usage
+// error (exit 2) naming what is wrong, before any episode runs.
+func TestOperatorUsageErrors(t *testing.T) {
 	for _, tc := range []struct{ spec, want string }{
 		{"skil=0.9", "valid: id, rule, skill, threshold"},
 		{"rule=telepathy", "valid: distance, value, random"},
@@ -46,22 +48,32 @@ func TestOperatorHookUsageErrors(t *testing.T) {
 		{"rule=value,steps=0", "steps=0 out of range (valid: ≥ 1 with rule value)"},
 	} {
 		t.Run(tc.spec, func(t *testing.T) {
-			_, err := newSimOperator(tc.spec, task, task.Expert(1, 0), "expert", 1)
-			var ue usageError
-			if !errors.As(err, &ue) || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("error %v; want a usage error containing %q", err, tc.want)
+			code, out, errOut := tandem(t, "rollout", "--task", "reach", "--policy", "random", "--operator", "sim:"+tc.spec, "--episodes", "1")
+			if code != 2 || !strings.Contains(errOut, tc.want) || out != "" {
+				t.Errorf("exit %d, stdout %q, stderr %q; want exit 2, nothing on stdout and an error containing %q", code, out, errOut, tc.want)
 			}
 		})
 	}
 }
 
+// simOp parses an --operator argument as the commands do.
+func simOp(t *testing.T, arg string) teleop.OperatorConfig {
+	t.Helper()
+	op, err := live.ParseOperator(arg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return op
+}
+
 func TestOperatorHookRunsSharedEpisodes(t *testing.T) {
+	op := simOp(t, "sim:skill=0.9,rule=distance,threshold=0.5")
 	eps, err := sim.Rollout(context.Background(), sim.RolloutConfig{
 		NewTask: func() sim.Task { return &opTask{} },
 		Seeds:   []uint64{1, 2, 3},
 		Controller: func(task sim.Task, _ int, seed uint64) (sim.Controller, error) {
 			p := policies.NewRandom(task.Spec(), seed)
-			return newSimOperator("skill=0.9,rule=distance,threshold=0.5", task, p, "random", seed)
+			return newSimOperator(op, task, p, "random", seed)
 		},
 		KeepSteps: true,
 	})
@@ -87,11 +99,12 @@ func TestOperatorHookRunsSharedEpisodes(t *testing.T) {
 // the default rate does (the defect was rate=0 falling back to 0.5).
 func TestOperatorHookKeepsExplicitZeros(t *testing.T) {
 	count := func(spec string) int {
+		op := simOp(t, "sim:"+spec)
 		eps, err := sim.Rollout(context.Background(), sim.RolloutConfig{
 			NewTask: func() sim.Task { return &opTask{} },
 			Seeds:   []uint64{1, 2, 3},
 			Controller: func(task sim.Task, _ int, seed uint64) (sim.Controller, error) {
-				return newSimOperator(spec, task, policies.NewRandom(task.Spec(), seed), "random", seed)
+				return newSimOperator(op, task, policies.NewRandom(task.Spec(), seed), "random", seed)
 			},
 		})
 		if err != nil {

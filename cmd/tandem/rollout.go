@@ -13,9 +13,11 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"tandem/live"
 	"tandem/policies"
 	"tandem/sim"
 	"tandem/tasks"
+	"tandem/teleop"
 )
 
 func init() { commands = append(commands, newRolloutCmd) }
@@ -97,11 +99,11 @@ so repeated runs do not collect the same seeds; episode i uses seed+i.`,
 
 // rolloutPlan is a checked command line.
 type rolloutPlan struct {
-	maker  func() sim.Task
-	reg    *policies.Registry
-	popts  policies.Options
-	info   rolloutInfo
-	opSpec string
+	maker func() sim.Task
+	reg   *policies.Registry
+	popts policies.Options
+	info  rolloutInfo
+	op    *teleop.OperatorConfig // --operator, parsed
 }
 
 func planRollout(cmd *cobra.Command, f rolloutFlags) (rolloutPlan, error) {
@@ -156,9 +158,11 @@ func planRollout(cmd *cobra.Command, f rolloutFlags) (rolloutPlan, error) {
 	if f.operator != "" {
 		// Check the description once, before any worker starts, so a typo is
 		// one usage error rather than one per episode.
-		if p.opSpec, err = simOperatorSpec(f.operator); err != nil {
+		op, err := live.ParseOperator(f.operator)
+		if err != nil {
 			return p, usageError{err}
 		}
+		p.op = &op
 	}
 	n := uint64(f.episodes - 1)
 	if changed("seed") {
@@ -175,7 +179,7 @@ func planRollout(cmd *cobra.Command, f rolloutFlags) (rolloutPlan, error) {
 
 func (p *rolloutPlan) controller(task sim.Task, _ int, seed uint64) (sim.Controller, error) {
 	if p.info.Mode == sim.ModeTeleop {
-		return newSimDemonstrator(p.opSpec, task, seed)
+		return newSimDemonstrator(*p.op, task, seed)
 	}
 	o := p.popts
 	o.Seed = seed
@@ -184,7 +188,7 @@ func (p *rolloutPlan) controller(task sim.Task, _ int, seed uint64) (sim.Control
 		return nil, err
 	}
 	if p.info.Mode == sim.ModeShared {
-		return newSimOperator(p.opSpec, task, pol, p.info.Policy, seed)
+		return newSimOperator(*p.op, task, pol, p.info.Policy, seed)
 	}
 	return sim.Auto(pol, p.info.Policy), nil
 }

@@ -18,6 +18,7 @@ import (
 	"tandem/policies"
 	"tandem/sim"
 	"tandem/tasks"
+	"tandem/teleop"
 )
 
 func init() { commands = append(commands, newWorkCmd) }
@@ -188,10 +189,10 @@ func (w *worker) rollout(ctx context.Context, job bus.Job, maker func() sim.Task
 			return nil, err
 		}
 	}
-	opSpec := ""
+	var op teleop.OperatorConfig
 	if job.Operator != "" {
 		var err error
-		if opSpec, err = simOperatorSpec(job.Operator); err != nil {
+		if op, err = live.ParseOperator(job.Operator); err != nil {
 			return nil, err
 		}
 	}
@@ -211,7 +212,7 @@ func (w *worker) rollout(ctx context.Context, job bus.Job, maker func() sim.Task
 		NewTask: maker, Episodes: job.Episodes, FirstSeed: job.FirstSeed, Workers: 1, KeepSteps: true, Clock: sim.WallClock{},
 		Controller: func(task sim.Task, _ int, seed uint64) (sim.Controller, error) {
 			if mode == sim.ModeTeleop {
-				return newSimDemonstrator(opSpec, task, seed)
+				return newSimDemonstrator(op, task, seed)
 			}
 			// "current" is resolved at each episode: a promotion reaches
 			// the next one.
@@ -224,7 +225,7 @@ func (w *worker) rollout(ctx context.Context, job bus.Job, maker func() sim.Task
 				return nil, err
 			}
 			if mode == sim.ModeShared {
-				return newSimOperator(opSpec, task, pol, w.reg.Version(name), seed)
+				return newSimOperator(op, task, pol, w.reg.Version(name), seed)
 			}
 			return sim.Auto(pol, w.reg.Version(name)), nil
 		},
