@@ -105,9 +105,15 @@ func ParseFilter(values map[string][]string, ignore ...string) (Filter, error) {
 		known[p.Name] = true
 		names = append(names, p.Name)
 	}
-	for name := range values {
-		if !known[name] && !contains(ignore, name) {
+	for name, vs := range values {
+		switch {
+		case !known[name] && !contains(ignore, name):
 			return f, &FilterError{Name: name, Want: "unknown filter (valid: " + strings.Join(names, ", ") + ")"}
+		case len(vs) > 1 && known[name] && name != "ids":
+			// One value each (ids may repeat: ?ids=1&ids=2 is ids 1 and 2);
+			// taking one of several silently would export other episodes
+			// than asked for.
+			return f, &FilterError{Name: name, Value: strings.Join(vs, ","), Want: fmt.Sprintf("given %d times; give it once", len(vs))}
 		}
 	}
 	bad := func(name, want string) error { return &FilterError{Name: name, Value: get(name), Want: want} }
@@ -165,7 +171,7 @@ func ParseFilter(values map[string][]string, ignore ...string) (Filter, error) {
 		}
 		f.ControlHz = hz
 	}
-	if v := get("ids"); v != "" {
+	if v := strings.Join(values["ids"], ","); strings.TrimSpace(v) != "" {
 		for part := range strings.SplitSeq(v, ",") {
 			id, err := strconv.ParseInt(strings.TrimSpace(part), 10, 64)
 			if err != nil || id <= 0 {

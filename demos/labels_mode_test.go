@@ -45,6 +45,8 @@ func TestParseFilter(t *testing.T) {
 		{"bad rate", map[string][]string{"control_hz": {"0"}}, Filter{}, "want a positive number of Hz"},
 		{"ids", map[string][]string{"ids": {"3, 5,7"}}, Filter{IDs: []int64{3, 5, 7}}, ""},
 		{"bad ids", map[string][]string{"ids": {"3,x"}}, Filter{}, "want comma-separated positive integers"},
+		{"repeated ids", map[string][]string{"ids": {"3", "5,7"}}, Filter{IDs: []int64{3, 5, 7}}, ""},
+		{"repeated task", map[string][]string{"task": {"reach", "push-t"}}, Filter{}, `filter task "reach,push-t": given 2 times; give it once`},
 		{"unknown", map[string][]string{"colour": {"red"}}, Filter{}, `filter colour "": unknown filter (valid: task, operator`},
 		{"ignored", map[string][]string{"format": {"mcap"}}, Filter{}, ""},
 	}
