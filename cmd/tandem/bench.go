@@ -48,6 +48,9 @@ func newBenchCmd() *cobra.Command {
 		Short: "Measure physics and environment speed per task",
 		Args:  noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !(seconds > 0 && seconds <= maxBenchSeconds) {
+				return usagef("--seconds must be in (0, %d], got %g", maxBenchSeconds, seconds)
+			}
 			if learn {
 				return runBenchLearn(cmd, seconds, asJSON) // benchlearn.go
 			}
@@ -57,9 +60,6 @@ func newBenchCmd() *cobra.Command {
 					return usageError{err}
 				}
 				names = []string{task}
-			}
-			if !(seconds > 0) {
-				return usagef("--seconds must be positive, got %g", seconds)
 			}
 			if dump != "" {
 				if task == "" {
@@ -97,7 +97,7 @@ func newBenchCmd() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&task, "task", "", "benchmark one task (default: all)")
-	cmd.Flags().Float64Var(&seconds, "seconds", 1, "measuring time per task and phase")
+	cmd.Flags().Float64Var(&seconds, "seconds", 1, fmt.Sprintf("measuring time per task and phase, in (0, %d]", maxBenchSeconds))
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object per task")
 	cmd.Flags().BoolVar(&learn, "learn", false, "measure network training and inference instead (policies/nn)")
 	cmd.Flags().StringVar(&dump, "dump-world", "", "write the task's world and an expert episode's per-substep inputs to this JSON file (bench/box2d replays it in C++ Box2D) instead of measuring")
@@ -155,6 +155,10 @@ func benchTask(ctx context.Context, name string, d time.Duration) (benchResult, 
 	r.AllocsPerStep, r.LibAllocsPerStep, err = allocsPerStep(maker, actions)
 	return r, err
 }
+
+// maxBenchSeconds bounds --seconds: an hour per task and phase is far more
+// than a stable number needs, and larger values overflow time.Duration.
+const maxBenchSeconds = 3600
 
 // expertActions returns the actions of one expert episode from seed 1.
 func expertActions(maker tasks.Maker) ([][]float64, error) { return tasks.ExpertActions(maker, 1) }

@@ -29,6 +29,8 @@ func TestUsageErrorsExitTwoAndNameChoices(t *testing.T) {
 		{"unknown operator", []string{"rollout", "--operator", "ghost", "--episodes", "1"}, "valid: sim"},
 		{"bench unknown task", []string{"bench", "--task", "nope"}, "valid:"},
 		{"dump without task", []string{"bench", "--dump-world", "x.json"}, "--dump-world needs --task"},
+		{"bench seconds too long", []string{"bench", "--seconds", "1e300"}, "--seconds must be in (0, 3600]"},
+		{"bench learn zero seconds", []string{"bench", "--learn", "--seconds", "0"}, "--seconds must be in (0, 3600]"},
 		{"stray argument", []string{"tasks", "extra"}, "takes no arguments"},
 		{"negative workers", []string{"rollout", "--workers", "-3"}, "--workers"},
 		{"bad operator key", []string{"rollout", "--operator", "sim:bogus=1", "--episodes", "2"}, "valid: id, rule"},
