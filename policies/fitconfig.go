@@ -105,7 +105,10 @@ func parseFit(p *params, in *TrainInput) (fitConfig, error) {
 	if c.Head.Kind != nn.GMM {
 		c.Head.Modes = 0
 		if p.set["modes"] {
-			p.fail(fmt.Errorf("%s: modes applies to head=gmm only", p.algo))
+			// Also with a GMM parent: a warm start that names modes names
+			// head=gmm too, so the head is never taken from the parent
+			// while modes is not.
+			p.fail(fmt.Errorf("%s: modes applies to head=gmm only (give head=gmm with it)", p.algo))
 		}
 	}
 	c.FrameStack = p.int("frame_stack", c.FrameStack, 1, maxFrameStack)
@@ -122,9 +125,6 @@ func parseFit(p *params, in *TrainInput) (fitConfig, error) {
 	if in.Parent != nil {
 		if err := c.inherit(p, in.Parent); err != nil {
 			return c, err
-		}
-		if c.Head.Kind != nn.GMM && p.set["modes"] {
-			return c, fmt.Errorf("%s: modes applies to head=gmm only; the parent's head is %s", p.algo, c.Head.Kind)
 		}
 	}
 	return c, nil
