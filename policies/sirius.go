@@ -152,14 +152,21 @@ func (sirius) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 	rows := make([]int, len(d.class))
 	weight := make([]float32, len(d.class))
 	counts := map[string]int{}
+	share := map[string]float64{} // each class's share of the loss mass
+	total := 0.0
 	for r, cl := range d.class {
 		rows[r] = r
 		weight[r] = float32(w.Of(cl))
 		counts[className(cl)]++
+		share[className(cl)] += float64(weight[r])
+		total += float64(weight[r])
+	}
+	for k := range share {
+		share[k] /= total
 	}
 	pl := &plan{strata: [][]int{rows}, weight: weight,
 		hyper: map[string]any{"preintv": window, "class_weights": w},
-		stats: map[string]any{"class_counts": counts}}
+		stats: map[string]any{"class_counts": counts, "class_loss_share": share}}
 	return fit(ctx, "sirius", &in, c, d, pl)
 }
 

@@ -133,6 +133,24 @@ func TestSiriusTrainsWithClassWeights(t *testing.T) {
 	if c := out.Stats["class_counts"].(map[string]int); c["demo"] != 12 || c["robot"] != 2 || c["pre_intervention"] != 2 || c["intervention"] != 3 {
 		t.Errorf("class counts %v", c)
 	}
+	// The weights reach the rows: each class's share of the loss mass is
+	// its count times its weight over the total, and interventions hold
+	// half of it (Sirius's rule).
+	share := out.Stats["class_loss_share"].(map[string]float64)
+	n := map[string]float64{"demo": 12, "robot": 2, "pre_intervention": 2, "intervention": 3}
+	wt := map[string]float64{"demo": w.Demo, "robot": w.Robot, "pre_intervention": w.PreIntervention, "intervention": w.Intervention}
+	total := 0.0
+	for k := range n {
+		total += n[k] * wt[k]
+	}
+	for k := range n {
+		if want := n[k] * wt[k] / total; math.Abs(share[k]-want) > 1e-6 {
+			t.Errorf("%s holds %.4f of the loss mass; want %.4f", k, share[k], want)
+		}
+	}
+	if math.Abs(share["intervention"]-0.5) > 1e-6 || math.Abs(share["pre_intervention"]-0.002) > 1e-6 {
+		t.Errorf("interventions hold %.4f and pre-intervention steps %.4f of the loss mass; want 0.5 and 0.002", share["intervention"], share["pre_intervention"])
+	}
 	if out.Card.Hyperparameters["preintv"] != 2 || out.Card.Algorithm != "sirius" {
 		t.Errorf("card %+v", out.Card.Hyperparameters)
 	}
