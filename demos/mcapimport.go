@@ -197,7 +197,7 @@ func readMCAP(r io.Reader, size int64) ([]episodeRecord, map[int64][]Step, error
 	var buf []byte
 	footer := false
 	for !footer {
-		tok, data, err := lx.Next(buf)
+		tok, data, err := lexNext(lx, buf)
 		if err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, nil, damaged(errors.New("the file ends before its footer"))
@@ -293,3 +293,16 @@ type zstdReader struct{ d *zstd.Decoder }
 
 func (z zstdReader) Read(p []byte) (int, error) { return z.d.Read(p) }
 func (z zstdReader) Reset(r io.Reader) error    { return z.d.Reset(r) }
+
+// lexNext is lx.Next with the library's panics turned into errors: mcap
+// v1.7.0 slices its buffer by a chunk header's compression length before
+// checking it, so a hostile file panics inside Next (found by
+// FuzzImportMCAP; seed 9869d57dc44faa78).
+func lexNext(lx *mcap.Lexer, buf []byte) (tok mcap.TokenType, data []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("malformed record: %v", r)
+		}
+	}()
+	return lx.Next(buf)
+}
