@@ -42,8 +42,9 @@
 //
 // # Locks
 //
-// Server.mu guards the view table, the closing flag and the exports'
-// wait group; view.mu guards a view's client set, counts and idle state;
+// Server.mu guards the view table, the closing flag and the Adds of the
+// exports' and WebSocket clients' wait groups (a handler counts itself
+// before its upgrade, so none is counted after Shutdown waits); view.mu guards a view's client set, counts and idle state;
 // a sendQueue's mutex guards its ring; foxClient.mu guards a Foxglove
 // client's subscriptions; connLimiter.mu guards the connection counts and
 // idle lists; hostGuard.mu its interface address cache. Order: Server.mu,

@@ -47,6 +47,7 @@ type foxHub struct {
 	nextID   uint32
 	channels map[string][]*foxChannel // by session id
 	clients  map[*foxClient]struct{}
+	closed   bool // set by close: a client that arrives later is sent away
 }
 
 func newFoxHub(srv *Server) *foxHub {
@@ -103,6 +104,7 @@ func (h *foxHub) clientList() []*foxClient {
 
 func (h *foxHub) close() {
 	h.mu.Lock()
+	h.closed = true
 	clients := h.clientList()
 	h.mu.Unlock()
 	for _, c := range clients {
@@ -141,6 +143,10 @@ func (s *Server) handleFoxglove(c echo.Context) error {
 			return err
 		}
 	}
+	if !s.enterClient() {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "server is shutting down")
+	}
+	defer s.clientsWG.Done()
 	up := s.upgrader
 	up.Subprotocols = []string{foxSubprotocol}
 	conn, err := up.Upgrade(c.Response(), r, nil)
@@ -150,8 +156,6 @@ func (s *Server) handleFoxglove(c echo.Context) error {
 	fc := &foxClient{hub: s.fox, conn: conn, filter: filter, subs: map[uint32]*foxChannel{}, chans: map[uint32]*foxChannel{},
 		pumps: map[string]*sim.Subscription{}, done: make(chan struct{}), sendQueue: newSendQueue(foxQueue, 0)}
 	fc.onKick = func() { time.AfterFunc(defaultWriteWait+closeGrace, func() { conn.Close() }) }
-	s.clientsWG.Add(1)
-	defer s.clientsWG.Done()
 	s.metrics.clients.WithLabelValues("foxglove").Inc()
 	defer s.metrics.clients.WithLabelValues("foxglove").Dec()
 
@@ -161,12 +165,18 @@ func (s *Server) handleFoxglove(c echo.Context) error {
 	})
 	fc.enqueue(outMsg{b: info})
 	s.fox.mu.Lock()
-	s.fox.clients[fc] = struct{}{}
+	closed := s.fox.closed
+	if !closed {
+		s.fox.clients[fc] = struct{}{}
+	}
 	var chs []*foxChannel
 	for _, c := range s.fox.channels {
 		chs = append(chs, c...)
 	}
 	s.fox.mu.Unlock()
+	if closed { // upgraded while the server began to shut down
+		fc.kick(websocket.CloseGoingAway, "server shutting down")
+	}
 	// Channel ids grow with each session: the order sessions came in.
 	slices.SortFunc(chs, func(a, b *foxChannel) int { return cmp.Compare(a.ID, b.ID) })
 	fc.advertise(chs)

@@ -60,7 +60,7 @@ type Server struct {
 	store        *demos.Store // nil without a store
 	upgrader     websocket.Upgrader
 	connSeq      atomic.Uint64
-	clientsWG    sync.WaitGroup
+	clientsWG    sync.WaitGroup // WebSocket handlers; Add only through enterClient
 	served       chan error
 	fox          *foxHub
 	stopWatch    func()
@@ -68,7 +68,7 @@ type Server struct {
 	exportSlots  chan struct{} // one token per export in flight
 	cancelReqs   context.CancelFunc
 
-	mu        sync.Mutex // guards views, closing, exportsWG's Add
+	mu        sync.Mutex // guards views, closing, the Adds of exportsWG and clientsWG
 	views     map[string]*view
 	closing   bool
 	exportsWG sync.WaitGroup // export handlers in flight
@@ -170,6 +170,22 @@ func (s *Server) sessionEvent(e live.Event) {
 	} else {
 		v.close(websocket.CloseNormalClosure, "session deleted")
 	}
+}
+
+// enterClient counts a WebSocket handler in clientsWG, or reports false
+// once Shutdown has begun. It runs before the upgrade: a hijacked
+// connection is no longer one http.Server.Shutdown waits for, so a count
+// taken after it could race Shutdown's Wait (WaitGroup's rule: an Add from
+// zero must happen before the Wait). Under mu, every Add comes before
+// Shutdown sets closing, so before its Wait.
+func (s *Server) enterClient() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.clientsWG.Add(1)
+	return true
 }
 
 // Token is the operator token (generated when Config.Token was empty).

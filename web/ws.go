@@ -58,6 +58,10 @@ func (s *Server) handleSessionWS(c echo.Context) error {
 	if !s.checkOrigin(r) {
 		return echo.NewHTTPError(http.StatusForbidden, "origin not allowed")
 	}
+	if !s.enterClient() {
+		return echo.NewHTTPError(http.StatusServiceUnavailable, "server is shutting down")
+	}
+	defer s.clientsWG.Done()
 	conn, err := s.upgrader.Upgrade(c.Response(), r, nil)
 	if err != nil {
 		return nil // the upgrader already answered
@@ -68,8 +72,6 @@ func (s *Server) handleSessionWS(c echo.Context) error {
 		conn.Close()
 		return nil
 	}
-	s.clientsWG.Add(1)
-	defer s.clientsWG.Done()
 	s.metrics.clients.WithLabelValues(role).Inc()
 	defer s.metrics.clients.WithLabelValues(role).Dec()
 	wdone := make(chan struct{})
