@@ -2,8 +2,6 @@ package demos
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 )
 
@@ -67,10 +65,7 @@ func (s *Store) readForExport(ctx context.Context, id int64) (Episode, []Step, e
 		return Episode{}, nil, err
 	}
 	defer tx.Rollback()
-	ep, err := scanEpisode(tx.QueryRowContext(ctx, "SELECT "+episodeCols+" FROM episodes WHERE id = ?", id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return ep, nil, fmt.Errorf("%w: %d", ErrNotFound, id)
-	}
+	ep, err := episodeOf(ctx, tx, id)
 	if err != nil {
 		return ep, nil, err
 	}

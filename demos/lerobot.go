@@ -394,7 +394,7 @@ const (
 
 func (d *datasetWriter) write(ids []int64) (DatasetStats, []string, error) {
 	var warnings []string
-	first, _, err := d.s.readForExport(d.ctx, ids[0])
+	first, err := d.s.Episode(d.ctx, ids[0]) // its summary: the dataset's spec and rate
 	if err != nil {
 		return DatasetStats{}, nil, err
 	}

@@ -107,7 +107,11 @@ func listEpisodes(ctx context.Context, db querier, f Filter) ([]Episode, error) 
 
 // Episode returns one episode's summary.
 func (s *Store) Episode(ctx context.Context, id int64) (Episode, error) {
-	e, err := scanEpisode(s.db.QueryRowContext(ctx, "SELECT "+episodeCols+" FROM episodes WHERE id = ?", id))
+	return episodeOf(ctx, s.db, id)
+}
+
+func episodeOf(ctx context.Context, db querier, id int64) (Episode, error) {
+	e, err := scanEpisode(db.QueryRowContext(ctx, "SELECT "+episodeCols+" FROM episodes WHERE id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return e, fmt.Errorf("%w: %d", ErrNotFound, id)
 	}
