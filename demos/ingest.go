@@ -179,7 +179,7 @@ func (s *Store) ingestStatements(ctx context.Context) (*ingestStmts, error) {
 	}{
 		{&st.episode, `SELECT id FROM episodes WHERE uid = ?`},
 		{&st.begin, beginSQL},
-		{&st.step, "INSERT OR IGNORE INTO steps (" + stepCols + ") VALUES (" + placeholders(nStepCols) + ")"},
+		{&st.step, "INSERT OR IGNORE INTO steps (" + stepCols + ") VALUES " + stepValues},
 		{&st.end, endSQL},
 		{&st.name, `INSERT OR IGNORE INTO episode_names (episode_id, kind, ord, name) VALUES (?,?,?,?)`},
 		{&st.progress, `UPDATE episodes SET length = (SELECT count(*) FROM steps WHERE episode_id = ?) WHERE id = ? AND outcome = 'running'`},
@@ -343,15 +343,4 @@ func (in *ingest) beginRow(ctx context.Context, r *Row) (IngestStatus, error) {
 	}
 	in.ids[r.UID] = id
 	return Ingested, nil
-}
-
-func placeholders(n int) string {
-	b := make([]byte, 0, 2*n)
-	for i := range n {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, '?')
-	}
-	return string(b)
 }

@@ -90,15 +90,17 @@ const nStepCols = 18
 // 1152 parameters, well under SQLite's 32766 limit.
 const rowsPerInsert = 64
 
+// stepValues is one step's row of parameters in an INSERT.
+var stepValues = "(" + strings.Repeat("?,", nStepCols-1) + "?)"
+
 func insertSQL(rows int) string {
 	var b strings.Builder
 	b.WriteString("INSERT INTO steps (" + stepCols + ") VALUES ")
-	one := "(" + strings.Repeat("?,", nStepCols-1) + "?)"
 	for i := range rows {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		b.WriteString(one)
+		b.WriteString(stepValues)
 	}
 	return b.String()
 }
