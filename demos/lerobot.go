@@ -354,6 +354,21 @@ func (p *parquetFile[T]) open(sink lerobotSink, layout string, meta string) erro
 	return nil
 }
 
+// ready makes the file ready for the next episode's rows: a file rolls
+// over to the next between episodes once it reached limit (at rowBytes a
+// row held), and one is opened when none is.
+func (p *parquetFile[T]) ready(sink lerobotSink, layout, meta string, rowBytes, limit int64) error {
+	if p.opened && p.size(rowBytes) >= limit {
+		if err := p.close(); err != nil {
+			return err
+		}
+	}
+	if p.opened {
+		return nil
+	}
+	return p.open(sink, layout, meta)
+}
+
 // write appends rows, ending a row group once it holds at least rowGroup.
 func (p *parquetFile[T]) write(rows []T, rowGroup int) error {
 	if _, err := p.w.Write(rows); err != nil {
@@ -456,16 +471,8 @@ func (d *datasetWriter) write(ids []int64) (DatasetStats, []string, error) {
 		if err != nil {
 			return ds, nil, err
 		}
-		// A file rolls over between episodes once it reached the limit.
-		if data.opened && data.size(frameBytes) >= limit {
-			if err := data.close(); err != nil {
-				return ds, nil, err
-			}
-		}
-		if !data.opened {
-			if err := data.open(d.sink, lerobotDataLayout, frameMeta); err != nil {
-				return ds, nil, err
-			}
+		if err := data.ready(d.sink, lerobotDataLayout, frameMeta, frameBytes, limit); err != nil {
+			return ds, nil, err
 		}
 		es, ea := newFeatureStats(obsDim), newFeatureStats(actDim)
 		frames = frames[:0]
@@ -497,15 +504,8 @@ func (d *datasetWriter) write(ids []int64) (DatasetStats, []string, error) {
 		if err := data.write(frames, lerobotRowGroup); err != nil {
 			return ds, nil, fmt.Errorf("demos: write %s: %w", fmt.Sprintf(lerobotDataLayout, data.chunk, data.file), err)
 		}
-		if metas.opened && metas.size(metaBytes) >= limit {
-			if err := metas.close(); err != nil {
-				return ds, nil, err
-			}
-		}
-		if !metas.opened {
-			if err := metas.open(d.sink, lerobotMetaLayout, epsMeta); err != nil {
-				return ds, nil, err
-			}
+		if err := metas.ready(d.sink, lerobotMetaLayout, epsMeta, metaBytes, limit); err != nil {
+			return ds, nil, err
 		}
 		sState, sAct := es.stats(), ea.stats()
 		meta := lerobotEpisode{
