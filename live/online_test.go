@@ -15,7 +15,7 @@ import (
 )
 
 // expertEpisodes stores n expert episodes of task from seed 1.
-func expertEpisodes(t *testing.T, st *demos.Store, task string, n int) {
+func expertEpisodes(t testing.TB, st *demos.Store, task string, n int) {
 	t.Helper()
 	ctx := context.Background()
 	probe, err := tasks.New(task)
