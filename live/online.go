@@ -95,12 +95,13 @@ type OnlineEvent struct {
 // episodes the bus brings into its store (StartOnline). Its methods are
 // safe for concurrent use.
 type Online struct {
-	cfg  OnlineConfig
-	deps OnlineDeps
-	tr   *Trainer
-	log  *slog.Logger
-	stop chan struct{}
-	done chan struct{}
+	cfg     OnlineConfig
+	deps    OnlineDeps
+	tr      *Trainer
+	log     *slog.Logger
+	stop    chan struct{}
+	closing sync.Once // closes stop
+	done    chan struct{}
 
 	pool *nn.Pool // training's workers: one core fewer than the machine
 
@@ -229,13 +230,10 @@ func (o *Online) record(e OnlineEvent) {
 }
 
 // Close stops the trainer; a training in flight is abandoned (its
-// context ends). Calls after the first return at once.
+// context ends). It may be called more than once, from several
+// goroutines at once; each call returns when the trainer has stopped.
 func (o *Online) Close() {
-	select {
-	case <-o.stop:
-	default:
-		close(o.stop)
-	}
+	o.closing.Do(func() { close(o.stop) })
 	<-o.done
 }
 

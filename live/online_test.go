@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"sync"
 	"testing"
 	"time"
 
@@ -103,5 +104,35 @@ func TestFirstVersionPromotionRule(t *testing.T) {
 		if err := cfg.defaults(); err == nil {
 			t.Errorf("PromoteMin %g accepted; want an error", bad)
 		}
+	}
+}
+
+// Close may be called from several goroutines at once (Online's methods
+// are safe for concurrent use): each returns once the trainer stopped,
+// none panics closing its stop channel again.
+func TestOnlineCloseConcurrently(t *testing.T) {
+	st, err := demos.Open(context.Background(), t.TempDir(), demos.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	for range 200 {
+		o, err := StartOnline(OnlineConfig{Algo: "bc"}, OnlineDeps{Store: st, Tasks: func() []string { return nil },
+			Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		start := make(chan struct{})
+		var wg sync.WaitGroup
+		for range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				o.Close()
+			}()
+		}
+		close(start)
+		wg.Wait()
 	}
 }
