@@ -45,7 +45,7 @@ func Episodes(ctx context.Context, st *demos.Store, f demos.Filter) ([]policies.
 	out := make([]policies.Episode, 0, len(eps))
 	for i := range eps {
 		e := &eps[i]
-		if e.Dropped > 0 || e.Length == 0 {
+		if !trainable(e) {
 			continue
 		}
 		steps, err := st.StepsOf(ctx, e)
@@ -74,6 +74,11 @@ func Episodes(ctx context.Context, st *demos.Store, f demos.Filter) ([]policies.
 	}
 	return out, nil
 }
+
+// trainable reports whether an episode's summary lets a learner have it:
+// no step lost while recording, and at least one step. (Episodes also
+// leaves out one whose stored steps fall short of its length.)
+func trainable(e *demos.Episode) bool { return e.Dropped == 0 && e.Length > 0 }
 
 func roundOf(e *demos.Episode, gen map[string]int) int {
 	for _, tag := range e.Tags {

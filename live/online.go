@@ -301,7 +301,7 @@ func (o *Online) step(ctx context.Context, task string) {
 	}
 	fresh := 0
 	for _, e := range news {
-		if e.Dropped == 0 && e.Length > 0 {
+		if trainable(&e) {
 			fresh++
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -134,5 +135,35 @@ func TestOnlineCloseConcurrently(t *testing.T) {
 		}
 		close(start)
 		wg.Wait()
+	}
+}
+
+// Episodes leaves out what a learner must not see: an episode that lost
+// steps while recording, and one whose stored steps fall short of its
+// length. The online trainer's count of new episodes uses the same rule.
+func TestEpisodesLeaveOutIncompleteOnes(t *testing.T) {
+	ctx := context.Background()
+	st, err := demos.Open(ctx, t.TempDir(), demos.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	expertEpisodes(t, st, "reach", 4)
+	if _, err := st.DB().ExecContext(ctx, `UPDATE episodes SET dropped = 2, complete = 0 WHERE id = 2`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.DB().ExecContext(ctx, `UPDATE episodes SET length = length + 1 WHERE id = 3`); err != nil {
+		t.Fatal(err)
+	}
+	eps, err := Episodes(ctx, st, demos.Filter{Task: "reach"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, e := range eps {
+		ids = append(ids, e.ID)
+	}
+	if !slices.Equal(ids, []int64{1, 4}) {
+		t.Fatalf("episodes %v; want [1 4] (2 lost steps, 3 misses one)", ids)
 	}
 }
