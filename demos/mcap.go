@@ -51,6 +51,11 @@ type mcapStep struct {
 	PolicyVersion     string    `json:"policy_version"`
 	InterventionStart bool      `json:"intervention_start"`
 	InterventionEnd   bool      `json:"intervention_end"`
+	// Subticks, Help and ExpertAction are absent where the step has none
+	// (files written before they were exported lack them too).
+	Subticks     []float64 `json:"subticks,omitempty"`
+	Help         bool      `json:"help,omitempty"`
+	ExpertAction []float64 `json:"expert_action,omitempty"`
 }
 
 type mcapState struct {
@@ -189,6 +194,7 @@ func ExportMCAP(ctx context.Context, s *Store, f Filter, w io.Writer, opts Expor
 			"source": str, "reward": num, "terminal": boolean, "truncated": boolean, "success": boolean,
 			"wall_ns": integer, "operator": str, "policy_version": str,
 			"intervention_start": boolean, "intervention_end": boolean,
+			"subticks": vec, "help": boolean, "expert_action": vec,
 		})},
 		{TopicState, "tandem.State", jsonSchema("tandem.State", map[string]foxglove.Schema{
 			"episode_id": integer, "t": integer, "observation": numMap, "reward": num, "return": num, "success": boolean,
@@ -325,6 +331,7 @@ func (e *mcapExporter) episode(ctx context.Context, ep *Episode, steps []Step, l
 			Source: string(st.Source), Reward: st.Reward, Terminal: st.Terminal, Truncated: st.Truncated,
 			Success: st.Success, WallNs: st.Wall.UnixNano(), Operator: st.Operator, PolicyVersion: st.PolicyVersion,
 			InterventionStart: st.InterventionStart, InterventionEnd: st.InterventionEnd,
+			Subticks: st.Subticks, Help: st.Help, ExpertAction: st.ExpertAction,
 		}); err != nil {
 			return "", err
 		}

@@ -11,10 +11,12 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/foxglove/mcap/go/mcap"
 
 	"tandem/foxglove"
+	"tandem/sim"
 )
 
 func exportTestMCAP(t *testing.T, s *Store, f Filter) (string, ExportStats) {
@@ -143,6 +145,21 @@ func TestMCAPImportRoundTrip(t *testing.T) {
 	s, _ := openTest(t)
 	ids := addRollouts(t, s, 6, []uint64{7, 8}, "", sharedCtl)
 	s.Annotate(ctx, ids[1], []string{"x"}, "note")
+	// A live period's sub-tick commands, a help request and an expert's
+	// label travel too: replay re-executes the first, learners read the
+	// others.
+	eps := rollout(t, 6, []uint64{9}, sharedCtl)
+	recs := eps[0].Steps
+	recs[3].Subticks = []float64{0.1, -0.2, 0.3, -0.4, 0.5, -0.6}
+	recs[4].Help = true
+	for i := range recs {
+		recs[i].ExpertAction = sim.VecOf([]float64{float64(i) / 7, -1})
+	}
+	id, err := s.AddEpisode(ctx, Info{Spec: newDot(6, 10).Spec(), Seed: 9, Start: testStart.Add(time.Hour)}, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids = append(ids, id)
 	path, _ := exportTestMCAP(t, s, Filter{})
 	dst, _ := openTest(t)
 	res, err := ImportMCAP(ctx, dst, path, nil)
@@ -150,8 +167,8 @@ func TestMCAPImportRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	newIDs := res.IDs
-	if len(newIDs) != 2 || res.Steps != 100 || len(res.Skipped) != 0 {
-		t.Fatalf("import %+v; want 2 episodes, 100 steps, none skipped", res)
+	if len(newIDs) != 3 || res.Steps != 150 || len(res.Skipped) != 0 {
+		t.Fatalf("import %+v; want 3 episodes, 150 steps, none skipped", res)
 	}
 	for i, id := range ids {
 		a, _ := s.Episode(ctx, id)
@@ -165,6 +182,9 @@ func TestMCAPImportRoundTrip(t *testing.T) {
 		if !reflect.DeepEqual(sa, sb) {
 			t.Fatalf("episode %d steps differ after import", id)
 		}
+	}
+	if sb, _ := dst.Steps(ctx, newIDs[2]); len(sb[3].Subticks) != 6 || !sb[4].Help || len(sb[10].ExpertAction) != 2 {
+		t.Fatalf("imported step 3 subticks %v, step 4 help %v, step 10 expert action %v; want them kept", sb[3].Subticks, sb[4].Help, sb[10].ExpertAction)
 	}
 }
 

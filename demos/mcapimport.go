@@ -250,6 +250,7 @@ func readMCAP(r io.Reader, size int64) ([]episodeRecord, map[int64][]Step, error
 				Reward: ms.Reward, Terminal: ms.Terminal, Truncated: ms.Truncated, Success: ms.Success,
 				Wall: time.Unix(0, ms.WallNs).UTC(), Operator: ms.Operator, PolicyVersion: ms.PolicyVersion,
 				InterventionStart: ms.InterventionStart, InterventionEnd: ms.InterventionEnd,
+				Subticks: ms.Subticks, Help: ms.Help, ExpertAction: ms.ExpertAction,
 			})
 		}
 	}
