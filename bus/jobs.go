@@ -422,11 +422,10 @@ func (b *Bus) putStatus(ctx context.Context, st JobStatus) error {
 }
 
 // isFull reports a publish refused because a stream with discard-new
-// policy is at its limit (JetStream error 10077).
+// policy is at its message limit. The server sends it as error 10077,
+// JSStreamStoreFailedF, which it uses for every failed store (disk
+// errors, a message too large, the byte limit) with the cause as its
+// description: only the description tells a full queue.
 func isFull(err error) bool {
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.ErrorCode == 10077 || strings.Contains(apiErr.Description, "maximum messages exceeded")
-	}
 	return strings.Contains(err.Error(), "maximum messages exceeded")
 }
