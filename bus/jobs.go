@@ -214,24 +214,18 @@ func (b *Bus) WaitAll(ctx context.Context, ids []string) ([]JobStatus, error) {
 	return sts, errors.Join(errs...)
 }
 
-// MergeResults merges the results of the ended jobs sts (those without
-// one are left out) as MergeEval does.
+// MergeResults combines the results of the ended jobs sts, evaluations
+// of disjoint seed ranges, into one (jobs without a result are left out).
 func MergeResults(sts []JobStatus) policies.EvalResult {
-	parts := make([]policies.EvalResult, 0, len(sts))
-	for _, st := range sts {
-		if st.Result != nil {
-			parts = append(parts, *st.Result)
-		}
-	}
-	return MergeEval(parts)
-}
-
-// MergeEval combines evaluations of disjoint seed ranges into one.
-func MergeEval(parts []policies.EvalResult) policies.EvalResult {
 	var r policies.EvalResult
-	for i, p := range parts {
-		if i == 0 || p.FirstSeed < r.FirstSeed {
-			r.FirstSeed = p.FirstSeed
+	first := true
+	for _, st := range sts {
+		p := st.Result
+		if p == nil {
+			continue
+		}
+		if first || p.FirstSeed < r.FirstSeed {
+			r.FirstSeed, first = p.FirstSeed, false
 		}
 		r.Episodes += p.Episodes
 		r.Successes += p.Successes
