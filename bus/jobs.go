@@ -287,23 +287,12 @@ func (b *Bus) Work(ctx context.Context, cfg WorkerConfig, run Runner) error {
 	if err := b.WaitReady(ctx); err != nil {
 		return err
 	}
-	var cons jetstream.Consumer
-	for {
-		var err error
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		cons, err = b.js.CreateOrUpdateConsumer(cctx, JobsStream, jetstream.ConsumerConfig{
-			Durable: "work", AckPolicy: jetstream.AckExplicitPolicy, AckWait: cfg.AckWait,
-			MaxAckPending: cfg.PoolSlots, Description: "tandem work: evaluation and rollout jobs",
-		})
-		cancel()
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		cfg.Logger.Warn("bus: cannot create the jobs consumer; retrying", "err", err)
-		sleep(ctx, time.Second)
+	cons, err := b.consumer(ctx, JobsStream, jetstream.ConsumerConfig{
+		Durable: "work", AckPolicy: jetstream.AckExplicitPolicy, AckWait: cfg.AckWait,
+		MaxAckPending: cfg.PoolSlots, Description: "tandem work: evaluation and rollout jobs",
+	}, cfg.Logger, func(error) {})
+	if err != nil {
+		return err
 	}
 	slots := make(chan struct{}, cfg.Slots)
 	failing := false // log the first failure of a run of them
