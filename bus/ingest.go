@@ -123,28 +123,13 @@ func (in *Ingester) run(ctx context.Context) {
 	if err := in.b.WaitReady(ctx); err != nil {
 		return
 	}
-	var cons jetstream.Consumer
-	wait := 250 * time.Millisecond
-	for {
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		var err error
-		cons, err = in.b.js.CreateOrUpdateConsumer(cctx, StepsStream, jetstream.ConsumerConfig{
-			Durable: in.cfg.Durable, AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
-			AckWait: in.cfg.AckWait, MaxAckPending: in.cfg.MaxAckPending, FilterSubject: StepsSubjects,
-			Description: "tandem learn: steps into a local store",
-		})
-		cancel()
-		if err == nil {
-			break
-		}
-		in.fail(err)
-		in.log.Warn("bus: cannot create the steps consumer; retrying", "durable", in.cfg.Durable, "err", err)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(wait):
-		}
-		wait = min(2*wait, 5*time.Second)
+	cons, err := in.b.consumer(ctx, StepsStream, jetstream.ConsumerConfig{
+		Durable: in.cfg.Durable, AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverAllPolicy,
+		AckWait: in.cfg.AckWait, MaxAckPending: in.cfg.MaxAckPending, FilterSubject: StepsSubjects,
+		Description: "tandem learn: steps into a local store",
+	}, in.log, in.fail)
+	if err != nil {
+		return
 	}
 	// An iterator keeps up to two batches in flight; a batch is what has
 	// arrived when the first row came plus whatever follows within
@@ -158,7 +143,6 @@ func (in *Ingester) run(ctx context.Context) {
 	}()
 	for ctx.Err() == nil {
 		if it == nil {
-			var err error
 			if it, err = cons.Messages(jetstream.PullMaxMessages(2 * in.cfg.Batch)); err != nil {
 				in.fail(err)
 				sleep(ctx, 250*time.Millisecond)
@@ -190,6 +174,27 @@ func (in *Ingester) run(ctx context.Context) {
 
 // gatherWait is how long a batch waits for one more row.
 const gatherWait = 2 * time.Millisecond
+
+// consumer creates or updates a durable consumer on stream, retrying
+// (each failure to fail and log) until it succeeds or ctx ends.
+func (b *Bus) consumer(ctx context.Context, stream string, cfg jetstream.ConsumerConfig, log *slog.Logger, fail func(error)) (jetstream.Consumer, error) {
+	wait := 250 * time.Millisecond
+	for {
+		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		cons, err := b.js.CreateOrUpdateConsumer(cctx, stream, cfg)
+		cancel()
+		if err == nil {
+			return cons, nil
+		}
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		fail(err)
+		log.Warn("bus: cannot create a consumer; retrying", "stream", stream, "durable", cfg.Durable, "err", err)
+		sleep(ctx, wait)
+		wait = min(2*wait, 5*time.Second)
+	}
+}
 
 func sleep(ctx context.Context, d time.Duration) {
 	select {

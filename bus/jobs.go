@@ -214,24 +214,18 @@ func (b *Bus) WaitAll(ctx context.Context, ids []string) ([]JobStatus, error) {
 	return sts, errors.Join(errs...)
 }
 
-// MergeResults merges the results of the ended jobs sts (those without
-// one are left out) as MergeEval does.
+// MergeResults combines the results of the ended jobs sts, evaluations
+// of disjoint seed ranges, into one (jobs without a result are left out).
 func MergeResults(sts []JobStatus) policies.EvalResult {
-	parts := make([]policies.EvalResult, 0, len(sts))
-	for _, st := range sts {
-		if st.Result != nil {
-			parts = append(parts, *st.Result)
-		}
-	}
-	return MergeEval(parts)
-}
-
-// MergeEval combines evaluations of disjoint seed ranges into one.
-func MergeEval(parts []policies.EvalResult) policies.EvalResult {
 	var r policies.EvalResult
-	for i, p := range parts {
-		if i == 0 || p.FirstSeed < r.FirstSeed {
-			r.FirstSeed = p.FirstSeed
+	first := true
+	for _, st := range sts {
+		p := st.Result
+		if p == nil {
+			continue
+		}
+		if first || p.FirstSeed < r.FirstSeed {
+			r.FirstSeed, first = p.FirstSeed, false
 		}
 		r.Episodes += p.Episodes
 		r.Successes += p.Successes
@@ -293,23 +287,12 @@ func (b *Bus) Work(ctx context.Context, cfg WorkerConfig, run Runner) error {
 	if err := b.WaitReady(ctx); err != nil {
 		return err
 	}
-	var cons jetstream.Consumer
-	for {
-		var err error
-		cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		cons, err = b.js.CreateOrUpdateConsumer(cctx, JobsStream, jetstream.ConsumerConfig{
-			Durable: "work", AckPolicy: jetstream.AckExplicitPolicy, AckWait: cfg.AckWait,
-			MaxAckPending: cfg.PoolSlots, Description: "tandem work: evaluation and rollout jobs",
-		})
-		cancel()
-		if err == nil {
-			break
-		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		cfg.Logger.Warn("bus: cannot create the jobs consumer; retrying", "err", err)
-		sleep(ctx, time.Second)
+	cons, err := b.consumer(ctx, JobsStream, jetstream.ConsumerConfig{
+		Durable: "work", AckPolicy: jetstream.AckExplicitPolicy, AckWait: cfg.AckWait,
+		MaxAckPending: cfg.PoolSlots, Description: "tandem work: evaluation and rollout jobs",
+	}, cfg.Logger, func(error) {})
+	if err != nil {
+		return err
 	}
 	slots := make(chan struct{}, cfg.Slots)
 	failing := false // log the first failure of a run of them
@@ -422,11 +405,10 @@ func (b *Bus) putStatus(ctx context.Context, st JobStatus) error {
 }
 
 // isFull reports a publish refused because a stream with discard-new
-// policy is at its limit (JetStream error 10077).
+// policy is at its message limit. The server sends it as error 10077,
+// JSStreamStoreFailedF, which it uses for every failed store (disk
+// errors, a message too large, the byte limit) with the cause as its
+// description: only the description tells a full queue.
 func isFull(err error) bool {
-	var apiErr *jetstream.APIError
-	if errors.As(err, &apiErr) {
-		return apiErr.ErrorCode == 10077 || strings.Contains(apiErr.Description, "maximum messages exceeded")
-	}
 	return strings.Contains(err.Error(), "maximum messages exceeded")
 }

@@ -3,11 +3,14 @@ package bus
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
 
 	"tandem/policies"
 	"tandem/sim"
@@ -93,6 +96,26 @@ func TestAFullQueueRefusesJobs(t *testing.T) {
 		_, err := b.Submit(ctx, Job{Kind: JobEval, Task: "reach", Policy: policies.Expert, Episodes: 1})
 		return err == nil
 	})
+}
+
+// TestIsFull: the server reports every failed store as error 10077; only
+// the one for the message limit is a full queue.
+func TestIsFull(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"message limit", &jetstream.APIError{Code: 503, ErrorCode: 10077, Description: "maximum messages exceeded"}, true},
+		{"wrapped", fmt.Errorf("publish: %w", &jetstream.APIError{Code: 503, ErrorCode: 10077, Description: "maximum messages exceeded"}), true},
+		{"byte limit", &jetstream.APIError{Code: 503, ErrorCode: 10077, Description: "maximum bytes exceeded"}, false},
+		{"disk", &jetstream.APIError{Code: 503, ErrorCode: 10077, Description: "write /data/nats/jobs: no space left on device"}, false},
+		{"timeout", context.DeadlineExceeded, false},
+	} {
+		if got := isFull(tc.err); got != tc.want {
+			t.Errorf("%s: got %v; want %v", tc.name, got, tc.want)
+		}
+	}
 }
 
 // TestADeadWorkersJobRunsElsewhere: a worker whose connection dies

@@ -202,9 +202,11 @@ func (p *Publisher) take(i int) (pending, bool) {
 	return p.queue[p.head+i], true
 }
 
-// ack drops the first unacknowledged row.
+// ack drops the first unacknowledged row and counts it published, both
+// under mu: Flush reads the two together.
 func (p *Publisher) ack() {
 	p.mu.Lock()
+	p.published.Add(1)
 	p.bytes -= len(p.queue[p.head].data)
 	p.queue[p.head] = pending{}
 	p.head++
@@ -216,7 +218,6 @@ func (p *Publisher) ack() {
 		p.queue, p.head = p.queue[:n], 0
 	}
 	p.mu.Unlock()
-	p.published.Add(1)
 }
 
 func (p *Publisher) fail(err error) {

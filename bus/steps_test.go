@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -178,4 +179,38 @@ func TestASlowLearnerDoesNotHoldThePublisherUp(t *testing.T) {
 		t.Fatalf("stats %+v: want every one of %d steps published", st, steps)
 	}
 	t.Logf("%d rows published in %v with a consumer stuck", st.Published, time.Since(start))
+}
+
+// TestARepublishedRowIsStoredOnce: a row published twice (as after a lost
+// acknowledgement) carries the same message id, so the steps stream's
+// duplicate window stores it once.
+func TestARepublishedRowIsStoredOnce(t *testing.T) {
+	b := embedded(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	pub := b.NewPublisher(PublisherConfig{Logger: quiet})
+	var n atomic.Uint64 // rows the recorder tapped
+	record(t, openStore(t), func(r demos.Row) {
+		n.Add(1)
+		pub.Tap(r)
+		pub.Tap(r)
+	}, "s1@x", 1, 2)
+	if err := pub.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rows := n.Load()
+	s, err := b.JetStream().Stream(ctx, StepsStream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := s.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := info.State.Msgs; got != rows {
+		t.Fatalf("got %d messages in the stream; want %d (each row once)", got, rows)
+	}
+	if st := pub.Stats(); st.Published != 2*rows {
+		t.Fatalf("stats %+v: want %d acknowledged publishes", st, 2*rows)
+	}
 }
