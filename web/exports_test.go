@@ -4,12 +4,10 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -32,10 +30,7 @@ func TestExportsStream(t *testing.T) {
 	ts.tick("s1", 250)
 	eventually(t, "six episodes committed", func() bool { return len(ts.episodes("complete=true")) == 6 })
 	// A client with a tiny receive buffer that reads only when told.
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048) })
-	}}
-	tr := &http.Transport{DialContext: d.DialContext}
+	tr := &http.Transport{DialContext: smallReadBufferDial}
 	defer tr.CloseIdleConnections()
 	exports := filepath.Join(dir, exportDir)
 	filesUnder := func() (n int) {
