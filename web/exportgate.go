@@ -112,7 +112,8 @@ func (w *progressWriter) Write(p []byte) (int, error) {
 
 func (w *progressWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// exportRoot is DATA/exports, where exports are built.
+// exportRoot is DATA/exports, where LeRobot streams keep their temporary
+// files (MCAP exports write nothing to disk).
 func (s *Server) exportRoot() string { return filepath.Join(s.store.Dir(), exportDir) }
 
 // checkExportDir refuses an export root that is a symbolic link or not a
