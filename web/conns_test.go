@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"tandem/demos"
 	"tandem/policies"
 	"tandem/sim"
@@ -129,12 +128,8 @@ func TestSlowDownloadIsAbandonedAtShutdown(t *testing.T) {
 	// socket buffers: the export stalls with its temporary dataset files
 	// on disk, which shutdown must remove.
 	addExpertEpisodes(t, ts.Hub().Store(), "push-t", 60)
-	// A client with a tiny receive buffer (set before connecting, so the
-	// window stays small) that reads nothing.
-	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
-		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048) })
-	}}
-	tr := &http.Transport{DialContext: d.DialContext}
+	// A client with a tiny receive buffer that reads nothing.
+	tr := &http.Transport{DialContext: smallReadBufferDial}
 	req, _ := http.NewRequest("GET", ts.URL()+"/api/episodes/export?format=lerobot", nil)
 	resp, err := tr.RoundTrip(req)
 	if err != nil {

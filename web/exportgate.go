@@ -62,13 +62,9 @@ func (s *Server) exportGate(next echo.HandlerFunc) echo.HandlerFunc {
 			return echo.NewHTTPError(http.StatusTooManyRequests, fmt.Sprintf("%d exports in progress, the limit; try again when one finishes", cap(s.exportSlots)))
 		}
 		defer func() { <-s.exportSlots }()
-		s.mu.Lock()
-		if s.closing {
-			s.mu.Unlock()
+		if !s.enter(&s.exportsWG) {
 			return echo.NewHTTPError(http.StatusServiceUnavailable, "server is shutting down")
 		}
-		s.exportsWG.Add(1)
-		s.mu.Unlock()
 		defer s.exportsWG.Done()
 		s.metrics.exports.Inc()
 		defer s.metrics.exports.Dec()
@@ -116,7 +112,8 @@ func (w *progressWriter) Write(p []byte) (int, error) {
 
 func (w *progressWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
-// exportRoot is DATA/exports, where exports are built.
+// exportRoot is DATA/exports, where LeRobot streams keep their temporary
+// files (MCAP exports write nothing to disk).
 func (s *Server) exportRoot() string { return filepath.Join(s.store.Dir(), exportDir) }
 
 // checkExportDir refuses an export root that is a symbolic link or not a

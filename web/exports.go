@@ -81,7 +81,7 @@ func (s *Server) exportEpisodes(c echo.Context) error {
 	switch {
 	case err == nil:
 		return nil
-	case !out.started:
+	case !c.Response().Committed:
 		if errors.Is(err, demos.ErrNoEpisodes) {
 			return echo.NewHTTPError(http.StatusNotFound, "no episodes match the filter")
 		}
@@ -98,24 +98,22 @@ func (s *Server) exportEpisodes(c echo.Context) error {
 	panic(http.ErrAbortHandler)
 }
 
-// attachment writes a download: its headers (200, the file name) go out
-// with the first byte, so an export that fails before it has anything to
-// send can still answer with an error status.
+// attachment writes a download: its headers (the file name) go out with
+// the first byte, so an export that fails before it has anything to send
+// can still answer with an error status (echo's Response.Committed tells
+// which).
 type attachment struct {
 	c           echo.Context
 	name, ctype string
-	started     bool
 }
 
 func (a *attachment) Write(p []byte) (int, error) {
-	if !a.started {
-		a.started = true
-		h := a.c.Response().Header()
-		h.Set(echo.HeaderContentType, a.ctype)
-		h.Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", a.name))
-		a.c.Response().WriteHeader(http.StatusOK)
+	w := a.c.Response()
+	if !w.Committed {
+		w.Header().Set(echo.HeaderContentType, a.ctype)
+		w.Header().Set(echo.HeaderContentDisposition, fmt.Sprintf("attachment; filename=%q", a.name))
 	}
-	return a.c.Response().Write(p)
+	return w.Write(p) // the first write sends 200 and the headers
 }
 
 // replayReq is the body of POST /api/replays.

@@ -143,7 +143,7 @@ func (s *Server) handleFoxglove(c echo.Context) error {
 			return err
 		}
 	}
-	if !s.enterClient() {
+	if !s.enter(&s.clientsWG) {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "server is shutting down")
 	}
 	defer s.clientsWG.Done()

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -421,17 +422,13 @@ func closeCode(err error) (int, string) {
 const dotPeriod = 50 * time.Millisecond
 
 // smallReadBufferDial dials with a small kernel receive buffer so a client
-// that stops reading backs up into the server's queue quickly.
+// that stops reading backs up into the server's queue quickly. The buffer
+// is set before connecting, so the TCP window is negotiated small too.
 func smallReadBufferDial(ctx context.Context, network, addr string) (net.Conn, error) {
-	var d net.Dialer
-	c, err := d.DialContext(ctx, network, addr)
-	if err != nil {
-		return nil, err
-	}
-	if tc, ok := c.(*net.TCPConn); ok {
-		tc.SetReadBuffer(2048)
-	}
-	return c, nil
+	d := net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+		return rc.Control(func(fd uintptr) { syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 2048) })
+	}}
+	return d.DialContext(ctx, network, addr)
 }
 
 // metricValue reads a counter's or gauge's value.

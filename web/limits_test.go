@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
@@ -348,8 +349,9 @@ func TestFoxgloveLimits(t *testing.T) {
 }
 
 // TestSessionClientPingTimeout: a session client that answers no ping is
-// dropped with 4001, as a Foxglove client is (the close frame goes out
-// even though the timeout ended the reader first).
+// dropped with 4001, as a Foxglove client is. (The writer almost always
+// sees the kick before the reader's end; TestWriteLoopClosesAfterReader
+// covers the other order.)
 func TestSessionClientPingTimeout(t *testing.T) {
 	ts := newTestServer(t, func(c *Config) {
 		c.PingInterval = 50 * time.Millisecond
@@ -369,5 +371,35 @@ func TestSessionClientPingTimeout(t *testing.T) {
 			}
 			break
 		}
+	}
+}
+
+// TestWriteLoopClosesAfterReader: a client kicked by its reader (a ping
+// timeout), which then ended, gets its close frame also when its writer
+// sees done before the kick's wake-up.
+func TestWriteLoopClosesAfterReader(t *testing.T) {
+	up := websocket.Upgrader{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		conn, err := up.Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		q := newSendQueue(4, 0)
+		q.kick(closePingTimeout, "ping timeout")
+		<-q.notify // the kick's wake-up, taken: the writer sees done only
+		done := make(chan struct{})
+		close(done)
+		q.writeLoop(conn, done, time.Hour, func(outMsg) error { return nil })
+	}))
+	defer srv.Close()
+	c, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(srv.URL, "http"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	_, _, err = c.ReadMessage()
+	if code, _ := closeCode(err); code != closePingTimeout {
+		t.Errorf("client whose reader ended first: %v; want close %d", err, closePingTimeout)
 	}
 }

@@ -60,7 +60,7 @@ type Server struct {
 	store        *demos.Store // nil without a store
 	upgrader     websocket.Upgrader
 	connSeq      atomic.Uint64
-	clientsWG    sync.WaitGroup // WebSocket handlers; Add only through enterClient
+	clientsWG    sync.WaitGroup // WebSocket handlers; Add only through enter
 	served       chan error
 	fox          *foxHub
 	stopWatch    func()
@@ -71,7 +71,7 @@ type Server struct {
 	mu        sync.Mutex // guards views, closing, the Adds of exportsWG and clientsWG
 	views     map[string]*view
 	closing   bool
-	exportsWG sync.WaitGroup // export handlers in flight
+	exportsWG sync.WaitGroup // export handlers in flight; Add only through enter
 }
 
 // New checks cfg, opens the store and prepares a server; Start listens.
@@ -172,19 +172,19 @@ func (s *Server) sessionEvent(e live.Event) {
 	}
 }
 
-// enterClient counts a WebSocket handler in clientsWG, or reports false
-// once Shutdown has begun. It runs before the upgrade: a hijacked
-// connection is no longer one http.Server.Shutdown waits for, so a count
-// taken after it could race Shutdown's Wait (WaitGroup's rule: an Add from
-// zero must happen before the Wait). Under mu, every Add comes before
-// Shutdown sets closing, so before its Wait.
-func (s *Server) enterClient() bool {
+// enter counts a handler in wg (clientsWG or exportsWG), or reports
+// false once Shutdown has begun. A WebSocket handler enters before its
+// upgrade: a hijacked connection is no longer one http.Server.Shutdown
+// waits for, so a count taken after it could race Shutdown's Wait
+// (WaitGroup's rule: an Add from zero must happen before the Wait). Under
+// mu, every Add comes before Shutdown sets closing, so before its Wait.
+func (s *Server) enter(wg *sync.WaitGroup) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closing {
 		return false
 	}
-	s.clientsWG.Add(1)
+	wg.Add(1)
 	return true
 }
 

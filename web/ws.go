@@ -58,7 +58,7 @@ func (s *Server) handleSessionWS(c echo.Context) error {
 	if !s.checkOrigin(r) {
 		return echo.NewHTTPError(http.StatusForbidden, "origin not allowed")
 	}
-	if !s.enterClient() {
+	if !s.enter(&s.clientsWG) {
 		return echo.NewHTTPError(http.StatusServiceUnavailable, "server is shutting down")
 	}
 	defer s.clientsWG.Done()

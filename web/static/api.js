@@ -198,3 +198,15 @@ export function fromTemplate(id) {
 export function fmt(v, d = 2) {
   return typeof v === 'number' && isFinite(v) ? v.toFixed(d) : '–';
 }
+
+/**
+ * A time (RFC 3339 string or milliseconds) as a short local date and time:
+ * "" when absent or Go's zero time, the value itself when unreadable.
+ */
+export function when(v) {
+  if (!v) return '';
+  const d = new Date(typeof v === 'number' ? v : String(v));
+  if (isNaN(d)) return String(v);
+  if (d.getFullYear() < 2000) return '';
+  return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
+}

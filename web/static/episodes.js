@@ -4,7 +4,7 @@
 // for a replay session (POST /api/replays) and opens it in the session view,
 // where the replay bar plays, pauses, steps and changes speed.
 
-import { api, fromTemplate, toast, token, query, withToken, fmt } from './api.js';
+import { api, fromTemplate, toast, token, query, withToken, fmt, when } from './api.js';
 import { list, tasks } from './fleet.js';
 
 const pageRows = 500; // rows a page of the table adds (GET /api/episodes pages, newest first)
@@ -230,11 +230,4 @@ function labelText(e) {
 export function versions(e) {
   const v = e.policy_versions || (e.policy_version ? [e.policy_version] : []);
   return v.join(', ');
-}
-
-function when(v) {
-  if (!v) return '';
-  const d = typeof v === 'number' ? new Date(v) : new Date(String(v));
-  if (isNaN(d)) return String(v);
-  return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
 }

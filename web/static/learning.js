@@ -8,7 +8,7 @@
 // back. Data: GET /api/policies?task, /api/learn?task, /api/sessions,
 // /api/episodes (pages, the newest 20,000). Refreshed every few seconds.
 
-import { api, fromTemplate, toast, token, fmt } from './api.js';
+import { api, fromTemplate, toast, token, fmt, when } from './api.js';
 import { list, tasks } from './fleet.js';
 import { allEpisodes, running } from './episodes.js';
 import { palette, setup, axes } from './charts.js';
@@ -207,13 +207,6 @@ function badge(text, cls) {
 function t(v) { const ms = Date.parse(v); return isNaN(ms) ? 0 : ms; }
 
 function pct(v) { return typeof v === 'number' && isFinite(v) ? `${Math.round(v * 100)}%` : '–'; }
-
-function when(v) {
-  if (!v) return '';
-  const d = new Date(v);
-  if (isNaN(d) || d.getFullYear() < 2000) return '';
-  return d.toLocaleString(undefined, { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit' });
-}
 
 // The points drawn go on the canvas as data-points (JSON), for tests and
 // for anyone reading the numbers rather than the bars.

@@ -153,9 +153,8 @@ export function mountSession(root, id) {
     const on = !st.session?.learning;
     try {
       await api('POST', `/api/sessions/${encodeURIComponent(id)}/learn`, { on });
+      // The server sends the new setting in a state message.
       toast(on ? `session ${id} learns: it runs the current version and its episodes train the next` : `session ${id} stopped learning (it keeps its version)`);
-      const s = await api('GET', `/api/sessions/${encodeURIComponent(id)}`);
-      if (s && st.session) st.session = { ...st.session, learning: s.learning, policy: s.policy };
     } catch (err) { toast(err.message, 'error'); }
   });
 
