@@ -131,15 +131,11 @@ func (l *Learner) Train(ctx context.Context, in policies.TrainInput) (policies.T
 		}
 	}
 	demo, online := NewBuffer(od, ad, cfg.Buffer), NewBuffer(od, ad, cfg.Buffer)
+	s := &Sampler{Demo: demo, Online: online, Ratio: cfg.DemoRatio}
 	var nHuman, nNeg int
 	for i := range labelled {
 		t := &labelled[i]
-		if t.InDemo() {
-			demo.Add(&t.Transition)
-		}
-		if t.InOnline() {
-			online.Add(&t.Transition)
-		}
+		s.add(t)
 		if t.InDemo() && t.InOnline() {
 			nHuman++
 		}
@@ -147,7 +143,6 @@ func (l *Learner) Train(ctx context.Context, in policies.TrainInput) (policies.T
 			nNeg++
 		}
 	}
-	s := &Sampler{Demo: demo, Online: online, Ratio: cfg.DemoRatio}
 	updates := min(max(cfg.UTD*fresh, cfg.MinUpdates), cfg.MaxUpdates)
 	u0 := agent.Updates()
 	for i := range updates {
