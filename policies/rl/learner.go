@@ -195,17 +195,23 @@ func (l *Learner) Train(ctx context.Context, in policies.TrainInput) (policies.T
 // parent is the model it returned last (and the architecture is
 // unchanged), else one restored from a resume state that belongs to the
 // parent, else a fresh one with the parent's actor (warm start), else a
-// fresh one. It reports which ("agent", "state", "actor", "none").
+// fresh one. It reports which ("agent", "state", "actor", "none"). The
+// agent runs on in.Pool (nil: nn.DefaultPool); a kept agent built on
+// another pool is restored from its state onto this one.
 func (l *Learner) agentFor(cfg Config, in policies.TrainInput, obsRows []float32) (*Agent, string, error) {
+	pool := in.Pool
+	if pool == nil {
+		pool = nn.DefaultPool()
+	}
 	if in.Parent == nil {
 		norm, err := nn.NewNormalizer(obsRows, in.Spec.ObsSize(), in.Spec.ActionLow, in.Spec.ActionHigh)
 		if err != nil {
 			return nil, "", err
 		}
-		g, err := NewAgent(cfg, norm, in.Seed, nil)
+		g, err := NewAgent(cfg, norm, in.Seed, pool)
 		return g, "none", err
 	}
-	if l.agent != nil && l.model == in.Parent && l.agent.cfg.same(cfg) {
+	if l.agent != nil && l.model == in.Parent && l.agent.cfg.same(cfg) && l.agent.pool == pool {
 		return l.agent, "agent", nil
 	}
 	for _, state := range [][]byte{l.resume, l.stateFor(in.Parent)} {
@@ -215,7 +221,7 @@ func (l *Learner) agentFor(cfg Config, in policies.TrainInput, obsRows []float32
 		if algo, err := StateAlgorithm(state); err != nil || algo != l.algo {
 			continue
 		}
-		g, err := RestoreAgent(cfg, in.Parent, state, nil)
+		g, err := RestoreAgent(cfg, in.Parent, state, pool)
 		if errors.Is(err, ErrStateMismatch) {
 			continue
 		}
@@ -224,7 +230,7 @@ func (l *Learner) agentFor(cfg Config, in policies.TrainInput, obsRows []float32
 		}
 		return g, "state", nil
 	}
-	g, err := NewAgent(cfg, in.Parent.Normalizer(), in.Seed, nil)
+	g, err := NewAgent(cfg, in.Parent.Normalizer(), in.Seed, pool)
 	if err != nil {
 		return nil, "", err
 	}

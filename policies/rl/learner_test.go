@@ -159,3 +159,36 @@ func TestLearnerCardAndErrors(t *testing.T) {
 		}
 	}
 }
+
+// Train runs on the pool its input names (the online trainer's, which
+// leaves live sessions a core); a learner kept on another pool continues
+// from its state on the new one.
+func TestLearnerUsesTheInputPool(t *testing.T) {
+	ctx := context.Background()
+	eps := reachEpisodes(8, 1)
+	p1, p2 := nn.NewPool(1), nn.NewPool(0)
+	l := NewLearner(RLIF)
+	out, err := l.Train(ctx, policies.TrainInput{Spec: reach1DSpec, Episodes: eps, Params: smallParams, Pool: p1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.agent.pool != p1 {
+		t.Fatal("the first round did not run on the input's pool")
+	}
+	for _, c := range []struct {
+		pool    *nn.Pool
+		resumed string
+	}{{p1, "agent"}, {p2, "state"}, {nil, "state"}} {
+		out, err = l.Train(ctx, policies.TrainInput{Spec: reach1DSpec, Episodes: eps, Params: smallParams, Pool: c.pool, Parent: out.Model, ParentCard: &out.Card})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := c.pool
+		if want == nil {
+			want = nn.DefaultPool()
+		}
+		if l.agent.pool != want || out.Stats["resumed"] != c.resumed {
+			t.Fatalf("pool %v: ran on the input's pool %v, resumed %v; want true, %s", c.pool, l.agent.pool == want, out.Stats["resumed"], c.resumed)
+		}
+	}
+}
