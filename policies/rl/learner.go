@@ -2,8 +2,6 @@ package rl
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -167,11 +165,10 @@ func (l *Learner) Train(ctx context.Context, in policies.TrainInput) (policies.T
 	if err != nil {
 		return policies.TrainOutput{}, err
 	}
-	sum := sha256.Sum256(state)
 	hp := cfg.Hyperparameters(l.algo)
 	hp["target_entropy"] = cfg.targetEntropy(ad)
 	hp["seed"] = in.Seed
-	hp["resume_state"] = map[string]any{"file_suffix": StateExt, "sha256": hex.EncodeToString(sum[:]), "format": StateFormat,
+	hp["resume_state"] = map[string]any{"file_suffix": StateExt, "sha256": policies.Digest(state), "format": StateFormat,
 		"temperature": agent.Temperature()}
 	card := nn.Card{
 		Algorithm: l.algo, Hyperparameters: hp, Episodes: keys,

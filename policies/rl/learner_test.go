@@ -2,6 +2,8 @@ package rl
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -134,6 +136,10 @@ func TestLearnerCardAndErrors(t *testing.T) {
 	}
 	if out.Card.Algorithm != RLPD || len(out.Card.Episodes) != 8 || out.Card.Task.Name != "reach-1d" || out.Card.Hyperparameters["resume_state"] == nil {
 		t.Fatalf("card %+v", out.Card)
+	}
+	sum := sha256.Sum256(l.State())
+	if rs, _ := out.Card.Hyperparameters["resume_state"].(map[string]any); rs["sha256"] != hex.EncodeToString(sum[:]) || rs["file_suffix"] != StateExt {
+		t.Fatalf("card's resume_state %v; want the sha256 of State(), %x, and suffix %s", rs, sum, StateExt)
 	}
 	if h := out.Model.Head(); h.Kind != nn.Gaussian || !h.Squash {
 		t.Fatalf("head %+v; want a tanh Gaussian", h)
