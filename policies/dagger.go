@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/binary"
 	"hash/fnv"
+	"slices"
 
 	"tandem/sim"
 )
@@ -46,10 +47,7 @@ func (dagger) Train(ctx context.Context, in TrainInput) (TrainOutput, error) {
 	labelled, unlabelled := 0, 0
 	for i := range in.Episodes {
 		e := in.Episodes[i]
-		acts := make([][]float64, len(e.Action))
-		copy(acts, e.Action)
-		srcs := make([]sim.Source, len(e.Source))
-		copy(srcs, e.Source)
+		acts, srcs := slices.Clone(e.Action), slices.Clone(e.Source)
 		for t, s := range e.Source {
 			if s != sim.Robot {
 				continue

@@ -2,6 +2,7 @@ package policies
 
 import (
 	"context"
+
 	"tandem/sim"
 )
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 
 	"tandem/policies/nn"
 )
@@ -418,15 +419,11 @@ func compatible(m *nn.Model, arch *nn.Arch, od, ad int) error {
 		return fmt.Errorf("rl: parent has %d members and frame stack %d; an actor has 1 and 1", m.Members(), m.FrameStack())
 	case m.ObsDim() != od || m.ActDim() != ad:
 		return fmt.Errorf("rl: parent acts on %d observations and %d actions; the task has %d and %d", m.ObsDim(), m.ActDim(), od, ad)
-	case a.NumParams() != arch.NumParams() || a.Act != arch.Act || a.LayerNorm != arch.LayerNorm || len(a.Hidden) != len(arch.Hidden) || a.Out != arch.Out:
-		return fmt.Errorf("rl: parent network %v→%v→%d is not the actor %v→%v→%d (width %d)", a.In, a.Hidden, a.Out, arch.In, arch.Hidden, arch.Out, arch.Hidden[0])
+	case a.In != arch.In || !slices.Equal(a.Hidden, arch.Hidden) || a.Out != arch.Out || a.Act != arch.Act || a.LayerNorm != arch.LayerNorm:
+		return fmt.Errorf("rl: parent network %d→%v→%d (%s, layer norm %v) is not the actor %d→%v→%d (%s, layer norm %v)",
+			a.In, a.Hidden, a.Out, a.Act, a.LayerNorm, arch.In, arch.Hidden, arch.Out, arch.Act, arch.LayerNorm)
 	case m.Head().Kind != nn.Gaussian || !m.Head().Squash:
 		return fmt.Errorf("rl: parent head %s (tanh %v); an actor's is gaussian with tanh", m.Head().Kind, m.Head().Squash)
-	}
-	for i, w := range a.Hidden {
-		if w != arch.Hidden[i] {
-			return fmt.Errorf("rl: parent hidden widths %v; the actor's are %v", a.Hidden, arch.Hidden)
-		}
 	}
 	return nil
 }

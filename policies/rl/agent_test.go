@@ -3,7 +3,10 @@ package rl
 import (
 	"math"
 	"slices"
+	"strings"
 	"testing"
+
+	"tandem/policies/nn"
 )
 
 // An update (critic and actor steps) allocates nothing once warmed up.
@@ -72,6 +75,54 @@ func TestPolyakTargets(t *testing.T) {
 		want := before[i] + float32(g.cfg.Tau)*(live[i]-before[i])
 		if d := g.target[0][i] - want; d > 1e-6 || d < -1e-6 {
 			t.Fatalf("target[%d] %g; want %g", i, g.target[0][i], want)
+		}
+	}
+}
+
+// LoadActor takes an actor of the agent's architecture and refuses any
+// other network or head, naming what differs.
+func TestLoadActorCompatibility(t *testing.T) {
+	g, _ := benchAgent(t, 2, 32, 64)
+	own, err := g.Model()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.LoadActor(own); err != nil {
+		t.Fatalf("its own actor: %v", err)
+	}
+	model := func(c nn.Config, h nn.Head) *nn.Model {
+		t.Helper()
+		a, err := nn.NewArch(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, err := nn.NewModel(a, h, g.Normalizer(), 1, [][]float32{a.NewParams(1)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	actor := nn.Config{In: 10, Hidden: []int{32, 32}, Out: 4, Act: nn.ReLU}
+	for _, c := range []struct {
+		name string
+		m    *nn.Model
+		msg  string
+	}{
+		{"same shape, new parameters", model(actor, ActorHead()), ""},
+		{"wider", model(nn.Config{In: 10, Hidden: []int{64, 64}, Out: 4, Act: nn.ReLU}, ActorHead()), "is not the actor"},
+		{"one layer", model(nn.Config{In: 10, Hidden: []int{32}, Out: 4, Act: nn.ReLU}, ActorHead()), "is not the actor"},
+		{"swapped widths", model(nn.Config{In: 10, Hidden: []int{16, 64}, Out: 4, Act: nn.ReLU}, ActorHead()), "is not the actor"},
+		{"tanh", model(nn.Config{In: 10, Hidden: []int{32, 32}, Out: 4, Act: nn.Tanh}, ActorHead()), "is not the actor"},
+		{"layer norm", model(nn.Config{In: 10, Hidden: []int{32, 32}, Out: 4, Act: nn.ReLU, LayerNorm: true}, ActorHead()), "is not the actor"},
+		{"no tanh on the mean", model(actor, nn.Head{Kind: nn.Gaussian}), "parent head"},
+		{"deterministic head", model(nn.Config{In: 10, Hidden: []int{32, 32}, Out: 2, Act: nn.ReLU}, nn.Head{Kind: nn.Deterministic, Squash: true}), "is not the actor"},
+	} {
+		err := g.LoadActor(c.m)
+		switch {
+		case c.msg == "" && err != nil:
+			t.Errorf("%s: %v; want accepted", c.name, err)
+		case c.msg != "" && (err == nil || !strings.Contains(err.Error(), c.msg)):
+			t.Errorf("%s: error %v; want one mentioning %q", c.name, err, c.msg)
 		}
 	}
 }

@@ -132,5 +132,16 @@ func (s *Sampler) sample(out *batch, r *nn.Rand, norm *nn.Normalizer) {
 	}
 }
 
+// add puts a labelled transition into its destination buffers. Its size
+// is the buffers' (Label's episodes are validated against the spec).
+func (s *Sampler) add(l *Labelled) {
+	if l.InDemo() {
+		s.Demo.Add(&l.Transition)
+	}
+	if l.InOnline() {
+		s.Online.Add(&l.Transition)
+	}
+}
+
 // Len is the number of transitions the sampler can draw from.
 func (s *Sampler) Len() int { return s.Demo.Len() + s.Online.Len() }

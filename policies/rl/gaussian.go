@@ -47,33 +47,10 @@ func clipLogStd(ls float64) (float64, bool) {
 	return ls, true
 }
 
-// squashedLogProb is log π(a) for a = tanh(u), u = μ + σ·ε: the diagonal
-// Gaussian's log-density of u minus the log-Jacobian of tanh, summed over
-// dimensions: Σ_d [−ε_d²/2 − log σ_d − ½ ln 2π − ln(1 − tanh² u_d)].
-func squashedLogProb(eps, logStd, u []float64) float64 {
-	var lp float64
-	for d, e := range eps {
-		lp += squashedLogProb1(e, logStd[d], u[d])
-	}
-	return lp
-}
-
-// squashedLogProb1 is one dimension's term of squashedLogProb; the
-// actor's update sums it.
+// squashedLogProb1 is one dimension's term of log π(a) for a = tanh(u),
+// u = μ + σ·ε: the Gaussian's log-density of u minus the log-Jacobian of
+// tanh, −ε²/2 − log σ − ½ ln 2π − ln(1 − tanh² u). The actor's update sums
+// it over dimensions.
 func squashedLogProb1(eps, logStd, u float64) float64 {
 	return -0.5*eps*eps - logStd - halfLog2Pi - logJacobian(u)
-}
-
-// tanhGaussLogProb is log π(a) of an action a in (-1, 1) under mean mu and
-// log std logStd (already clipped): the density of u = atanh(a) divided by
-// the Jacobian 1 − a². It is what the tests compare the reparameterised
-// form with.
-func tanhGaussLogProb(a, mu, logStd []float64) float64 {
-	var lp float64
-	for d := range a {
-		u := math.Atanh(a[d])
-		z := (u - mu[d]) / math.Exp(logStd[d])
-		lp += -0.5*z*z - logStd[d] - halfLog2Pi - logJacobian(u)
-	}
-	return lp
 }

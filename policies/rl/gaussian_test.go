@@ -2,9 +2,34 @@ package rl
 
 import (
 	"math"
-	"tandem/policies/nn"
 	"testing"
+
+	"tandem/policies/nn"
 )
+
+// squashedLogProb is log π(a) for a = tanh(u), u = μ + σ·ε, as the agent
+// sums it: Σ_d [−ε_d²/2 − log σ_d − ½ ln 2π − ln(1 − tanh² u_d)].
+func squashedLogProb(eps, logStd, u []float64) float64 {
+	var lp float64
+	for d, e := range eps {
+		lp += squashedLogProb1(e, logStd[d], u[d])
+	}
+	return lp
+}
+
+// tanhGaussLogProb is log π(a) of an action a in (-1, 1) under mean mu and
+// log std logStd (already clipped): the density of u = atanh(a) divided by
+// the Jacobian 1 − a². The tests compare the reparameterised form with
+// it.
+func tanhGaussLogProb(a, mu, logStd []float64) float64 {
+	var lp float64
+	for d := range a {
+		u := math.Atanh(a[d])
+		z := (u - mu[d]) / math.Exp(logStd[d])
+		lp += -0.5*z*z - logStd[d] - halfLog2Pi - logJacobian(u)
+	}
+	return lp
+}
 
 // normalCDF is Φ(z).
 func normalCDF(z float64) float64 { return 0.5 * math.Erfc(-z/math.Sqrt2) }
@@ -35,11 +60,32 @@ func TestSquashedLogProbMatchesNumericalDensity(t *testing.T) {
 			}
 		}
 	}
-	// Two dimensions: the log-probability is the sum over dimensions.
-	lp := squashedLogProb([]float64{0.3, -1}, []float64{-1, 0.5}, []float64{0.2, -0.9})
-	want := squashedLogProb([]float64{0.3}, []float64{-1}, []float64{0.2}) + squashedLogProb([]float64{-1}, []float64{0.5}, []float64{-0.9})
-	if math.Abs(lp-want) > 1e-12 {
-		t.Fatalf("2-D log π %g; sum of 1-D %g", lp, want)
+}
+
+// The actor update's log π of each row (two action dimensions) is the
+// change-of-variables density of the action it drew, summed over the
+// dimensions.
+func TestAgentLogProbSumsDimensions(t *testing.T) {
+	g, s := benchAgent(t, 2, 16, 32)
+	g.Update(s) // ActorEvery 1: an actor step
+	ad, checked := g.ad, 0
+	for r := range g.rows {
+		a, mu, ls := make([]float64, ad), make([]float64, ad), make([]float64, ad)
+		for d := range ad {
+			a[d] = math.Tanh(g.u[r*ad+d])
+			mu[d] = float64(g.raw[r*2*ad+d])
+			ls[d], _ = clipLogStd(float64(g.raw[r*2*ad+ad+d]))
+		}
+		if math.Abs(a[0]) > 0.999 || math.Abs(a[1]) > 0.999 {
+			continue // atanh too imprecise near ±1
+		}
+		checked++
+		if want := tanhGaussLogProb(a, mu, ls); math.Abs(g.logp[r]-want) > 1e-6*max(1, math.Abs(want)) {
+			t.Fatalf("row %d: log π %g; change of variables %g", r, g.logp[r], want)
+		}
+	}
+	if checked < g.rows/2 {
+		t.Fatalf("only %d of %d rows checked", checked, g.rows)
 	}
 }
 

@@ -2,8 +2,6 @@ package rl
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"math"
@@ -131,15 +129,11 @@ func (l *Learner) Train(ctx context.Context, in policies.TrainInput) (policies.T
 		}
 	}
 	demo, online := NewBuffer(od, ad, cfg.Buffer), NewBuffer(od, ad, cfg.Buffer)
+	s := &Sampler{Demo: demo, Online: online, Ratio: cfg.DemoRatio}
 	var nHuman, nNeg int
 	for i := range labelled {
 		t := &labelled[i]
-		if t.InDemo() {
-			demo.Add(&t.Transition)
-		}
-		if t.InOnline() {
-			online.Add(&t.Transition)
-		}
+		s.add(t)
 		if t.InDemo() && t.InOnline() {
 			nHuman++
 		}
@@ -147,7 +141,6 @@ func (l *Learner) Train(ctx context.Context, in policies.TrainInput) (policies.T
 			nNeg++
 		}
 	}
-	s := &Sampler{Demo: demo, Online: online, Ratio: cfg.DemoRatio}
 	updates := min(max(cfg.UTD*fresh, cfg.MinUpdates), cfg.MaxUpdates)
 	u0 := agent.Updates()
 	for i := range updates {
@@ -172,11 +165,10 @@ func (l *Learner) Train(ctx context.Context, in policies.TrainInput) (policies.T
 	if err != nil {
 		return policies.TrainOutput{}, err
 	}
-	sum := sha256.Sum256(state)
 	hp := cfg.Hyperparameters(l.algo)
 	hp["target_entropy"] = cfg.targetEntropy(ad)
 	hp["seed"] = in.Seed
-	hp["resume_state"] = map[string]any{"file_suffix": StateExt, "sha256": hex.EncodeToString(sum[:]), "format": StateFormat,
+	hp["resume_state"] = map[string]any{"file_suffix": StateExt, "sha256": policies.Digest(state), "format": StateFormat,
 		"temperature": agent.Temperature()}
 	card := nn.Card{
 		Algorithm: l.algo, Hyperparameters: hp, Episodes: keys,
@@ -200,17 +192,23 @@ func (l *Learner) Train(ctx context.Context, in policies.TrainInput) (policies.T
 // parent is the model it returned last (and the architecture is
 // unchanged), else one restored from a resume state that belongs to the
 // parent, else a fresh one with the parent's actor (warm start), else a
-// fresh one. It reports which ("agent", "state", "actor", "none").
+// fresh one. It reports which ("agent", "state", "actor", "none"). The
+// agent runs on in.Pool (nil: nn.DefaultPool); a kept agent built on
+// another pool is restored from its state onto this one.
 func (l *Learner) agentFor(cfg Config, in policies.TrainInput, obsRows []float32) (*Agent, string, error) {
+	pool := in.Pool
+	if pool == nil {
+		pool = nn.DefaultPool()
+	}
 	if in.Parent == nil {
 		norm, err := nn.NewNormalizer(obsRows, in.Spec.ObsSize(), in.Spec.ActionLow, in.Spec.ActionHigh)
 		if err != nil {
 			return nil, "", err
 		}
-		g, err := NewAgent(cfg, norm, in.Seed, nil)
+		g, err := NewAgent(cfg, norm, in.Seed, pool)
 		return g, "none", err
 	}
-	if l.agent != nil && l.model == in.Parent && l.agent.cfg.same(cfg) {
+	if l.agent != nil && l.model == in.Parent && l.agent.cfg.same(cfg) && l.agent.pool == pool {
 		return l.agent, "agent", nil
 	}
 	for _, state := range [][]byte{l.resume, l.stateFor(in.Parent)} {
@@ -220,7 +218,7 @@ func (l *Learner) agentFor(cfg Config, in policies.TrainInput, obsRows []float32
 		if algo, err := StateAlgorithm(state); err != nil || algo != l.algo {
 			continue
 		}
-		g, err := RestoreAgent(cfg, in.Parent, state, nil)
+		g, err := RestoreAgent(cfg, in.Parent, state, pool)
 		if errors.Is(err, ErrStateMismatch) {
 			continue
 		}
@@ -229,7 +227,7 @@ func (l *Learner) agentFor(cfg Config, in policies.TrainInput, obsRows []float32
 		}
 		return g, "state", nil
 	}
-	g, err := NewAgent(cfg, in.Parent.Normalizer(), in.Seed, nil)
+	g, err := NewAgent(cfg, in.Parent.Normalizer(), in.Seed, pool)
 	if err != nil {
 		return nil, "", err
 	}

@@ -2,6 +2,8 @@ package rl
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
@@ -135,6 +137,10 @@ func TestLearnerCardAndErrors(t *testing.T) {
 	if out.Card.Algorithm != RLPD || len(out.Card.Episodes) != 8 || out.Card.Task.Name != "reach-1d" || out.Card.Hyperparameters["resume_state"] == nil {
 		t.Fatalf("card %+v", out.Card)
 	}
+	sum := sha256.Sum256(l.State())
+	if rs, _ := out.Card.Hyperparameters["resume_state"].(map[string]any); rs["sha256"] != hex.EncodeToString(sum[:]) || rs["file_suffix"] != StateExt {
+		t.Fatalf("card's resume_state %v; want the sha256 of State(), %x, and suffix %s", rs, sum, StateExt)
+	}
 	if h := out.Model.Head(); h.Kind != nn.Gaussian || !h.Squash {
 		t.Fatalf("head %+v; want a tanh Gaussian", h)
 	}
@@ -156,6 +162,39 @@ func TestLearnerCardAndErrors(t *testing.T) {
 	for _, name := range []string{RLIF, RLPD} {
 		if ln, err := policies.NewLearner(name); err != nil || ln.Name() != name {
 			t.Fatalf("registry: %v %v", ln, err)
+		}
+	}
+}
+
+// Train runs on the pool its input names (the online trainer's, which
+// leaves live sessions a core); a learner kept on another pool continues
+// from its state on the new one.
+func TestLearnerUsesTheInputPool(t *testing.T) {
+	ctx := context.Background()
+	eps := reachEpisodes(8, 1)
+	p1, p2 := nn.NewPool(1), nn.NewPool(0)
+	l := NewLearner(RLIF)
+	out, err := l.Train(ctx, policies.TrainInput{Spec: reach1DSpec, Episodes: eps, Params: smallParams, Pool: p1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l.agent.pool != p1 {
+		t.Fatal("the first round did not run on the input's pool")
+	}
+	for _, c := range []struct {
+		pool    *nn.Pool
+		resumed string
+	}{{p1, "agent"}, {p2, "state"}, {nil, "state"}} {
+		out, err = l.Train(ctx, policies.TrainInput{Spec: reach1DSpec, Episodes: eps, Params: smallParams, Pool: c.pool, Parent: out.Model, ParentCard: &out.Card})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := c.pool
+		if want == nil {
+			want = nn.DefaultPool()
+		}
+		if l.agent.pool != want || out.Stats["resumed"] != c.resumed {
+			t.Fatalf("pool %v: ran on the input's pool %v, resumed %v; want true, %s", c.pool, l.agent.pool == want, out.Stats["resumed"], c.resumed)
 		}
 	}
 }

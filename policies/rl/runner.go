@@ -115,12 +115,7 @@ func (r *Runner) Stats() RunnerStats {
 }
 
 func (r *Runner) add(l *Labelled) {
-	if l.InDemo() {
-		r.sampler.Demo.Add(&l.Transition)
-	}
-	if l.InOnline() {
-		r.sampler.Online.Add(&l.Transition)
-	}
+	r.sampler.add(l)
 	r.received++
 }
 
