@@ -16,7 +16,6 @@ import (
 	"tandem/bus"
 	"tandem/live"
 	"tandem/policies"
-	"tandem/sim"
 	"tandem/tasks"
 )
 
@@ -156,20 +155,19 @@ jobs and prints their summary (--no-wait: prints the job ids and returns).`,
 			if err := f.check(cmd); err != nil {
 				return err
 			}
-			// Refused here, not by every job on the workers.
-			if mode != "" {
-				if _, err := sim.ParseMode(mode); err != nil {
-					return usageError{err}
-				}
+			var sk *float64
+			if cmd.Flags().Changed("skill") {
+				sk = &skill
+			}
+			// Refused here, as tandem rollout would, not by every job on
+			// the workers.
+			if _, err := rolloutMode(mode, operator, cmd.Flags().Changed("policy"), sk); err != nil {
+				return err
 			}
 			if operator != "" {
 				if _, err := live.ParseOperator(operator); err != nil {
 					return usagef("--operator: %v", err)
 				}
-			}
-			var sk *float64
-			if cmd.Flags().Changed("skill") {
-				sk = &skill
 			}
 			seed := f.seed
 			if !cmd.Flags().Changed("seed") {
