@@ -16,7 +16,6 @@ import (
 	"tandem/bus"
 	"tandem/live"
 	"tandem/policies"
-	"tandem/sim"
 	"tandem/tasks"
 )
 
@@ -67,10 +66,10 @@ func (f *jobsFlags) check(cmd *cobra.Command) error {
 	return f.bus.check(cmd)
 }
 
-// connect opens the bus for a submitting command.
-func (f *jobsFlags) connect(cmd *cobra.Command) (*bus.Bus, error) {
+// connect opens the bus for a jobs command; only warnings are logged.
+func connect(cmd *cobra.Command, bf *busFlags) (*bus.Bus, error) {
 	logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-	return f.bus.open("", "jobs-"+hostName(), logger)
+	return bf.open("", "jobs-"+hostName(), logger)
 }
 
 func newJobsEvalCmd() *cobra.Command {
@@ -92,7 +91,7 @@ resolved once, when the jobs are submitted.`,
 			defer stop()
 			ctx, cancel := context.WithTimeout(ctx, f.timeout)
 			defer cancel()
-			b, err := f.connect(cmd)
+			b, err := connect(cmd, &f.bus)
 			if err != nil {
 				return err
 			}
@@ -156,20 +155,19 @@ jobs and prints their summary (--no-wait: prints the job ids and returns).`,
 			if err := f.check(cmd); err != nil {
 				return err
 			}
-			// Refused here, not by every job on the workers.
-			if mode != "" {
-				if _, err := sim.ParseMode(mode); err != nil {
-					return usageError{err}
-				}
+			var sk *float64
+			if cmd.Flags().Changed("skill") {
+				sk = &skill
+			}
+			// Refused here, as tandem rollout would, not by every job on
+			// the workers.
+			if _, err := rolloutMode(mode, operator, cmd.Flags().Changed("policy"), sk); err != nil {
+				return err
 			}
 			if operator != "" {
 				if _, err := live.ParseOperator(operator); err != nil {
 					return usagef("--operator: %v", err)
 				}
-			}
-			var sk *float64
-			if cmd.Flags().Changed("skill") {
-				sk = &skill
 			}
 			seed := f.seed
 			if !cmd.Flags().Changed("seed") {
@@ -179,7 +177,7 @@ jobs and prints their summary (--no-wait: prints the job ids and returns).`,
 			defer stop()
 			ctx, cancel := context.WithTimeout(ctx, f.timeout)
 			defer cancel()
-			b, err := f.connect(cmd)
+			b, err := connect(cmd, &f.bus)
 			if err != nil {
 				return err
 			}
@@ -228,8 +226,7 @@ func newJobsStatusCmd() *cobra.Command {
 			if err := bf.check(cmd); err != nil {
 				return err
 			}
-			logger := slog.New(slog.NewTextHandler(cmd.ErrOrStderr(), &slog.HandlerOptions{Level: slog.LevelWarn}))
-			b, err := bf.open("", "jobs-"+hostName(), logger)
+			b, err := connect(cmd, &bf)
 			if err != nil {
 				return err
 			}

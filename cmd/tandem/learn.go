@@ -193,18 +193,21 @@ func printLearnEvent(out io.Writer, e live.OnlineEvent, asJSON bool) {
 // the bus from its own goroutine, in order, retrying until the bus takes
 // them, so a bus outage never holds the trainer up.
 type versionPublisher struct {
-	b    *bus.Bus
-	st   *demos.Store
-	log  *slog.Logger
-	mu   sync.Mutex
-	todo []live.OnlineEvent
-	wake chan struct{}
-	stop chan struct{}
-	done chan struct{}
+	b       *bus.Bus
+	st      *demos.Store
+	log     *slog.Logger
+	mu      sync.Mutex
+	todo    []live.OnlineEvent
+	closing bool // run returns once todo is empty
+	wake    chan struct{}
+	ctx     context.Context // cancelled: run returns at once
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 func newVersionPublisher(b *bus.Bus, st *demos.Store, log *slog.Logger) *versionPublisher {
-	p := &versionPublisher{b: b, st: st, log: log, wake: make(chan struct{}, 1), stop: make(chan struct{}), done: make(chan struct{})}
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &versionPublisher{b: b, st: st, log: log, wake: make(chan struct{}, 1), ctx: ctx, cancel: cancel, done: make(chan struct{})}
 	go p.run()
 	return p
 }
@@ -213,6 +216,10 @@ func (p *versionPublisher) add(e live.OnlineEvent) {
 	p.mu.Lock()
 	p.todo = append(p.todo, e)
 	p.mu.Unlock()
+	p.poke()
+}
+
+func (p *versionPublisher) poke() {
 	select {
 	case p.wake <- struct{}{}:
 	default:
@@ -221,18 +228,14 @@ func (p *versionPublisher) add(e live.OnlineEvent) {
 
 // close waits up to d for what is queued, then stops.
 func (p *versionPublisher) close(d time.Duration) {
-	end := time.Now().Add(d)
-	for time.Now().Before(end) {
-		p.mu.Lock()
-		n := len(p.todo)
-		p.mu.Unlock()
-		if n == 0 {
-			break
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	close(p.stop)
+	p.mu.Lock()
+	p.closing = true
+	p.mu.Unlock()
+	p.poke()
+	t := time.AfterFunc(d, p.cancel)
 	<-p.done
+	t.Stop()
+	p.cancel()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, e := range p.todo {
@@ -242,37 +245,34 @@ func (p *versionPublisher) close(d time.Duration) {
 
 func (p *versionPublisher) run() {
 	defer close(p.done)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	go func() {
-		<-p.stop
-		cancel()
-	}()
 	wait := 250 * time.Millisecond
 	for {
 		p.mu.Lock()
 		var e live.OnlineEvent
-		have := len(p.todo) > 0
+		have, closing := len(p.todo) > 0, p.closing
 		if have {
 			e = p.todo[0]
 		}
 		p.mu.Unlock()
 		if !have {
+			if closing {
+				return
+			}
 			select {
 			case <-p.wake:
 				continue
-			case <-p.stop:
+			case <-p.ctx.Done():
 				return
 			}
 		}
-		if err := p.publish(ctx, e); err != nil {
-			if ctx.Err() != nil {
+		if err := p.publish(p.ctx, e); err != nil {
+			if p.ctx.Err() != nil {
 				return
 			}
 			p.log.Warn("learn: publishing a version failed; retrying", "version", e.Version, "err", err)
 			select {
 			case <-time.After(wait):
-			case <-p.stop:
+			case <-p.ctx.Done():
 				return
 			}
 			wait = min(2*wait, 5*time.Second)

@@ -48,6 +48,9 @@ func TestUsageErrorsExitTwoAndNameChoices(t *testing.T) {
 		{"learn promote-min above 1", []string{"learn", "--nats", "nats://127.0.0.1:1", "--promote-min", "1.5"}, "--promote-min must be in [0, 1]"},
 		{"serve learn zero eval episodes", []string{"serve", "--learn", "bc", "--learn-eval-episodes", "0"}, "--learn-eval-episodes must be in [1, 10000]"},
 		{"jobs rollout unknown mode", []string{"jobs", "rollout", "--nats", "nats://127.0.0.1:1", "--mode", "replay"}, "valid: shared, teleop, auto"},
+		{"jobs rollout shared without operator", []string{"jobs", "rollout", "--nats", "nats://127.0.0.1:1", "--mode", "shared"}, "needs an operator"},
+		{"jobs rollout teleop with policy", []string{"jobs", "rollout", "--nats", "nats://127.0.0.1:1", "--mode", "teleop", "--operator", "sim", "--policy", "random"}, "runs no policy"},
+		{"jobs rollout auto with operator", []string{"jobs", "rollout", "--nats", "nats://127.0.0.1:1", "--mode", "auto", "--operator", "sim"}, "runs the policy alone"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

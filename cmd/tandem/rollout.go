@@ -119,26 +119,13 @@ func planRollout(cmd *cobra.Command, f rolloutFlags) (rolloutPlan, error) {
 	if f.workers < 0 {
 		return p, usagef("--workers must be 0 (all cores) or more, got %d", f.workers)
 	}
-	mode := sim.ModeAuto
-	if f.operator != "" {
-		mode = sim.ModeShared
+	var sk *float64
+	if changed("skill") {
+		sk = &f.skill
 	}
-	if f.mode != "" {
-		if mode, err = sim.ParseMode(f.mode); err != nil {
-			return p, usageError{err}
-		}
-	}
-	switch {
-	case mode == sim.ModeTeleop && f.operator == "":
-		return p, usagef("--mode teleop needs a demonstrator: --operator sim[:KEY=VALUE,...]")
-	case mode == sim.ModeTeleop && changed("policy"):
-		return p, usagef("--mode teleop runs no policy (the operator drives every step); leave out --policy")
-	case mode == sim.ModeTeleop && changed("skill"):
-		return p, usagef("--skill is the expert policy's; in --mode teleop give the operator's: --operator sim:skill=%g", f.skill)
-	case mode == sim.ModeShared && f.operator == "":
-		return p, usagef("--mode shared needs an operator who may take over: --operator sim[:KEY=VALUE,...]")
-	case mode == sim.ModeAuto && f.operator != "":
-		return p, usagef("--mode auto runs the policy alone; leave out --operator, or use --mode shared")
+	mode, err := rolloutMode(f.mode, f.operator, changed("policy"), sk)
+	if err != nil {
+		return p, err
 	}
 	p.info = rolloutInfo{Mode: mode, Operator: f.operator, Episodes: f.episodes}
 	if mode != sim.ModeTeleop {
@@ -146,10 +133,7 @@ func planRollout(cmd *cobra.Command, f rolloutFlags) (rolloutPlan, error) {
 		if p.reg, f.policy, err = storedRegistry(cmd.Context(), f.data, f.task, f.policy); err != nil {
 			return p, err
 		}
-		if changed("skill") {
-			p.popts.Skill = &f.skill
-			p.info.Skill = &f.skill
-		}
+		p.popts.Skill, p.info.Skill = sk, sk
 		if err := p.reg.Check(f.policy, p.popts); err != nil {
 			return p, usageError{err}
 		}
@@ -175,6 +159,38 @@ func planRollout(cmd *cobra.Command, f rolloutFlags) (rolloutPlan, error) {
 		p.info.FirstSeed = rand.Uint64N(max(maxDrawnSeed-n, 1))
 	}
 	return p, nil
+}
+
+// rolloutMode is the mode of a rollout given --mode and --operator:
+// default auto, or shared with an operator. It refuses what makes no
+// sense (a teleop or shared rollout without an operator, an auto one with
+// one, a teleop one given a policy or an expert skill) as a usage error.
+// tandem rollout, tandem jobs rollout and the workers' rollout jobs share
+// it, so a job is refused when it is submitted, as the command would be.
+func rolloutMode(mode, operator string, policySet bool, skill *float64) (sim.Mode, error) {
+	m := sim.ModeAuto
+	if operator != "" {
+		m = sim.ModeShared
+	}
+	if mode != "" {
+		var err error
+		if m, err = sim.ParseMode(mode); err != nil {
+			return m, usageError{err}
+		}
+	}
+	switch {
+	case m == sim.ModeTeleop && operator == "":
+		return m, usagef("--mode teleop needs a demonstrator: --operator sim[:KEY=VALUE,...]")
+	case m == sim.ModeTeleop && policySet:
+		return m, usagef("--mode teleop runs no policy (the operator drives every step); leave out --policy")
+	case m == sim.ModeTeleop && skill != nil:
+		return m, usagef("--skill is the expert policy's; in --mode teleop give the operator's: --operator sim:skill=%g", *skill)
+	case m == sim.ModeShared && operator == "":
+		return m, usagef("--mode shared needs an operator who may take over: --operator sim[:KEY=VALUE,...]")
+	case m == sim.ModeAuto && operator != "":
+		return m, usagef("--mode auto runs the policy alone; leave out --operator, or use --mode shared")
+	}
+	return m, nil
 }
 
 func (p *rolloutPlan) controller(task sim.Task, _ int, seed uint64) (sim.Controller, error) {

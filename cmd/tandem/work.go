@@ -179,25 +179,17 @@ func (w *worker) run(ctx context.Context, job bus.Job) (*policies.EvalResult, er
 // rollout runs and records a rollout job's episodes; the recorder's tap
 // publishes them.
 func (w *worker) rollout(ctx context.Context, job bus.Job, maker func() sim.Task) (*policies.EvalResult, error) {
-	mode := sim.ModeAuto
-	if job.Operator != "" {
-		mode = sim.ModeShared
-	}
-	if job.Mode != "" {
-		var err error
-		if mode, err = sim.ParseMode(job.Mode); err != nil {
-			return nil, err
-		}
+	// A job names its policy always (tandem jobs rollout: the expert by
+	// default), so only the skill tells a teleop job it was given one.
+	mode, err := rolloutMode(job.Mode, job.Operator, false, job.Skill)
+	if err != nil {
+		return nil, err
 	}
 	var op teleop.OperatorConfig
 	if job.Operator != "" {
-		var err error
 		if op, err = live.ParseOperator(job.Operator); err != nil {
 			return nil, err
 		}
-	}
-	if (mode == sim.ModeTeleop || mode == sim.ModeShared) && job.Operator == "" {
-		return nil, fmt.Errorf("mode %s needs an operator", mode)
 	}
 	spec := maker().Spec()
 	ro, err := w.rec.Rollout(ctx, demos.RolloutInfo{
