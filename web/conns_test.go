@@ -27,9 +27,9 @@ import (
 // WebSocket viewers filling the per-address cap (a reserve connection
 // serves /api/health and the token, nothing else), and through it all
 // /api/health answers within 2 s and an operator connects and takes over.
-// TANDEM_CONNS_FULL=1 runs the issue's numbers against a child process
-// (see TestConnectionFloodFull in cmd/tandem); docs/benchmarks.md has
-// them.
+// The issue's full numbers (21,000 idle connections against a server
+// limited to 20,000 descriptors) come from `tandem loadtest --idle-conns
+// 21000 --server-nofile 20000`; docs/benchmarks.md has the run.
 func TestIdleConnectionsCannotLockOutHealthOrOperators(t *testing.T) {
 	const maxConns, perAddr, reserve, idle = 60, 40, 4, 400
 	ts := newTestServer(t, func(c *Config) {
