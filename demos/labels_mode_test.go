@@ -255,7 +255,7 @@ func TestExportIsOneSnapshot(t *testing.T) {
 	}
 }
 
-// TestStoreMigration3 opens a version-2 file with the old labels and checks
+// TestStoreMigration5 opens a version-2 file with the old labels and checks
 // what migration 5 made of them.
 func TestStoreMigration5(t *testing.T) {
 	ctx := context.Background()
