@@ -29,7 +29,8 @@ import (
 // /api/health answers within 2 s and an operator connects and takes over.
 // The issue's full numbers (21,000 idle connections against a server
 // limited to 20,000 descriptors) come from `tandem loadtest --idle-conns
-// 21000 --server-nofile 20000`; docs/benchmarks.md has the run.
+// 21000 --server-nofile 20000` (TANDEM_LOADTEST_FULL=1 runs it as
+// cmd/tandem's TestLoadtestSmall); docs/benchmarks.md has the run.
 func TestIdleConnectionsCannotLockOutHealthOrOperators(t *testing.T) {
 	const maxConns, perAddr, reserve, idle = 60, 40, 4, 400
 	ts := newTestServer(t, func(c *Config) {
